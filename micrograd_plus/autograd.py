@@ -1,0 +1,214 @@
+"""The autograd core shared by every node type (Value and Tensor).
+
+A node type takes part by providing:
+
+- ``_prev``: an ordered tuple of parent nodes (the inputs of the operation),
+- ``_op``: the operation's name ('' for a leaf),
+- ``requires_grad``: whether gradients flow into it,
+- ``_backward(g) -> sequence``: the vector-Jacobian product, one gradient per parent
+  (an entry may be ``None`` when that parent gets nothing),
+- ``_store_grad(g)``: add this pass's gradient into the node's ``.grad`` (or not),
+- ``_hooks``: ``None`` or a list of callables ``hook(grad) -> grad | None``.
+
+Nodes hash by identity. Nothing here recurses, and no node refers back to its
+children, so a graph is freed by reference counting as soon as its root is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Any, Callable, Iterator
+
+__all__ = [
+    "topological_order",
+    "run_backward",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "anomaly",
+    "is_anomaly_enabled",
+    "AnomalyError",
+    "RemovableHandle",
+    "non_finite",
+]
+
+
+class _Mode:
+    """Process-wide switches: recording the graph, and anomaly detection."""
+
+    __slots__ = ("grad_enabled", "anomaly")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+
+
+mode = _Mode()
+
+
+class AnomalyError(FloatingPointError):
+    """Raised in anomaly mode when an operation first produces NaN or infinity."""
+
+
+def is_grad_enabled() -> bool:
+    return mode.grad_enabled
+
+
+def is_anomaly_enabled() -> bool:
+    return mode.anomaly
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Within this block operations compute values but record no graph (like torch.no_grad)."""
+    previous = mode.grad_enabled
+    mode.grad_enabled = False
+    try:
+        yield
+    finally:
+        mode.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Turn graph recording back on inside a ``no_grad`` block."""
+    previous = mode.grad_enabled
+    mode.grad_enabled = True
+    try:
+        yield
+    finally:
+        mode.grad_enabled = previous
+
+
+@contextlib.contextmanager
+def anomaly(enabled: bool = True) -> Iterator[None]:
+    """Raise :class:`AnomalyError` at the first operation that produces NaN or inf.
+
+    Checks the forward pass (an op whose inputs are finite but whose result is not) and the
+    backward pass (a local gradient that turns a finite upstream gradient into NaN/inf).
+    The error names the operation, the node label and the input values.
+    """
+    previous = mode.anomaly
+    mode.anomaly = enabled
+    try:
+        yield
+    finally:
+        mode.anomaly = previous
+
+
+def non_finite(x: Any) -> bool:
+    """True when a float or an array contains NaN or infinity."""
+    if isinstance(x, float):
+        return not math.isfinite(x)
+    try:
+        import numpy as np
+
+        return not bool(np.all(np.isfinite(x)))
+    except TypeError:
+        return False
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def topological_order(root: Any) -> list:
+    """All nodes that ``root`` depends on and that require grad, inputs before outputs.
+
+    Iterative depth-first search, so a chain of a million nodes needs no recursion.
+    Time and memory are linear in the number of nodes and edges. ``backward``, the
+    visualizer and the stepper all walk this same list (backward walks it reversed).
+    """
+    order: list = []
+    visited: set = set()
+    stack: list = [(root, False)]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node, expanded = pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        push((node, True))
+        for parent in node._prev:
+            if parent.requires_grad and parent not in visited:
+                push((parent, False))
+    return order
+
+
+def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
+    """Reverse-mode pass from ``root`` with gradient ``seed``; PyTorch's accumulation semantics.
+
+    The pass first computes every node's gradient of *this* call (``grads``), then each node
+    stores it once into ``.grad``. A second call therefore adds the same amounts again
+    (doubling every gradient, intermediates included) instead of re-propagating the
+    accumulated ones, which is micrograd's bug.
+    """
+    if order is None:
+        order = topological_order(root)
+    grads: dict = {root: seed}
+    check = mode.anomaly
+    for node in reversed(order):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._hooks:
+            for hook in tuple(node._hooks):
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        node._store_grad(g)
+        parents = node._prev
+        if not parents:
+            continue
+        contributions = node._backward(g)
+        if check:
+            _check_backward(node, g, contributions)
+        for parent, pg in zip(parents, contributions):
+            if pg is None or not parent.requires_grad:
+                continue
+            previous = grads.get(parent)
+            grads[parent] = pg if previous is None else previous + pg
+
+
+def _check_backward(node: Any, upstream: Any, contributions: Any) -> None:
+    if non_finite(upstream):
+        return
+    for i, pg in enumerate(contributions):
+        if pg is not None and non_finite(pg):
+            parent = node._prev[i]
+            raise AnomalyError(
+                f"backward of '{node._op}' (node {describe(node)}) produced a non-finite "
+                f"gradient {pg!r} for input {i} ({describe(parent)}) from the finite upstream "
+                f"gradient {upstream!r}"
+            )
+
+
+def describe(node: Any) -> str:
+    """A short human name for a node in error messages: its label or its op and data."""
+    label = getattr(node, "label", "")
+    data = getattr(node, "data", None)
+    text = f"data={data!r}" if isinstance(data, float) else f"shape={getattr(data, 'shape', '?')}"
+    return f"'{label}' {text}" if label else f"{node._op or 'leaf'} {text}"
+
+
+def raise_forward_anomaly(op: str, inputs: tuple, result: Any) -> None:
+    """Called by node types in anomaly mode when ``result`` is not finite."""
+    if any(non_finite(getattr(x, "data", x)) for x in inputs):
+        return  # NaN/inf came in from the inputs; this op did not produce it
+    values = ", ".join(describe(x) if hasattr(x, "_op") else repr(x) for x in inputs)
+    raise AnomalyError(f"operation '{op}' produced {result!r} from inputs ({values})")

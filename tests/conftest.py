@@ -1,0 +1,38 @@
+"""Shared test helpers: comparison with PyTorch (float64, CPU) and tool detection."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_configure(config):
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """A directory kept after the run (screenshots, rendered graphs) for people to look at."""
+    return ARTIFACTS
+
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None, reason="Graphviz `dot` is not installed on this machine"
+)
+
+
+def close(a: float, b: float, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
+    """Equal within tolerance, treating NaN == NaN and equal infinities as equal."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= atol + rtol * abs(b)
