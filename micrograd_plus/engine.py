@@ -209,7 +209,9 @@ class Value:
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division by zero in a / b with a={a!r}, b={b!r}")
-        return self._result(a / b, (self, other), (1.0 / b, -a / (b * b)), "/")
+        q = a / b
+        # −(a/b)/b rather than −a/b²: b² underflows to 0 for |b| < 1e-162
+        return self._result(q, (self, other), (1.0 / b, -q / b), "/")
 
     def __pow__(self, other: Any) -> "Value":
         """a ** b;  ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (0 where a = 0 and b >= 0, like PyTorch)"""
@@ -222,6 +224,8 @@ class Value:
                 d_exp = 0.0
             elif a > 0.0:
                 d_exp = out * math.log(a)
+            elif a == 0.0:
+                d_exp = out * -math.inf  # a^b · ln 0 with a^b = ±inf, as PyTorch
             else:
                 d_exp = math.nan  # ln of a negative base, as PyTorch
             return self._result(out, (self, other), (d_base, d_exp), "**")
@@ -292,7 +296,7 @@ class Value:
         if x < 0.0:
             raise ValueError(f"sqrt of a negative number: sqrt({x!r})")
         s = math.sqrt(x)
-        return self._result(s, (self,), (0.5 / s if s else math.inf,), "sqrt")
+        return self._result(s, (self,), (0.5 / s if s else math.copysign(math.inf, s),), "sqrt")
 
     def tanh(self) -> "Value":
         """tanh x;  d/dx = 1 − tanh² x"""
@@ -307,7 +311,9 @@ class Value:
     def relu(self) -> "Value":
         """max(0, x);  d/dx = 1 if x > 0 else 0"""
         x = self.data
-        return self._result(x if x > 0.0 else 0.0, (self,), (1.0 if x > 0.0 else 0.0,), "ReLU")
+        if x <= 0.0:  # written this way round so NaN propagates, as in PyTorch
+            return self._result(0.0, (self,), (0.0,), "ReLU")
+        return self._result(x, (self,), (1.0,), "ReLU")
 
     def leaky_relu(self, slope: float = 0.01) -> "Value":
         """x if x > 0 else slope·x;  d/dx = 1 if x > 0 else slope"""
