@@ -1,0 +1,392 @@
+"""Evaluation metrics: regression, classification, multi-label (numpy, no gradients).
+
+Every function takes plain numbers: lists, tuples or numpy arrays, and also Values and
+Tensors (their ``.data`` is read), so ``accuracy(y, model_outputs)`` works on whatever a model
+returned. The definitions follow the textbook (seed 001, §3.8, §3.9, §3.13) and agree with
+scikit-learn's, so results can be checked against either.
+
+Conventions:
+
+- Confusion matrices have the **true** class on rows and the **predicted** class on columns.
+- A ratio whose denominator is 0 (precision with no predicted positives, …) is
+  ``zero_division`` (default 0.0), as in scikit-learn.
+- ``mape`` is a fraction (0.25 means 25 %); it refuses ``y_true`` containing 0.
+- ``r2_score`` of a constant ``y_true`` is 1.0 for a perfect fit and 0.0 otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "mae", "mse", "rmse", "mape", "r2_score",
+    "accuracy", "confusion_matrix", "precision", "recall", "f1_score",
+    "precision_recall_f1", "top_k_accuracy", "classification_report", "scores_to_labels",
+    "exact_match_ratio", "zero_one_loss", "multilabel_accuracy", "multilabel_precision",
+    "multilabel_recall", "multilabel_f1", "hamming_loss", "multilabel_report",
+    "METRICS",
+]
+
+_AVERAGES = ("binary", "macro", "micro", "weighted", None)
+
+
+# -- input handling -------------------------------------------------------------------------
+def _unwrap(x: Any) -> Any:
+    """Numbers out of Values/Tensors, however they are nested in lists."""
+    if isinstance(x, (np.ndarray, np.generic, int, float, str)):
+        return x
+    if isinstance(x, (list, tuple)):
+        return [_unwrap(v) for v in x]  # nesting depth is the data's rank, not a graph
+    data = getattr(x, "data", None)
+    if data is not None and not isinstance(x, (bytes, memoryview)):
+        return data
+    return x
+
+
+def as_array(x: Any, name: str = "input") -> np.ndarray:
+    """``x`` as a float64 array; TypeError naming ``name`` if it does not hold numbers."""
+    try:
+        arr = np.asarray(_unwrap(x), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be numbers (a list, array, Values or a Tensor), got "
+            f"{type(x).__name__}: {exc}"
+        ) from None
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    return arr
+
+
+def _pair(y_true: Any, y_pred: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    t = as_array(y_true, f"{fn}: y_true")
+    p = as_array(y_pred, f"{fn}: y_pred")
+    # a column vector (n, 1) against a flat (n,) is the same data; don't broadcast to (n, n)
+    if t.ndim == 2 and t.shape[1] == 1 and p.ndim == 1:
+        t = t[:, 0]
+    if p.ndim == 2 and p.shape[1] == 1 and t.ndim == 1:
+        p = p[:, 0]
+    if t.shape != p.shape:
+        raise ValueError(f"{fn}: y_true has shape {t.shape} but y_pred has shape {p.shape}")
+    return t, p
+
+
+def _labels_1d(x: Any, fn: str, name: str) -> np.ndarray:
+    arr = as_array(x, f"{fn}: {name}")
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{fn}: {name} must be a 1-D list of class labels, got shape "
+                         f"{arr.shape}")
+    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+        raise ValueError(
+            f"{fn}: {name} must be integer class labels, got e.g. "
+            f"{arr[arr != np.round(arr)][:3].tolist() or arr[~np.isfinite(arr)][:3].tolist()}"
+            "; turn scores into labels first (scores_to_labels, or p >= 0.5)"
+        )
+    return arr.astype(np.int64)
+
+
+def _class_pair(y_true: Any, y_pred: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer label vectors; a 2-D ``y_pred`` of class scores becomes its row-wise argmax."""
+    t = _labels_1d(y_true, fn, "y_true")
+    p_arr = as_array(y_pred, f"{fn}: y_pred")
+    if p_arr.ndim == 2 and p_arr.shape[1] > 1:
+        p = np.argmax(p_arr, axis=1)
+    else:
+        p = _labels_1d(p_arr, fn, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"{fn}: y_true has {t.shape[0]} labels but y_pred has {p.shape[0]}")
+    return t, p
+
+
+def _ratio(num: np.ndarray | float, den: np.ndarray | float, zero_division: float) -> Any:
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.full(np.broadcast(num, den).shape, float(zero_division))
+    np.divide(num, den, out=out, where=den != 0)
+    return out if out.ndim else float(out)
+
+
+# -- regression (seed 001 §3.8) -------------------------------------------------------------
+def mae(y_true: Any, y_pred: Any) -> float:
+    """MAE = (1/m) Σ |y − ŷ|"""
+    t, p = _pair(y_true, y_pred, "mae")
+    return float(np.mean(np.abs(t - p)))
+
+
+def mse(y_true: Any, y_pred: Any) -> float:
+    """MSE = (1/m) Σ (y − ŷ)²"""
+    t, p = _pair(y_true, y_pred, "mse")
+    return float(np.mean((t - p) ** 2))
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """RMSE = √MSE"""
+    return float(np.sqrt(mse(y_true, y_pred)))
+
+
+def mape(y_true: Any, y_pred: Any) -> float:
+    """MAPE = (1/m) Σ |(y − ŷ) / y|, a fraction (×100 for percent)."""
+    t, p = _pair(y_true, y_pred, "mape")
+    if np.any(t == 0):
+        raise ValueError("mape: y_true contains 0, where the percentage error is undefined")
+    return float(np.mean(np.abs((t - p) / t)))
+
+
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²"""
+    t, p = _pair(y_true, y_pred, "r2_score")
+    ss_res = float(np.sum((t - p) ** 2))
+    ss_tot = float(np.sum((t - np.mean(t)) ** 2))
+    if ss_tot == 0.0:  # constant target: R² is undefined; scikit-learn's finite convention
+        return 1.0 if ss_res == 0.0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+# -- single-label classification (seed 001 §3.9) -------------------------------------------
+def scores_to_labels(scores: Any, y_true: Any = None, threshold: float | None = None
+                     ) -> np.ndarray:
+    """Class labels from model outputs.
+
+    An (n, C) array with C > 1 gives the row-wise argmax. One score per sample (n or (n, 1))
+    is a binary decision: if ``y_true`` uses the labels {−1, +1} (hinge loss) the label is
+    the sign (score ≥ 0 → +1); otherwise {0, 1} with ``threshold`` — default 0.5 when every
+    score lies in [0, 1] (probabilities), else 0 (logits).
+    """
+    s = as_array(scores, "scores_to_labels: scores")
+    if s.ndim == 2 and s.shape[1] > 1:
+        return np.argmax(s, axis=1)
+    s = s.reshape(-1)
+    if y_true is not None:
+        t = as_array(y_true, "scores_to_labels: y_true").reshape(-1)
+        if np.all(np.isin(t, (-1.0, 1.0))) and np.any(t == -1.0):
+            return np.where(s >= (0.0 if threshold is None else threshold), 1, -1)
+    if threshold is None:
+        threshold = 0.5 if np.all((s >= 0) & (s <= 1)) else 0.0
+    return (s >= threshold).astype(np.int64)
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Accuracy = (1/m) Σ 1[y = ŷ]; ``y_pred`` is labels or an (n, C) score matrix."""
+    t, p = _class_pair(y_true, y_pred, "accuracy")
+    return float(np.mean(t == p))
+
+
+def _label_set(t: np.ndarray, p: np.ndarray, labels: Sequence[int] | None,
+               num_classes: int | None) -> np.ndarray:
+    if labels is not None:
+        return np.asarray(list(labels), dtype=np.int64)
+    if num_classes is not None:
+        return np.arange(num_classes)
+    return np.unique(np.concatenate([t, p]))
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[int] | None = None,
+                     num_classes: int | None = None) -> np.ndarray:
+    """C[i, j] = number of samples of true class labels[i] predicted as labels[j].
+
+    ``labels`` defaults to ``range(num_classes)`` if given, else every label that occurs.
+    """
+    t, p = _class_pair(y_true, y_pred, "confusion_matrix")
+    classes = _label_set(t, p, labels, num_classes)
+    index = {int(c): i for i, c in enumerate(classes)}
+    unknown = sorted({int(v) for v in np.concatenate([t, p])} - set(index))
+    if unknown:
+        raise ValueError(f"confusion_matrix: labels {unknown} are not among {classes.tolist()}")
+    cm = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    for a, b in zip(t, p):
+        cm[index[int(a)], index[int(b)]] += 1
+    return cm
+
+
+def precision_recall_f1(
+    y_true: Any,
+    y_pred: Any,
+    average: str | None = "binary",
+    pos_label: int = 1,
+    labels: Sequence[int] | None = None,
+    zero_division: float = 0.0,
+) -> tuple[Any, Any, Any]:
+    """(precision, recall, F1) with P = TP/(TP+FP), R = TP/(TP+FN), F1 = 2PR/(P+R).
+
+    ``average``: 'binary' (class ``pos_label`` only), 'macro' (plain mean over classes),
+    'micro' (pool TP/FP/FN over classes), 'weighted' (mean weighted by class support), or
+    None (one value per class, as arrays in the order of ``labels``).
+    """
+    if average not in _AVERAGES:
+        raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
+    t, p = _class_pair(y_true, y_pred, "precision_recall_f1")
+    if average == "binary":
+        tp = float(np.sum((t == pos_label) & (p == pos_label)))
+        fp = float(np.sum((t != pos_label) & (p == pos_label)))
+        fn = float(np.sum((t == pos_label) & (p != pos_label)))
+        prec = _ratio(tp, tp + fp, zero_division)
+        rec = _ratio(tp, tp + fn, zero_division)
+        return prec, rec, _ratio(2 * tp, 2 * tp + fp + fn, zero_division)
+    classes = _label_set(t, p, labels, None)
+    # per-class counts; with an explicit ``labels`` subset, other labels still count as errors
+    tp = np.array([np.sum((t == c) & (p == c)) for c in classes], dtype=np.float64)
+    pred_pos = np.array([np.sum(p == c) for c in classes], dtype=np.float64)
+    true_pos = np.array([np.sum(t == c) for c in classes], dtype=np.float64)
+    if average == "micro":
+        prec = _ratio(tp.sum(), pred_pos.sum(), zero_division)
+        rec = _ratio(tp.sum(), true_pos.sum(), zero_division)
+        f1 = _ratio(2 * tp.sum(), pred_pos.sum() + true_pos.sum(), zero_division)
+        return prec, rec, f1
+    prec = _ratio(tp, pred_pos, zero_division)
+    rec = _ratio(tp, true_pos, zero_division)
+    f1 = _ratio(2 * tp, pred_pos + true_pos, zero_division)
+    if average is None:
+        return prec, rec, f1
+    weights = true_pos if average == "weighted" else np.ones_like(tp)
+    if weights.sum() == 0:
+        return float(zero_division), float(zero_division), float(zero_division)
+    return tuple(float(np.average(v, weights=weights)) for v in (prec, rec, f1))
+
+
+def precision(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: int = 1,
+              labels: Sequence[int] | None = None, zero_division: float = 0.0) -> Any:
+    """Precision = TP / (TP + FP); see ``precision_recall_f1`` for ``average``."""
+    return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[0]
+
+
+def recall(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: int = 1,
+           labels: Sequence[int] | None = None, zero_division: float = 0.0) -> Any:
+    """Recall = TP / (TP + FN); see ``precision_recall_f1`` for ``average``."""
+    return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[1]
+
+
+def f1_score(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: int = 1,
+             labels: Sequence[int] | None = None, zero_division: float = 0.0) -> Any:
+    """F1 = 2·P·R / (P + R) = 2TP / (2TP + FP + FN); see ``precision_recall_f1``."""
+    return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[2]
+
+
+def top_k_accuracy(y_true: Any, scores: Any, k: int = 1) -> float:
+    """Fraction of samples whose true class is among the k highest scores of its row."""
+    t = _labels_1d(y_true, "top_k_accuracy", "y_true")
+    s = as_array(scores, "top_k_accuracy: scores")
+    if s.ndim != 2:
+        raise ValueError(f"top_k_accuracy: scores must be (n, classes), got shape {s.shape}")
+    if s.shape[0] != t.shape[0]:
+        raise ValueError(f"top_k_accuracy: {t.shape[0]} labels but {s.shape[0]} score rows")
+    if not 1 <= k <= s.shape[1]:
+        raise ValueError(f"top_k_accuracy: k must be in 1..{s.shape[1]}, got {k}")
+    if np.any((t < 0) | (t >= s.shape[1])):
+        raise ValueError(f"top_k_accuracy: labels must be in 0..{s.shape[1] - 1}")
+    top = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    return float(np.mean(np.any(top == t[:, None], axis=1)))
+
+
+def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None = None
+                          ) -> dict[str, Any]:
+    """Per-class precision/recall/F1/support plus accuracy and macro/weighted averages."""
+    t, p = _class_pair(y_true, y_pred, "classification_report")
+    classes = _label_set(t, p, labels, None)
+    prec, rec, f1 = precision_recall_f1(t, p, average=None, labels=labels)
+    report: dict[str, Any] = {}
+    for i, c in enumerate(classes):
+        report[int(c)] = {"precision": float(prec[i]), "recall": float(rec[i]),
+                          "f1": float(f1[i]), "support": int(np.sum(t == c))}
+    report["accuracy"] = float(np.mean(t == p))
+    for avg in ("macro", "weighted"):
+        a, b, c = precision_recall_f1(t, p, average=avg, labels=labels)
+        report[avg] = {"precision": a, "recall": b, "f1": c, "support": int(t.size)}
+    return report
+
+
+# -- multi-label (seed 001 §3.13) ------------------------------------------------------------
+def _indicator_pair(y_true: Any, y_pred: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two (samples, labels) 0/1 matrices."""
+    t, p = _pair(y_true, y_pred, fn)
+    if t.ndim == 1:
+        t, p = t[None, :], p[None, :]
+    if t.ndim != 2:
+        raise ValueError(f"{fn}: expected (samples, labels) 0/1 matrices, got shape {t.shape}")
+    for name, m in (("y_true", t), ("y_pred", p)):
+        if not np.all((m == 0) | (m == 1)):
+            raise ValueError(
+                f"{fn}: {name} must hold only 0/1 label indicators; threshold probabilities "
+                "first (e.g. p >= 0.5)"
+            )
+    return t.astype(bool), p.astype(bool)
+
+
+def exact_match_ratio(y_true: Any, y_pred: Any) -> float:
+    """MR = (1/m) Σ 1[ŷ⁽ⁱ⁾ = y⁽ⁱ⁾]: a sample counts only if every label is right."""
+    t, p = _indicator_pair(y_true, y_pred, "exact_match_ratio")
+    return float(np.mean(np.all(t == p, axis=1)))
+
+
+def zero_one_loss(y_true: Any, y_pred: Any) -> float:
+    """L₀₋₁ = 1 − exact-match ratio: the fraction of samples with any wrong label."""
+    return 1.0 - exact_match_ratio(y_true, y_pred)
+
+
+def multilabel_accuracy(y_true: Any, y_pred: Any, partial: bool = True) -> float:
+    """With partial credit: (1/m) Σ |y ∩ ŷ| / |y ∪ ŷ| (a sample with y = ŷ = ∅ scores 1);
+    without (``partial=False``): the exact-match ratio."""
+    if not partial:
+        return exact_match_ratio(y_true, y_pred)
+    t, p = _indicator_pair(y_true, y_pred, "multilabel_accuracy")
+    inter = np.sum(t & p, axis=1)
+    union = np.sum(t | p, axis=1)
+    return float(np.mean(_ratio(inter, union, 1.0)))
+
+
+def multilabel_precision(y_true: Any, y_pred: Any) -> float:
+    """(1/m) Σ |y ∩ ŷ| / |ŷ| (a sample with nothing predicted scores 0)."""
+    t, p = _indicator_pair(y_true, y_pred, "multilabel_precision")
+    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(p, axis=1), 0.0)))
+
+
+def multilabel_recall(y_true: Any, y_pred: Any) -> float:
+    """(1/m) Σ |y ∩ ŷ| / |y| (a sample with no true label scores 0)."""
+    t, p = _indicator_pair(y_true, y_pred, "multilabel_recall")
+    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(t, axis=1), 0.0)))
+
+
+def multilabel_f1(y_true: Any, y_pred: Any) -> float:
+    """(1/m) Σ 2|y ∩ ŷ| / (|y| + |ŷ|) (a sample with y = ŷ = ∅ scores 0, as in the book)."""
+    t, p = _indicator_pair(y_true, y_pred, "multilabel_f1")
+    den = np.sum(t, axis=1) + np.sum(p, axis=1)
+    return float(np.mean(_ratio(2 * np.sum(t & p, axis=1), den, 0.0)))
+
+
+def hamming_loss(y_true: Any, y_pred: Any) -> float:
+    """Hamming loss = (1/(m·q)) Σᵢ Σⱼ 1[y⁽ⁱ⁾ⱼ ≠ ŷ⁽ⁱ⁾ⱼ]: the fraction of wrong labels."""
+    t, p = _indicator_pair(y_true, y_pred, "hamming_loss")
+    return float(np.mean(t != p))
+
+
+def multilabel_report(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """Every multi-label metric of the book, by name."""
+    return {
+        "exact_match": exact_match_ratio(y_true, y_pred),
+        "zero_one_loss": zero_one_loss(y_true, y_pred),
+        "accuracy": multilabel_accuracy(y_true, y_pred),
+        "precision": multilabel_precision(y_true, y_pred),
+        "recall": multilabel_recall(y_true, y_pred),
+        "f1": multilabel_f1(y_true, y_pred),
+        "hamming_loss": hamming_loss(y_true, y_pred),
+    }
+
+
+# Names accepted by train.fit(metrics=[...]); values are f(y_true, y_pred).
+METRICS = {
+    "mae": mae,
+    "mse": mse,
+    "rmse": rmse,
+    "mape": mape,
+    "r2": r2_score,
+    "accuracy": accuracy,
+    "precision": precision,
+    "recall": recall,
+    "f1": f1_score,
+    "macro_f1": lambda t, p: f1_score(t, p, average="macro"),
+    "exact_match": exact_match_ratio,
+    "multilabel_accuracy": multilabel_accuracy,
+    "hamming_loss": hamming_loss,
+}
