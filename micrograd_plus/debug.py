@@ -1,0 +1,32 @@
+"""Debugging backprop: step through it, explain it, check it, compare it with PyTorch.
+
+Everything is re-exported from small modules, one job each:
+
+- :mod:`.stepper`: ``BackpropStepper`` (the backward pass one node at a time),
+  ``format_chain_rule``;
+- :mod:`.terminal`: ``run_terminal`` (``micrograd-plus step TARGET``);
+- :mod:`.explain`: ``explain(node, root)``, the chain-rule sum over all paths;
+- :mod:`.gradcheck`: ``gradcheck(f, inputs)``, finite differences vs autograd;
+- :mod:`.torchcompare`: ``compare_with_torch`` and ``assert_grads_match_torch``;
+- ``detect_anomaly``: PyTorch's name for ``autograd.anomaly()``: the first operation
+  producing NaN/inf raises ``AnomalyError`` naming the op, the node and its inputs.
+"""
+
+from __future__ import annotations
+
+from .autograd import AnomalyError
+from .autograd import anomaly as detect_anomaly
+from .stepper import BackpropStepper, ParentStep, Step, fmt, format_chain_rule
+from .terminal import render_state, run_terminal
+
+__all__ = [
+    "BackpropStepper",
+    "Step",
+    "ParentStep",
+    "format_chain_rule",
+    "fmt",
+    "render_state",
+    "run_terminal",
+    "detect_anomaly",
+    "AnomalyError",
+]

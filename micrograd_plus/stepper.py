@@ -1,0 +1,389 @@
+"""Walk a backward pass one node at a time, forward and back.
+
+``BackpropStepper(root)`` plans the pass exactly as ``autograd.run_backward`` runs it: the
+same topological order walked in reverse, the same per-pass gradients summed in the same
+order, the same hooks. Each :class:`Step` is one node being processed: its gradient
+∂root/∂node of this pass, and for every parent the local derivative ∂node/∂parent, the
+contribution ``grad × local`` and the parent's ``.grad`` afterwards. Applying a step writes
+``.grad`` the way a teacher draws it on the board (each contribution lands on the parent as
+soon as the node is processed); after the last step every ``.grad`` is bit-for-bit what
+``root.backward()`` leaves. ``back()`` restores the previous gradients exactly.
+
+    >>> stepper = BackpropStepper(E)
+    >>> stepper.step()                    # the root: ∂E/∂E = 1 flows to its parents
+    >>> stepper.run_to(w_meat)            # process nodes until w_meat is done
+    >>> print(format_chain_rule(step, step.parents[0]))
+    ∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import autograd
+
+__all__ = [
+    "BackpropStepper",
+    "Step",
+    "ParentStep",
+    "format_chain_rule",
+    "fmt",
+    "node_names",
+]
+
+# Op names as words, for naming unlabeled nodes (``mul2``) in formulas and tables.
+_OP_WORDS = {
+    "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul",
+    "neg": "neg", "sum": "sum", "dot": "dot",
+}
+
+
+@dataclass(eq=False)
+class ParentStep:
+    """What a step sends to one parent:  contribution = grad × local."""
+
+    node: Any
+    label: str
+    local: Any  # ∂node/∂parent (a float for Values; None for Tensors, whose rule is a VJP)
+    contribution: Any  # this edge's share of ∂root/∂parent
+    grad_after: Any  # the parent's .grad once this step is applied
+    sum_so_far: Any = None  # ∂root/∂parent of this pass so far (the contributions up to here)
+    arrival: int = 1  # this is contribution number `arrival` ...
+    arrivals: int = 1  # ... of the `arrivals` the parent receives in this pass
+    position: int = 0  # index of the parent in node._prev
+
+
+@dataclass(eq=False)
+class Step:
+    """One node processed by the backward pass: its gradient is complete and flows on."""
+
+    index: int  # 0-based position in the pass
+    node: Any
+    label: str  # the node's label, or an op-based name such as ``mul2``
+    op: str
+    data: Any
+    grad: Any  # ∂root/∂node of this pass (after hooks): what flows to the parents
+    parents: list[ParentStep] = field(default_factory=list)
+    grad_after: Any = None  # the node's .grad once this step is applied
+    root_label: str = "L"
+
+
+class BackpropStepper:
+    """An iterator over the backward pass from ``root``, in the order ``backward()`` uses.
+
+    ``steps`` lists every planned :class:`Step` (computed at construction without touching
+    any ``.grad``); ``step()`` applies the next one, ``back()`` undoes one, ``run_to(node)``
+    and ``run()`` move further, ``show()`` prints the state and ``draw()`` renders the
+    graph with the processed part marked. Hooks registered on nodes run once, while planning.
+    """
+
+    def __init__(self, root: Any, seed: Any = 1.0) -> None:
+        if not getattr(root, "requires_grad", False):
+            raise RuntimeError(
+                f"cannot step through backward of {autograd.describe(root)}: it does not "
+                "require grad (it was detached or computed under no_grad())"
+            )
+        self.root = root
+        self.order = autograd.topological_order(root)
+        self.names = node_names(self.order, root)
+        self.seed = _as_seed(root, seed)
+        self._steps, self._effects = _plan(root, self.seed, self.order, self.names)
+        self.position = 0  # number of steps applied
+        self._undo: list[list[tuple[Any, Any]]] = []
+
+    # -- records ------------------------------------------------------------------------
+    @property
+    def steps(self) -> list[Step]:
+        """All planned steps, applied or not."""
+        return list(self._steps)
+
+    def records(self) -> list[Step]:
+        """The full list of steps, computed without changing any gradient."""
+        return list(self._steps)
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    @property
+    def current(self) -> Step | None:
+        """The step applied last (None before the first)."""
+        return self._steps[self.position - 1] if self.position else None
+
+    @property
+    def next_step(self) -> Step | None:
+        return self._steps[self.position] if self.position < len(self._steps) else None
+
+    @property
+    def done(self) -> bool:
+        return self.position == len(self._steps)
+
+    @property
+    def processed(self) -> list:
+        """The nodes whose steps have been applied, in order."""
+        return [s.node for s in self._steps[: self.position]]
+
+    def index_of(self, node: Any) -> int:
+        """The index of the step processing ``node`` (a node or its label)."""
+        for s in self._steps:
+            if s.node is node or (
+                isinstance(node, str) and node in (s.label, getattr(s.node, "label", ""))
+            ):
+                return s.index
+        name = node if isinstance(node, str) else autograd.describe(node)
+        raise ValueError(
+            f"{name} is not processed by this backward pass (it is not an input of the "
+            "root, does not require grad, or receives no gradient)"
+        )
+
+    # -- moving -------------------------------------------------------------------------
+    def step(self) -> Step:
+        """Apply the next step and return it; StopIteration when the pass is complete."""
+        if self.done:
+            raise StopIteration("the backward pass is complete; back() undoes a step")
+        effects = self._effects[self.position]
+        self._undo.append([(node, _copy(node.grad)) for node, _ in effects])
+        for node, grad in effects:
+            node.grad = _copy(grad)
+        self.position += 1
+        return self._steps[self.position - 1]
+
+    def back(self) -> Step | None:
+        """Undo the last applied step, restoring gradients exactly; return the new current."""
+        if not self.position:
+            raise IndexError("nothing to undo: no step has been applied")
+        for node, grad in reversed(self._undo.pop()):
+            node.grad = grad
+        self.position -= 1
+        return self.current
+
+    def run_to(self, node: Any) -> Step:
+        """Apply (or undo) steps until the step processing ``node`` is the last applied."""
+        target = self.index_of(node) + 1
+        while self.position < target:
+            self.step()
+        while self.position > target:
+            self.back()
+        return self._steps[target - 1]
+
+    def run(self) -> list[Step]:
+        """Apply every remaining step; return them."""
+        applied = []
+        while not self.done:
+            applied.append(self.step())
+        return applied
+
+    run_to_end = run
+
+    def reset(self) -> None:
+        """Undo every applied step."""
+        while self.position:
+            self.back()
+
+    def __iter__(self) -> Iterator[Step]:
+        return self
+
+    def __next__(self) -> Step:
+        return self.step()
+
+    # -- looking --------------------------------------------------------------------------
+    def render(self, max_rows: int = 30) -> Any:
+        """A rich renderable of the current state (table of steps, current chain rule)."""
+        from .terminal import render_state
+
+        return render_state(self, max_rows=max_rows)
+
+    def show(self, console: Any = None) -> None:
+        """Print the current state as a rich table with the current step's chain rule."""
+        from rich.console import Console
+
+        (console or Console()).print(self.render())
+
+    def draw(self, **options: Any) -> Any:
+        """``viz.draw_graph`` of the root with the current node and the processed ones marked."""
+        from .viz import draw_graph
+
+        current = self.current
+        return draw_graph(
+            self.root,
+            highlight=[current.node] if current else [],
+            processed=self.processed,
+            **options,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"BackpropStepper(root={self.names[self.root]!r}, step {self.position} "
+            f"of {len(self._steps)})"
+        )
+
+
+def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
+    """Every step of the pass and its effects [(node, .grad to set)], touching no .grad.
+
+    Mirrors ``autograd.run_backward`` line by line so the sums come out bit-identical.
+    """
+    base = {node: _copy(node.grad) for node in order}
+    root_label = names[root]
+    grads: dict = {root: seed}
+    counts: dict = {}
+    steps: list[Step] = []
+    effects: list[list] = []
+    check = autograd.is_anomaly_enabled()
+    for node in reversed(order):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node._hooks:
+            for hook in tuple(node._hooks):
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        own = _stored(node, base[node], g)
+        effect = [(node, own)]
+        records = []
+        if node._prev:
+            contributions = node._backward(g)
+            if check:
+                autograd._check_backward(node, g, contributions)
+            local = node.local_grads if hasattr(node, "local_grads") else None
+            for i, (parent, pg) in enumerate(zip(node._prev, contributions)):
+                if pg is None or not parent.requires_grad:
+                    continue
+                previous = grads.get(parent)
+                total = pg if previous is None else previous + pg
+                grads[parent] = total
+                counts[parent] = counts.get(parent, 0) + 1
+                after = _stored(parent, base[parent], total)
+                effect.append((parent, after))
+                records.append(ParentStep(
+                    node=parent, label=names[parent],
+                    local=None if local is None else local[i],
+                    contribution=pg, grad_after=after, sum_so_far=total,
+                    arrival=counts[parent], position=i,
+                ))
+        steps.append(Step(
+            index=len(steps), node=node, label=names[node], op=node._op,
+            data=_copy(node.data), grad=g, parents=records, grad_after=own,
+            root_label=root_label,
+        ))
+        effects.append(effect)
+    for s in steps:
+        for p in s.parents:
+            p.arrivals = counts[p.node]
+    return steps, effects
+
+
+def _stored(node: Any, base: Any, g: Any) -> Any:
+    """What ``node._store_grad(g)`` makes of a ``.grad`` equal to ``base``.
+
+    Values always store (``base + g``). Other node types decide themselves (a Tensor keeps
+    grads on leaves only), so their own ``_store_grad`` runs on a scratch ``.grad``.
+    """
+    if type(base) is float and type(g) is float:
+        return base + g
+    saved = node.grad
+    node.grad = _copy(base)
+    try:
+        node._store_grad(g)
+        return _copy(node.grad)
+    finally:
+        node.grad = saved
+
+
+def _copy(x: Any) -> Any:
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _as_seed(root: Any, seed: Any) -> Any:
+    """A number seeds a Value as a float and a Tensor as an array of its shape."""
+    data = root.data
+    if isinstance(data, np.ndarray):
+        if isinstance(seed, numbers.Real):
+            return np.full(data.shape, float(seed))
+        seed = np.asarray(seed, dtype=data.dtype)
+        if seed.shape != data.shape:
+            raise ValueError(f"seed of shape {seed.shape} for a root of shape {data.shape}")
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Real):
+        raise TypeError(f"seed must be a real number, got {type(seed).__name__}: {seed!r}")
+    return float(seed)
+
+
+def node_names(order: list, root: Any) -> dict:
+    """A display name per node: its label, else an op-based name (``leaf1``, ``mul2``)."""
+    names: dict = {}
+    counters: dict[str, int] = {}
+    for node in order:
+        label = getattr(node, "label", "")
+        if label:
+            names[node] = label
+            continue
+        if node is root:
+            names[node] = "L"
+            continue
+        word = _op_word(node._op)
+        counters[word] = counters.get(word, 0) + 1
+        names[node] = f"{word}{counters[word]}"
+    return names
+
+
+def _op_word(op: str) -> str:
+    if not op:
+        return "leaf"
+    if op in _OP_WORDS:
+        return _OP_WORDS[op]
+    if op.startswith("**"):
+        return "pow"
+    return op.lower() if op.isidentifier() else "op"
+
+
+def fmt(x: Any, digits: int = 6) -> str:
+    """A number as people write it: ``−3500``, ``0.0142857``, ``1e−12`` (unicode minus)."""
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return fmt(float(x), digits)
+        if x.size > 12:
+            return f"array{'×'.join(map(str, x.shape))}"
+        text = np.array2string(x, precision=4, separator=", ", suppress_small=False)
+        return text.replace("-", "−").replace("\n", "")
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        x = float(x)
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "∞" if x > 0 else "−∞"
+        if x.is_integer() and abs(x) < 1e15:
+            text = str(int(x))
+        else:
+            text = f"{x:.{digits}g}"
+        return text.replace("-", "−")
+    return str(x)
+
+
+def format_chain_rule(step: Step, parent: ParentStep) -> str:
+    """The chain rule for one edge of a step, symbolically and with numbers.
+
+    ``∂E/∂w = ∂E/∂y · ∂y/∂w = (−700)·(5) = −3500``; when ``w`` collects several
+    contributions in this pass, ``+=`` and the running sum say so.
+    """
+    r, n, p = step.root_label, step.label, parent.label
+    several = parent.arrivals > 1
+    lhs = f"∂{r}/∂{p} {'+=' if several else '='} "
+    if parent.local is None:
+        text = (f"{lhs}vjp_{step.op or 'op'}(∂{r}/∂{n}) = {fmt(parent.contribution)}")
+    else:
+        text = (
+            f"{lhs}∂{r}/∂{n} · ∂{n}/∂{p} = ({fmt(step.grad)})·({fmt(parent.local)}) "
+            f"= {fmt(parent.contribution)}"
+        )
+    if several:
+        text += (
+            f"   [contribution {parent.arrival} of {parent.arrivals}; "
+            f"∂{r}/∂{p} so far = {fmt(parent.sum_so_far)}]"
+        )
+    return text

@@ -1,0 +1,167 @@
+"""The terminal session of ``micrograd-plus step TARGET``: backprop one key press at a time.
+
+Keys: ``n`` / → / space / enter: next step;  ``b`` / ←: back (undo);  ``e``: run to the
+end;  ``s``: back to the start;  ``q``: quit. Single keys are read in cbreak mode when stdin
+is a terminal; otherwise (pipes, tests) one command per line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from . import autograd
+from .engine import op_symbol
+from .stepper import BackpropStepper, fmt, format_chain_rule
+
+__all__ = ["run_terminal", "render_state"]
+
+KEYS_HELP = "n/→/space next · b/← back · e run to end · s start · q quit"
+
+_ACTIONS = {
+    "n": "next", " ": "next", "\r": "next", "\n": "next", "": "next", "\x1b[C": "next",
+    "b": "back", "\x1b[D": "back", "e": "end", "s": "start",
+    "q": "quit", "\x04": "quit", "\x03": "quit",
+}
+
+
+def render_state(stepper: BackpropStepper, max_rows: int = 30) -> Group:
+    """Header, the current step with its chain-rule formulas, and a table of all steps."""
+    root = stepper.root
+    r = stepper.names[root]
+    total = len(stepper)
+    header = Text.assemble(
+        ("Backprop of ", "bold"), (r, "bold cyan"), f" = {fmt(root.data)}",
+        f"   step {stepper.position} of {total}",
+    )
+    return Group(header, _current_panel(stepper), _steps_table(stepper, max_rows))
+
+
+def _current_panel(stepper: BackpropStepper) -> Panel:
+    r = stepper.names[stepper.root]
+    current = stepper.current
+    lines: list[Text] = []
+    if current is None:
+        lines.append(Text(
+            f"Nothing processed yet. The first step seeds ∂{r}/∂{r} = "
+            f"{fmt(stepper.seed)} at the root."
+        ))
+        title = "start"
+    else:
+        n = current.label
+        op = f"op {current.op}" if current.op else "leaf"
+        lines.append(Text.assemble(
+            ("node ", ""), (n, "bold yellow"), f"  ({op}, data {fmt(current.data)})   ",
+            (f"∂{r}/∂{n} = {fmt(current.grad)}", "bold"),
+        ))
+        if not current.parents:
+            lines.append(Text(f"{n} is a leaf: its gradient is final, nothing flows further."))
+        for parent in current.parents:
+            lines.append(Text("  " + format_chain_rule(current, parent), "green"))
+        title = f"step {current.index + 1}: {n}"
+    upcoming = stepper.next_step
+    if upcoming is None:
+        lines.append(Text("done: every gradient of this pass is computed.", "bold magenta"))
+    else:
+        lines.append(Text(f"next: {upcoming.label}", "dim"))
+    return Panel(Group(*lines), title=title, title_align="left")
+
+
+def _steps_table(stepper: BackpropStepper, max_rows: int) -> Table:
+    r = stepper.names[stepper.root]
+    table = Table(show_edge=False, pad_edge=False)
+    for name, justify in [("#", "right"), ("node", "left"), ("op", "left"),
+                          ("data", "right"), (f"∂{r}/∂node", "right"), (".grad", "right")]:
+        table.add_column(name, justify=justify)
+    steps = stepper.steps
+    # a window of rows around the current step keeps big graphs on one screen
+    start = max(0, min(stepper.position - max_rows // 2, len(steps) - max_rows))
+    for s in steps[start:start + max_rows]:
+        processed = s.index < stepper.position
+        if s.index == stepper.position - 1:
+            style = "bold yellow"
+        else:
+            style = "green" if processed else "dim"
+        table.add_row(
+            str(s.index + 1), s.label, op_symbol(s.op) if s.op else "leaf", fmt(s.data),
+            fmt(s.grad) if processed else "·", fmt(s.node.grad), style=style,
+        )
+    hidden = len(steps) - max_rows
+    if hidden > 0:
+        table.caption = f"{hidden} more steps not shown"
+    return table
+
+
+def run_terminal(
+    root: Any,
+    *,
+    fresh: bool = True,
+    console: Console | None = None,
+    read_key: Callable[[], str] | None = None,
+) -> int:
+    """Interactive stepping through ``root``'s backward pass; returns an exit status.
+
+    ``fresh`` first sets the graph's gradients to zero (None for Tensors), so the numbers
+    on screen are those of one backward pass even if the target already ran ``backward()``.
+    """
+    if fresh:
+        for node in autograd.topological_order(root):
+            node.grad = 0.0 if isinstance(node.grad, float) else None
+    stepper = BackpropStepper(root)
+    console = console or Console()
+    tty = read_key is None and sys.stdin.isatty()
+    read_key = read_key or (_read_tty_key if tty else _read_line)
+    while True:
+        if tty:
+            console.clear()
+        console.print(render_state(stepper, max_rows=max(8, console.height - 16)))
+        console.print(Text(KEYS_HELP, "dim"))
+        try:
+            key = read_key()
+        except (EOFError, KeyboardInterrupt):
+            key = "q"
+        action = _ACTIONS.get(key if key.startswith("\x1b") else key[:1].lower())
+        if action == "quit":
+            return 0
+        if action == "next" and not stepper.done:
+            stepper.step()
+        elif action == "back" and stepper.position:
+            stepper.back()
+        elif action == "end":
+            stepper.run()
+        elif action == "start":
+            stepper.reset()
+
+
+def _read_line() -> str:
+    line = input("> ")
+    return line.strip() or "n"
+
+
+def _read_tty_key() -> str:
+    """One key press (arrow keys as their escape sequences), in cbreak mode."""
+    import select
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        key = os.read(fd, 1).decode(errors="replace")
+        if key == "\x1b":
+            while select.select([fd], [], [], 0.05)[0]:
+                key += os.read(fd, 1).decode(errors="replace")
+                if len(key) >= 3:
+                    break
+        if not key:
+            raise EOFError
+        return key
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
