@@ -1,0 +1,311 @@
+"""BackpropStepper: same order and bit-identical gradients as backward(); exact undo."""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+import types
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from micrograd_plus import Value, autograd, dot
+from micrograd_plus.debug import BackpropStepper, format_chain_rule
+
+# -- random graphs with reused nodes --------------------------------------------------------
+
+UNARY = ["tanh", "sigmoid", "sin", "neg", "sq", "relu", "cos"]
+BINARY = ["+", "-", "*", "sum3", "dot"]
+
+
+def build(leaves: list[float], ops: list[tuple]) -> tuple[Value, list[Value]]:
+    """A graph from a recipe; every op picks its inputs among all earlier nodes (reuse)."""
+    nodes = [Value(x, label=f"x{i}") for i, x in enumerate(leaves)]
+    for kind, i, j, k in ops:
+        a, b, c = nodes[i % len(nodes)], nodes[j % len(nodes)], nodes[k % len(nodes)]
+        if kind == "+":
+            out = a + b
+        elif kind == "-":
+            out = a - b
+        elif kind == "*":
+            out = a * b
+        elif kind == "sum3":
+            out = _vsum3(a, b, c)
+        elif kind == "dot":
+            out = dot([a, b], [c, 0.5])
+        elif kind == "sq":
+            out = a**2
+        elif kind == "neg":
+            out = -a
+        elif kind == "relu":
+            out = a.relu()
+        else:
+            out = getattr(a, kind)()
+        nodes.append(out)
+    # the root uses the last few nodes so most of the graph reaches it
+    root = nodes[-1] * 1.5 + nodes[-2] + nodes[len(leaves) // 2]
+    return root, nodes
+
+
+def _vsum3(a: Value, b: Value, c: Value) -> Value:
+    from micrograd_plus import vsum
+
+    return vsum([a, b, c, 2.0])
+
+
+recipes = st.tuples(
+    st.lists(st.floats(-2, 2, allow_nan=False), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 50), st.integers(0, 50),
+                  st.integers(0, 50)),
+        min_size=1, max_size=12,
+    ),
+)
+
+
+def same(a: float, b: float) -> bool:
+    """Bit-identical, with NaN equal to NaN."""
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def graph_nodes(root: Value) -> list[Value]:
+    return autograd.topological_order(root)
+
+
+def set_grads(nodes: list, grads: list[float]) -> None:
+    for node, g in zip(nodes, grads):
+        node.grad = g
+
+
+@settings(max_examples=60, deadline=None)
+@given(recipes, st.booleans(), st.randoms(use_true_random=False))
+def test_stepper_to_end_equals_backward(recipe, accumulated, rnd):
+    root, _ = build(*recipe)
+    nodes = graph_nodes(root)
+    start = [rnd.uniform(-5, 5) if accumulated else 0.0 for _ in nodes]
+
+    set_grads(nodes, start)
+    root.backward()
+    expected = [n.grad for n in nodes]
+
+    set_grads(nodes, start)
+    stepper = BackpropStepper(root)
+    assert [n.grad for n in nodes] == start, "planning must not touch .grad"
+    stepper.run()
+    assert stepper.done
+    for node, want in zip(nodes, expected):
+        assert same(node.grad, want), (node, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(recipes, st.lists(st.sampled_from(["step", "back", "step", "end", "reset"]),
+                         max_size=25))
+def test_random_walk_of_steps_and_undos(recipe, moves):
+    root, _ = build(*recipe)
+    nodes = graph_nodes(root)
+    start = [float(i) - 1.25 for i in range(len(nodes))]
+    set_grads(nodes, start)
+    root.backward()
+    expected = [n.grad for n in nodes]
+    set_grads(nodes, start)
+
+    stepper = BackpropStepper(root)
+    snapshots = {0: start}
+    for move in moves:
+        if move == "step" and not stepper.done:
+            stepper.step()
+        elif move == "back" and stepper.position:
+            stepper.back()
+        elif move == "end":
+            stepper.run()
+        elif move == "reset":
+            stepper.reset()
+        state = [n.grad for n in nodes]
+        # the same position always shows the same gradients, whatever the path to it
+        seen = snapshots.setdefault(stepper.position, state)
+        assert all(same(a, b) for a, b in zip(state, seen))
+    stepper.reset()
+    assert all(same(a, b) for a, b in zip((n.grad for n in nodes), start))
+    stepper.run()
+    assert all(same(a, b) for a, b in zip((n.grad for n in nodes), expected))
+
+
+@settings(max_examples=40, deadline=None)
+@given(recipes)
+def test_records_agree_with_the_live_grads(recipe):
+    root, _ = build(*recipe)
+    nodes = graph_nodes(root)
+    stepper = BackpropStepper(root)
+    # Values always receive a gradient, so the order is exactly backward's reversed order
+    assert [s.node for s in stepper.steps] == list(reversed(nodes))
+    received: dict = {}
+    for planned in stepper.records():
+        step = stepper.step()
+        assert step is planned
+        assert same(step.node.grad, step.grad_after)
+        if step.index:
+            assert same(step.grad, received[step.node])  # ∂root/∂node = Σ contributions
+        else:
+            assert step.grad == 1.0
+        last: dict = {}
+        for p in step.parents:
+            assert p.node is step.node._prev[p.position]
+            assert same(p.contribution, step.node.local_grads[p.position] * step.grad)
+            assert p.local == step.node.local_grads[p.position]
+            received[p.node] = p.sum_so_far
+            last[p.node] = p
+        for parent, p in last.items():
+            assert same(parent.grad, p.grad_after)
+    for step in stepper.steps:
+        for p in step.parents:
+            assert 1 <= p.arrival <= p.arrivals
+
+
+# -- the lunch example and the chain-rule text ---------------------------------------------
+
+def lunch() -> dict:
+    w = [Value(50.0, label="w_meat"), Value(50.0, label="w_veg"),
+         Value(50.0, label="w_staple")]
+    y = dot(w, [5, 2, 4])
+    y.label = "y"
+    E = 0.5 * (1250 - y) ** 2
+    E.label = "E"
+    return {"E": E, "y": y, "w": w}
+
+
+def test_lunch_chain_rule_text():
+    g = lunch()
+    stepper = BackpropStepper(g["E"])
+    step = stepper.run_to(g["y"])
+    assert step.node is g["y"] and step.grad == -700.0
+    texts = [format_chain_rule(step, p) for p in step.parents]
+    assert texts[0] == "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500"
+    assert texts[1] == "∂E/∂w_veg = ∂E/∂y · ∂y/∂w_veg = (−700)·(2) = −1400"
+    assert texts[2] == "∂E/∂w_staple = ∂E/∂y · ∂y/∂w_staple = (−700)·(4) = −2800"
+    assert [w.grad for w in g["w"]] == [-3500.0, -1400.0, -2800.0]
+    stepper.back()
+    assert [w.grad for w in g["w"]] == [0.0, 0.0, 0.0]
+    assert stepper.current.grad == 700.0  # the node 1250 − y
+
+
+def test_several_contributions_are_announced():
+    a = Value(3.0, label="a")
+    c = a * a
+    c.label = "c"
+    L = c + a
+    texts = []
+    for step in BackpropStepper(L):
+        texts += [format_chain_rule(step, p) for p in step.parents if p.node is a]
+    assert len(texts) == 3
+    assert texts[0].startswith("∂L/∂a += ∂L/∂L · ∂L/∂a = (1)·(1) = 1")
+    assert "contribution 1 of 3; ∂L/∂a so far = 1]" in texts[0]
+    assert "∂L/∂c · ∂c/∂a = (1)·(3) = 3" in texts[1] and "so far = 4]" in texts[1]
+    assert "contribution 3 of 3; ∂L/∂a so far = 7]" in texts[2]
+    assert a.grad == 7.0
+
+
+def test_unlabeled_nodes_get_op_names_and_negatives_use_unicode_minus():
+    x = Value(-2.0)
+    y = x.tanh() * -3
+    stepper = BackpropStepper(y)
+    step = stepper.step()
+    assert step.label == "L" and step.op == "*"
+    assert [p.label for p in step.parents] == ["tanh1", "leaf1"]
+    text = format_chain_rule(step, step.parents[1])
+    assert text == f"∂L/∂leaf1 = ∂L/∂L · ∂L/∂leaf1 = (1)·({x.tanh().data:.6g}) = " \
+                   f"{x.tanh().data:.6g}".replace("-", "−")
+    assert "-" not in text
+
+
+def test_navigation_and_errors():
+    g = lunch()
+    stepper = BackpropStepper(g["E"])
+    with pytest.raises(IndexError, match="nothing to undo"):
+        stepper.back()
+    assert stepper.run_to("w_veg").node is g["w"][1]
+    pos = stepper.position
+    assert stepper.run_to(g["y"]).node is g["y"]  # going back to an earlier node undoes
+    assert stepper.position < pos
+    with pytest.raises(ValueError, match="not processed by this backward pass"):
+        stepper.run_to(Value(1.0, label="stranger"))
+    stepper.run_to_end()
+    with pytest.raises(StopIteration):
+        stepper.step()
+    assert len(stepper) == len(stepper.steps) == stepper.position
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        BackpropStepper(Value(1.0, requires_grad=False))
+    with pytest.raises(TypeError, match="seed must be a real number"):
+        BackpropStepper(g["E"], seed="1")
+
+
+def test_seed_and_detached_nodes_and_hooks():
+    a = Value(2.0, label="a")
+    b = Value(5.0, label="b")
+    frozen = (a * 10).detach()
+    calls = []
+    mid = a * b + frozen
+    mid.label = "mid"
+
+    def hook(g):
+        calls.append(g)
+        return g * 3
+
+    mid.register_hook(hook)
+    root = mid.tanh() * 0.1
+    root.backward(2.5)
+    want = (a.grad, b.grad, mid.grad)
+    calls.clear()
+    for n in autograd.topological_order(root):
+        n.grad = 0.0
+    stepper = BackpropStepper(root, seed=2.5)
+    assert len(calls) == 1  # hooks run once, while planning
+    assert frozen not in [s.node for s in stepper.steps]
+    stepper.run()
+    assert (a.grad, b.grad, mid.grad) == want
+    assert len(calls) == 1
+
+
+def test_show_prints_the_table_and_the_formula():
+    g = lunch()
+    stepper = BackpropStepper(g["E"])
+    stepper.run_to(g["y"])
+    out = io.StringIO()
+    stepper.show(Console(file=out, width=120))
+    text = out.getvalue()
+    assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in text
+    assert "w_staple" in text and "−2800" in text and "step 5 of 9" in text
+
+
+def test_draw_passes_current_and_processed(monkeypatch):
+    calls = []
+
+    def fake_draw_graph(root, **kw):
+        calls.append((root, kw))
+        return "digraph"
+
+    fake = types.ModuleType("micrograd_plus.viz")
+    fake.draw_graph = fake_draw_graph
+    monkeypatch.setitem(sys.modules, "micrograd_plus.viz", fake)
+    g = lunch()
+    stepper = BackpropStepper(g["E"])
+    assert stepper.draw() == "digraph"
+    assert calls[-1] == (g["E"], {"highlight": [], "processed": []})
+    stepper.run_to(g["y"])
+    stepper.draw(rankdir="TB")
+    root, kw = calls[-1]
+    assert kw["highlight"] == [g["y"]] and kw["rankdir"] == "TB"
+    assert kw["processed"] == [s.node for s in stepper.steps[: stepper.position]]
+    assert kw["processed"][-1] is g["y"] and g["w"][0] not in kw["processed"]
+
+
+def test_draw_with_the_real_visualizer():
+    viz = pytest.importorskip("micrograd_plus.viz")
+    g = lunch()
+    stepper = BackpropStepper(g["E"])
+    stepper.run_to(g["y"])
+    graph = stepper.draw()
+    assert isinstance(graph, type(viz.draw_graph(g["E"])))
+    assert "w_meat" in graph.source
