@@ -1,0 +1,178 @@
+"""Code written for karpathy's micrograd runs unchanged on micrograd_plus.
+
+The two sanity checks of micrograd's own test suite, restated here with the same expressions
+and the same reference numbers, plus micrograd's constructor, ``_prev``/``_op`` and nn API.
+Only ``micrograd_plus`` is imported (PyTorch is the reference).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from micrograd_plus import Value
+from micrograd_plus.nn import MLP, Layer, Neuron
+
+
+def _expression_one(x):
+    """x = -4: z = 2x + 2 + x, q = relu(z) + z·x, h = relu(z²), y = h + q + q·x."""
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    return h + q + q * x
+
+
+def test_first_sanity_check_matches_torch_exactly():
+    x = Value(-4.0)
+    y = _expression_one(x)
+    y.backward()
+
+    tx = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    ty = _expression_one(tx)
+    ty.backward()
+
+    assert y.data == ty.item()  # integers all the way: exact
+    assert x.grad == tx.grad.item()
+    # by hand: z = -10, q = 0 + 40, h = 100, y = 100 + 40 - 160 = -20;
+    # dy/dx = dh/dx + (1 + x)·dq/dx + q = 2z·3 + (-3)·(3x + z) + 40 = -60 + 66 + 40 = 46
+    assert (y.data, x.grad) == (-20.0, 46.0)
+
+
+def _expression_two(a, b):
+    """micrograd's second check: += on Values, ** 3, /, reflected / and relu of sums."""
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    return g
+
+
+def test_second_sanity_check_reproduces_micrograds_numbers():
+    a, b = Value(-4.0), Value(2.0)
+    g = _expression_two(a, b)
+    g.backward()
+
+    ta = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
+    tg = _expression_two(ta, tb)
+    tg.backward()
+
+    tol = 1e-6
+    assert abs(g.data - tg.item()) < tol
+    assert abs(a.grad - ta.grad.item()) < tol
+    assert abs(b.grad - tb.grad.item()) < tol
+    # the numbers micrograd's README prints
+    assert f"{g.data:.4f}" == "24.7041"
+    assert f"{a.grad:.4f}" == "138.8338"
+    assert f"{b.grad:.4f}" == "645.5773"
+
+
+def test_micrograd_constructor_prev_and_op():
+    a, b = Value(2.0), Value(3.0)
+    hand = Value(5.0, (a, b), "+")  # micrograd's positional constructor
+    assert hand.data == 5.0 and hand.grad == 0 and set(hand._prev) == {a, b}
+    assert hand._op == "+"
+    leaf = Value(1.0)
+    assert leaf._prev == () or set(leaf._prev) == set()
+    assert leaf._op == ""
+    # the op names micrograd's own graph drawing prints
+    assert (a + b)._op == "+" and (a * b)._op == "*"
+    assert (a**2)._op == "**2" and (a**3.5)._op == "**3.5"
+    assert a.relu()._op == "ReLU"
+    c = a * b
+    assert set(c._prev) == {a, b}
+    assert isinstance(c.data, float) and c.grad == 0
+
+
+def test_micrograd_style_in_place_update_and_repr():
+    p = Value(1.0)
+    (p * 3.0).backward()
+    p.data -= 0.1 * p.grad  # micrograd's SGD step
+    assert abs(p.data - 0.7) < 1e-15
+    assert "data=" in repr(p) and "grad=" in repr(p)
+
+
+def test_micrograd_nn_api():
+    model = MLP(3, [4, 4, 1])
+    params = model.parameters()
+    assert len(params) == (3 * 4 + 4) + (4 * 4 + 4) + (4 * 1 + 1)
+    assert all(isinstance(p, Value) for p in params)
+    out = model([Value(1.0), 2.0, -3.0])  # one output: a Value, not a list
+    assert isinstance(out, Value)
+    out.backward()
+    assert any(p.grad != 0 for p in params)
+    model.zero_grad()
+    assert all(p.grad == 0 for p in params)
+
+    layer = Layer(2, 3)
+    assert len(layer([1.0, 2.0])) == 3 and len(layer.parameters()) == 9
+
+
+def test_neuron_nonlin_keyword():
+    x = [0.5, -2.0, 1.5]
+    linear = Neuron(3, nonlin=False)
+    relu = Neuron(3, nonlin=True)
+    for n in (linear, relu):
+        assert len(n.parameters()) == 4
+    for n in (linear, relu):  # weights chosen so the pre-activation is negative
+        for wi, v in zip(n.w, (-1.0, 1.0, -1.0)):
+            wi.data = v
+        n.b.data = 0.25
+    pre = -0.5 - 2.0 - 1.5 + 0.25
+    assert linear(x).data == pre
+    assert relu(x).data == 0.0
+
+
+def test_micrograds_demo_training_loop_runs_unchanged():
+    """The loop of micrograd's demo.ipynb, verbatim in style: numpy data, sum(), relu hinge."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8, 2))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1, -1)
+    model = MLP(2, [4, 4, 1])
+
+    def loss():
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+        return data_loss + reg_loss
+
+    total = loss()
+    model.zero_grad()
+    total.backward()
+
+    # the same loss in torch with the same weights: value and every parameter's gradient
+    params = model.parameters()
+    tparams = [torch.tensor(p.data, dtype=torch.float64, requires_grad=True) for p in params]
+    it = iter(tparams)
+    layers = [[([next(it) for _ in n.w], next(it)) for n in layer.neurons]
+              for layer in model.layers]
+    tx = torch.tensor(X, dtype=torch.float64)
+    h = tx
+    for i, layer in enumerate(layers):
+        W = torch.stack([torch.stack(w) for w, _ in layer])
+        b = torch.stack([b for _, b in layer])
+        h = h @ W.T + b
+        if i < len(layers) - 1:
+            h = torch.relu(h)
+    ty = torch.tensor(y, dtype=torch.float64)
+    tloss = torch.relu(1 - ty * h[:, 0]).mean() + 1e-4 * sum(p * p for p in tparams)
+    tloss.backward()
+    assert abs(total.data - tloss.item()) < 1e-12
+    for p, tp in zip(params, tparams):
+        assert abs(p.grad - tp.grad.item()) < 1e-12
+
+    for _ in range(20):  # and it learns
+        for p in params:
+            p.data -= 0.05 * p.grad
+        total = loss()
+        model.zero_grad()
+        total.backward()
+    assert total.data < tloss.item()
