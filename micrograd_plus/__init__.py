@@ -2,7 +2,7 @@
 
 from .autograd import anomaly, enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, vsum
-from . import losses, nn  # noqa: E402  (after engine: they build on Value)
+from . import losses, nn, optim  # noqa: E402  (after engine: they build on Value)
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,544 @@
+"""Optimizers and learning-rate schedulers with torch.optim's update rules and defaults.
+
+A parameter is anything with ``.data`` and ``.grad``: a ``Value`` (data and grad are floats)
+or a ``Tensor`` (data is an ndarray, updated in place; grad is an ndarray, or None to skip
+the parameter, as in PyTorch). Each rule is written once with ``+ - * /`` so it runs on
+Python floats (fast per-scalar math for Values) and on ndarrays alike. Arithmetic follows
+the order PyTorch uses, so trajectories agree with ``torch.optim`` (float64) step for step.
+
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    sched = optim.StepLR(opt, step_size=50, gamma=0.9, min_lr=8e-4)
+    for _ in range(steps):
+        opt.zero_grad(); loss = ...; loss.backward(); opt.step(); sched.step()
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from .autograd import enable_grad
+
+__all__ = [
+    "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
+    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR",
+]
+
+
+# -- arithmetic that works on floats and ndarrays ---------------------------------------------
+
+def _copy(x: Any) -> Any:
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
+def _full_like(data: Any, fill: float) -> Any:
+    return np.full_like(data, fill) if isinstance(data, np.ndarray) else float(fill)
+
+
+def _sqrt(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return np.sqrt(x)
+    return math.sqrt(x) if x >= 0 else math.nan  # NaN like torch.sqrt, not a ValueError
+
+
+def _maximum(a: Any, b: Any) -> Any:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.maximum(a, b)
+    return a if a >= b else b
+
+
+def _lerp(a: Any, b: Any, w: float) -> Any:
+    """a + w·(b − a), in torch.lerp's two forms (the second is more accurate for w ≥ ½)."""
+    if abs(w) < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1 - w)
+
+
+def _is_parameter(p: Any) -> bool:
+    return hasattr(p, "data") and hasattr(p, "grad")
+
+
+def _write(p: Any, new: Any) -> None:
+    """Store the updated data: in place for arrays (views and references stay valid)."""
+    data = p.data
+    if isinstance(data, np.ndarray):
+        data[...] = new
+    else:
+        p.data = float(new)
+
+
+# -- hyper-parameter checks ----------------------------------------------------------------
+
+def _number(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    return value
+
+
+def _at_least(owner: str, name: str, value: Any, low: float = 0.0) -> None:
+    if not _number(owner, name, value) >= low:  # `not >=` also rejects NaN
+        raise ValueError(f"{owner}: invalid {name}={value!r} (must be >= {low})")
+
+
+def _in_unit(owner: str, name: str, value: Any, closed: bool = False) -> None:
+    v = _number(owner, name, value)
+    ok = 0.0 <= v <= 1.0 if closed else 0.0 <= v < 1.0
+    if not ok:
+        interval = "[0, 1]" if closed else "[0, 1)"
+        raise ValueError(f"{owner}: invalid {name}={value!r} (must be in {interval})")
+
+
+# -- optimizers ------------------------------------------------------------------------------
+
+class Optimizer:
+    """Base class: parameter groups (dicts with 'params' and hyper-parameters, like torch),
+    per-parameter ``state``, ``step()``, ``zero_grad()``, ``state_dict()``.
+
+    Subclasses define ``_check(group)`` (validation) and ``_update(data, grad, state, group)``
+    returning the new data.
+    """
+
+    def __init__(self, params: Iterable[Any] | Iterable[dict], defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict] = []
+        self.state: dict[Any, dict] = {}
+        name = type(self).__name__
+        if _is_parameter(params) or isinstance(params, (dict, str)) or not hasattr(
+            params, "__iter__"
+        ):
+            hint = "; did you mean model.parameters()?" if hasattr(params, "parameters") else ""
+            raise TypeError(
+                f"{name}: params must be an iterable of parameters (or of dicts), "
+                f"got {type(params).__name__}{hint}"
+            )
+        if isinstance(params, set):
+            raise TypeError(f"{name}: params must be an ordered collection, not a set")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{name} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group; missing hyper-parameters come from the optimizer's defaults."""
+        name = type(self).__name__
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry")
+        params = param_group["params"]
+        if _is_parameter(params):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(f"{name}: params must be an ordered collection, not a set")
+        else:
+            params = list(params)
+        if not params:
+            raise ValueError(f"{name} got an empty parameter list")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not _is_parameter(p):
+                raise TypeError(
+                    f"{name}: params[{i}] is a {type(p).__name__}, not a parameter "
+                    "(an object with .data and .grad, such as a Value or a Tensor)"
+                )
+            if isinstance(p.data, bool) or not isinstance(p.data, (numbers.Real, np.ndarray)):
+                raise TypeError(
+                    f"{name}: params[{i}].data must be a float or an ndarray, "
+                    f"got {type(p.data).__name__}"
+                )
+            if getattr(p, "is_leaf", True) is False:
+                raise ValueError(
+                    f"{name}: params[{i}] is not a leaf (it was computed by an op); "
+                    "optimize the leaves it was computed from"
+                )
+            if id(p) in seen:
+                raise ValueError(f"{name}: params[{i}] appears more than once")
+            seen.add(id(p))
+        group = {**self.defaults, **param_group, "params": params}
+        self._check(group)
+        self.param_groups.append(group)
+
+    def _check(self, group: dict) -> None:
+        raise NotImplementedError
+
+    def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
+        raise NotImplementedError
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter whose grad is not None; returns closure() if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None or getattr(p, "requires_grad", True) is False:
+                    continue  # no gradient this step: leave it (and its state) alone, as torch
+                data = p.data
+                if isinstance(data, np.ndarray) and np.shape(grad) != data.shape:
+                    raise ValueError(
+                        f"{type(self).__name__}: grad of shape {np.shape(grad)} does not "
+                        f"match parameter data of shape {data.shape}"
+                    )
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                _write(p, self._update(data, grad, state, group))
+        return loss
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Value grads become 0.0; array grads become None (or zeros, set_to_none=False)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if isinstance(g, np.ndarray):
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        g[...] = 0.0
+                elif g is not None:
+                    p.grad = 0.0
+
+    def state_dict(self) -> dict:
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as torch."""
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {
+            index[id(p)]: {k: _copy(v) for k, v in s.items()} for p, s in self.state.items()
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyper-parameters and state saved by ``state_dict()``; validates the layout."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups'")
+        saved = state_dict["param_groups"]
+        if len(saved) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: state_dict has {len(saved)} parameter groups, "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+        params = []
+        for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
+            if len(theirs["params"]) != len(mine["params"]):
+                raise ValueError(
+                    f"{name}: parameter group {i} has {len(mine['params'])} parameters, "
+                    f"the state_dict's has {len(theirs['params'])}"
+                )
+            params.extend(zip(theirs["params"], mine["params"]))
+        by_index = dict(params)
+        new_state = {}
+        for idx, s in state_dict["state"].items():
+            if idx not in by_index:
+                raise ValueError(f"{name}: state_dict has state for unknown parameter {idx}")
+            p = by_index[idx]
+            for key, v in s.items():
+                if isinstance(v, np.ndarray) and v.shape != np.shape(p.data):
+                    raise ValueError(
+                        f"{name}: state {key!r} of parameter {idx} has shape {v.shape}, "
+                        f"the parameter has shape {np.shape(p.data)}"
+                    )
+            new_state[p] = {k: _copy(v) for k, v in s.items()}
+        groups = []
+        for mine, theirs in zip(self.param_groups, saved):
+            group = {**theirs, "params": mine["params"]}
+            self._check(group)
+            groups.append(group)
+        for mine, group in zip(self.param_groups, groups):
+            mine.update(group)
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines + [")"])
+
+
+class SGD(Optimizer):
+    """p ← p − lr·g, with g = ∇ + wd·p and momentum b ← μ·b + (1 − dampening)·g (torch).
+
+    Nesterov uses g + μ·b. ``nesterov`` and ``weight_decay`` are keyword-only because
+    torch's positional order (…, weight_decay, nesterov) differs from this project's.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, *, nesterov: bool = False,
+                 weight_decay: float = 0) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      nesterov=nesterov, weight_decay=weight_decay))
+
+    def _check(self, group: dict) -> None:
+        _at_least("SGD", "lr", group["lr"])
+        _at_least("SGD", "momentum", group["momentum"])
+        _number("SGD", "dampening", group["dampening"])
+        _at_least("SGD", "weight_decay", group["weight_decay"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: nesterov=True requires momentum > 0 and dampening = 0")
+
+    def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
+        momentum, wd = group["momentum"], group["weight_decay"]
+        if wd != 0:
+            grad = grad + wd * data
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = _copy(grad)  # a copy: p.grad may later be accumulated into in place
+            else:
+                buf = buf * momentum + (1 - group["dampening"]) * grad
+            state["momentum_buffer"] = buf
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        return data - group["lr"] * grad
+
+
+class Adam(Optimizer):
+    """m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr/(1−β1ᵗ) · m/(√v/√(1−β2ᵗ) + ε).
+
+    ``weight_decay`` adds wd·p to g (L2); AdamW decays p directly. ``amsgrad`` uses max(v).
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _check(self, group: dict) -> None:
+        name = type(self).__name__
+        _at_least(name, "lr", group["lr"])
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = tuple(betas)
+        _in_unit(name, "betas[0]", betas[0])
+        _in_unit(name, "betas[1]", betas[1])
+        _at_least(name, "eps", group["eps"])
+        _at_least(name, "weight_decay", group["weight_decay"])
+
+    def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
+        lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = _full_like(data, 0.0)
+            state["exp_avg_sq"] = _full_like(data, 0.0)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = _full_like(data, 0.0)
+        step = state["step"] = state["step"] + 1
+        if wd != 0:
+            if self._decoupled:
+                data = data * (1 - lr * wd)
+            else:
+                grad = grad + wd * data
+        exp_avg = state["exp_avg"] = _lerp(state["exp_avg"], grad, 1 - beta1)
+        exp_avg_sq = state["exp_avg_sq"] = state["exp_avg_sq"] * beta2 + (1 - beta2) * grad * grad
+        step_size = lr / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if group["amsgrad"]:
+            exp_avg_sq = state["max_exp_avg_sq"] = _maximum(state["max_exp_avg_sq"], exp_avg_sq)
+        denom = _sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+        return data - step_size * exp_avg / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p ← p·(1 − lr·wd) before the Adam step."""
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+class RMSprop(Optimizer):
+    """v ← α·v + (1−α)·g², p ← p − lr·g/(√v + ε); centered subtracts the mean grad², and
+    momentum accumulates b ← μ·b + g/(√v + ε), p ← p − lr·b."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered))
+
+    def _check(self, group: dict) -> None:
+        _at_least("RMSprop", "lr", group["lr"])
+        _in_unit("RMSprop", "alpha", group["alpha"], closed=True)
+        _at_least("RMSprop", "eps", group["eps"])
+        _at_least("RMSprop", "weight_decay", group["weight_decay"])
+        _at_least("RMSprop", "momentum", group["momentum"])
+
+    def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
+        alpha, wd, momentum = group["alpha"], group["weight_decay"], group["momentum"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = _full_like(data, 0.0)
+            if momentum > 0:
+                state["momentum_buffer"] = _full_like(data, 0.0)
+            if group["centered"]:
+                state["grad_avg"] = _full_like(data, 0.0)
+        state["step"] += 1
+        if wd != 0:
+            grad = grad + wd * data
+        square_avg = state["square_avg"] = state["square_avg"] * alpha + (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"] = _lerp(state["grad_avg"], grad, 1 - alpha)
+            avg = _sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+        else:
+            avg = _sqrt(square_avg) + group["eps"]
+        if momentum > 0:
+            buf = state["momentum_buffer"] = state["momentum_buffer"] * momentum + grad / avg
+            return data - group["lr"] * buf
+        return data - group["lr"] * grad / avg
+
+
+class Adagrad(Optimizer):
+    """s ← s + g², p ← p − lr/(1 + (t−1)·lr_decay) · g/(√s + ε)."""
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps))
+
+    def _check(self, group: dict) -> None:
+        for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _at_least("Adagrad", key, group[key])
+
+    def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
+        if not state:
+            state["step"] = 0
+            state["sum"] = _full_like(data, group["initial_accumulator_value"])
+        step = state["step"] = state["step"] + 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * data
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        total = state["sum"] = state["sum"] + grad * grad
+        return data - clr * grad / (_sqrt(total) + group["eps"])
+
+
+# -- learning-rate schedulers ------------------------------------------------------------------
+
+def _require_optimizer(owner: str, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{owner}: expected a micrograd_plus.optim optimizer, got {type(optimizer).__name__}"
+        )
+
+
+class LRScheduler:
+    """Base class: call ``step()`` after ``optimizer.step()``; it rewrites each group's 'lr'.
+
+    Rules are chainable like torch's: the new lr is computed from the group's current lr.
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        _require_optimizer(type(self).__name__, optimizer)
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def get_lr(self) -> list[float]:
+        """The lrs for step ``last_epoch`` (≥ 1), from the groups' current lrs."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        return {k: _copy(list(v) if isinstance(v, list) else v)
+                for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        unknown = set(state_dict) - set(vars(self))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown state keys {sorted(unknown)}")
+        for k, v in state_dict.items():
+            setattr(self, k, list(v) if isinstance(v, list) else v)
+
+    def _current(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class StepLR(LRScheduler):
+    """lr ← max(lr·γ, min_lr) every ``step_size`` steps (torch's StepLR plus a floor).
+
+    The floor never raises an lr that is already below ``min_lr``. ``min_lr`` may be a list,
+    one per parameter group. The seed's schedule: ``StepLR(opt, 50, 0.9, min_lr=0.0008)``.
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 min_lr: float | Sequence[float] = 0.0) -> None:
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
+        _at_least("StepLR", "gamma", gamma)
+        _require_optimizer("StepLR", optimizer)
+        n = len(optimizer.param_groups)
+        floors = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        if len(floors) != n:
+            raise ValueError(f"StepLR: got {len(floors)} min_lr values for {n} parameter groups")
+        for f in floors:
+            _at_least("StepLR", "min_lr", f)
+        self.step_size, self.gamma, self.min_lrs = step_size, gamma, floors
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch % self.step_size != 0:
+            return self._current()
+        return [max(lr * self.gamma, min(lr, floor))
+                for lr, floor in zip(self._current(), self.min_lrs)]
+
+
+class ExponentialLR(LRScheduler):
+    """lr ← lr·γ every step."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        _at_least("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        return [lr * self.gamma for lr in self._current()]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr_t = η_min + ½(lr_0 − η_min)(1 + cos(π·t/T_max)), in torch's recursive form."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
+        _at_least("CosineAnnealingLR", "eta_min", eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
+        lrs = self._current()
+        if (t - 1 - T) % (2 * T) == 0:  # leaving a trough: the ratio below would divide by 0
+            return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                    for lr, base in zip(lrs, self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
+        return [ratio * (lr - eta_min) + eta_min for lr in lrs]
