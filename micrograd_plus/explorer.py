@@ -1,0 +1,350 @@
+"""Interactive backprop explorer: one self-contained HTML page per graph.
+
+``explore(root, "lunch.html")`` writes a page that holds the Graphviz SVG of the graph
+(``viz.draw_graph``), the forward order (``autograd.topological_order``) and the backward
+stepper's records (``debug.BackpropStepper``) as JSON, with plain JavaScript and CSS inline:
+no network access, works from ``file://``, offline and inside Jupyter (an iframe ``srcdoc``).
+
+The page replays the computation: step 0 shows the inputs and parameters, each forward step
+computes one operation node, each backward step finishes one node's gradient and sends
+``local · grad`` along its incoming edges (the chain rule, printed with numbers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import math
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import autograd
+from .engine import OPS, op_symbol
+
+__all__ = ["explore", "Explorer", "explorer_data"]
+
+# Beyond this many nodes a step-by-step replay stops being readable (and the page heavy).
+MAX_NODES = 2000
+# explain() lists chain-rule paths per node; past this many nodes the page uses the
+# (cheaper) list of contributions each node received instead.
+MAX_EXPLAINED = 300
+
+_INFIX = {"+", "-", "*", "/", "**"}
+
+
+class Explorer:
+    """The explorer page of one graph: ``.html`` (str), ``.save(path)``, inline in Jupyter."""
+
+    def __init__(self, page: str) -> None:
+        self.html = page
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (UTF-8) and return it as a Path."""
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        # srcdoc keeps the page's scripts running inside Jupyter (innerHTML would not run them)
+        # and isolates its ids and styles from the notebook's.
+        return (
+            '<iframe srcdoc="' + html.escape(self.html, quote=True) + '" '
+            'style="width:100%;height:720px;border:1px solid #ddd;border-radius:6px" '
+            'sandbox="allow-scripts"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"<Explorer page, {len(self.html)} characters; .save(path) writes it>"
+
+
+def explore(
+    root: Any,
+    path: str | Path | None = None,
+    *,
+    title: str | None = None,
+    rankdir: str = "LR",
+) -> Path | Explorer:
+    """Write the interactive backprop page of ``root``'s graph.
+
+    Parameters
+    ----------
+    root: the output node (a Value or Tensor). It need not have run ``backward()``: the
+        page shows one backward pass seeded with ∂root/∂root = 1, and leaves ``.grad`` as
+        it was.
+    path: where to write the ``.html`` file. Without it an :class:`Explorer` is returned
+        (Jupyter shows it inline; ``.save(path)`` writes it).
+    title: the page heading (default: "Backprop explorer: <root label>").
+    rankdir: Graphviz layout direction, as in ``draw_graph``.
+
+    Returns the path written, or the Explorer.
+
+    Example
+    -------
+    >>> explore(loss, "lunch.html")          # doctest: +SKIP
+    PosixPath('lunch.html')
+    """
+    data, svg = _build(root, rankdir)
+    if title is None:
+        title = f"Backprop explorer: {data['nodes'][data['root']]['label']}"
+    page = Explorer(render_page(data, svg, title))
+    return page if path is None else page.save(path)
+
+
+def explorer_data(root: Any) -> dict:
+    """The JSON the page replays: nodes by ``viz.node_name``, forward order, and steps.
+
+    ``steps[0]`` reveals the leaves; then one ``forward`` step per operation node (inputs
+    first) and one ``backward`` step per stepper record (output first).
+    """
+    return _build(root, None)[0]
+
+
+def _build(root: Any, rankdir: str | None) -> tuple[dict, str]:
+    """The page's JSON and (unless ``rankdir`` is None) the SVG of the graph."""
+    from .debug import BackpropStepper, format_chain_rule
+    from .viz import draw_graph, node_name, op_node_name
+
+    if not hasattr(root, "_prev") or not hasattr(root, "_op"):
+        raise TypeError(
+            f"explore() needs a graph node (a Value or Tensor), got {type(root).__name__}"
+        )
+    if not getattr(root, "requires_grad", False):
+        raise ValueError(
+            "explore(): the root does not require grad (detached, or computed under "
+            "no_grad()), so there is no backward pass to show"
+        )
+    order = autograd.topological_order(root)
+    if len(order) > MAX_NODES:
+        raise ValueError(
+            f"explore(): the graph has {len(order)} nodes, more than {MAX_NODES} can be "
+            "stepped through readably; draw it with draw_graph() for an overview"
+        )
+    stepper = BackpropStepper(root)
+    records = stepper.records()
+    labels = _labels(order, getattr(stepper, "names", {}))
+    names = {node: node_name(node) for node in order}
+    pass_grads = {rec.node: rec.grad for rec in records}
+
+    nodes: dict = {}
+    for i, node in enumerate(order):
+        nodes[names[node]] = {
+            "label": labels[node],
+            "named": bool(getattr(node, "label", "")),
+            "op": node._op,
+            "symbol": op_symbol(node._op) if node._op else "",
+            "rule": OPS.get(node._op, ("", ""))[1],
+            "data": _fmt(node.data),
+            "grad": _fmt(pass_grads[node]) if node in pass_grads else "0",
+            "shape": _shape(node.data),
+            "leaf": not node._prev,
+            "order": i,
+            "parents": [names[p] for p in node._prev if p in names],
+            "opNode": op_node_name(node) if node._prev else None,
+            "explain": "",
+        }
+
+    steps: list = [
+        {
+            "phase": "start",
+            "node": None,
+            "reveal": [names[n] for n in order if not n._prev],
+            "title": "Inputs and parameters",
+            "lines": ["The leaves hold their values; nothing is computed yet."],
+        }
+    ]
+    for node in order:
+        if node._prev:
+            steps.append(
+                {
+                    "phase": "forward",
+                    "node": names[node],
+                    "title": f"Forward: compute {labels[node]}",
+                    "lines": [_forward_line(node, labels)],
+                }
+            )
+    r = labels[root]
+    received: dict = {}  # node -> chain-rule lines of the gradients it was sent
+    for rec in records:
+        node = rec.node
+        incoming = received.get(node) or [f"∂{r}/∂{r} = 1  (the seed of the backward pass)"]
+        if len(incoming) > 1:
+            incoming = incoming + [f"∂{r}/∂{labels[node]} = sum of the {len(incoming)} "
+                                   f"contributions = {_fmt(rec.grad)}"]
+        sends = []
+        outgoing = []
+        for ps in rec.parents:
+            if ps.node not in names:
+                continue
+            line = format_chain_rule(rec, ps)
+            outgoing.append(line)
+            received.setdefault(ps.node, []).append(line)
+            so_far = getattr(ps, "sum_so_far", ps.grad_after)
+            sends.append(
+                {
+                    "to": names[ps.node],
+                    "contribution": _fmt(ps.contribution),
+                    "soFar": _fmt(so_far),
+                    "svg": _svg_lines(so_far),
+                }
+            )
+        steps.append(
+            {
+                "phase": "backward",
+                "node": names[node],
+                "title": f"Backward: ∂{r}/∂{labels[node]} = {_fmt(rec.grad)}",
+                "grad": _fmt(rec.grad),
+                "incoming": incoming,
+                "outgoing": outgoing,
+                "sends": sends,
+            }
+        )
+
+    # Draw and explain with every .grad set to this pass's gradient, so the SVG cells are
+    # sized for the numbers the page will show and explain() checks against them.
+    svg = ""
+    with _grads_of_this_pass(order, pass_grads):
+        if rankdir is not None:
+            digraph = draw_graph(root, rankdir=rankdir, show_data=True, show_grad=True)
+            svg = digraph.pipe(format="svg").decode("utf-8")
+        explain_each = len(order) <= MAX_EXPLAINED
+        for node in order:
+            text = _explain(node, root) if explain_each else None
+            nodes[names[node]]["explain"] = text or _received_text(node, root, labels, received)
+    return (
+        {"root": names[root], "nodes": nodes, "forward": [names[n] for n in order],
+         "steps": steps},
+        svg,
+    )
+
+
+@contextlib.contextmanager
+def _grads_of_this_pass(order: list, grads: dict) -> Iterator[None]:
+    """Temporarily set each ``.grad`` to its gradient of one pass; restore it afterwards."""
+    saved = [(node, node.grad) for node in order]
+    try:
+        for node in order:
+            zero = 0.0 if isinstance(node.data, float) else None
+            node.grad = grads.get(node, zero)
+        yield
+    finally:
+        for node, grad in saved:
+            node.grad = grad
+
+
+def render_page(data: dict, svg: str, title: str) -> str:
+    """Fill the page template: inline CSS, SVG, JSON and JavaScript; no external resource."""
+    assets = resources.files(__package__).joinpath("explorer_assets")
+    template = assets.joinpath("page.html").read_text(encoding="utf-8")
+    css = assets.joinpath("explorer.css").read_text(encoding="utf-8")
+    js = assets.joinpath("explorer.js").read_text(encoding="utf-8")
+    # JSON inside <script>: escape "<" so a label like "</script>" cannot end the element
+    blob = json.dumps(data, ensure_ascii=False, allow_nan=False).replace("<", "\\u003c")
+    parts = {
+        "TITLE": html.escape(title),
+        "CSS": css,
+        "SVG": _inline_svg(svg),
+        "DATA": blob,
+        "JS": js,
+    }
+    # one pass, so text inside the SVG or JSON that looks like a placeholder stays as it is
+    return re.sub(r"/\*@(\w+)@\*/", lambda m: parts[m.group(1)], template)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+def _labels(order: list, names: dict) -> dict:
+    """The stepper's display names (label, else ``mul2``-style), the same as in its text."""
+    return {node: names.get(node) or f"v{i}" for i, node in enumerate(order)}
+
+
+def _explain(node: Any, root: Any) -> str | None:
+    """``explain(node, root)`` as text; None where it does not apply (Tensor graphs)."""
+    try:
+        from .debug import explain
+    except ImportError:
+        try:
+            from .explain import explain
+        except ImportError:
+            return None
+    try:
+        return str(explain(node, root))
+    except TypeError:
+        return None  # explain() covers scalar Value graphs only
+
+
+def _received_text(node: Any, root: Any, labels: dict, received: dict) -> str:
+    """The contributions ``node`` received in the pass: its gradient, edge by edge."""
+    r = labels[root]
+    if node is root:
+        return f"∂{r}/∂{r} = 1 (the seed of the backward pass)"
+    lines = received.get(node)
+    if not lines:
+        return f"{labels[node]} receives no gradient from {r}"
+    return "\n".join(lines)
+
+
+def _svg_lines(x: Any) -> list:
+    """The lines viz.draw_graph writes in a data/grad cell for ``x``."""
+    from . import viz
+
+    format_lines = getattr(viz, "format_lines", None) or getattr(viz, "_format_lines")
+    return list(format_lines(x, 4))
+
+
+def _fmt(x: Any) -> str:
+    """Numbers as the stepper prints them (``−3500``, unicode minus; arrays summarised)."""
+    from .debug import fmt
+
+    return fmt(x)
+
+
+def _shape(x: Any) -> list | None:
+    shape = getattr(x, "shape", None)
+    return None if shape is None else list(shape)
+
+
+def _forward_line(node: Any, labels: dict) -> str:
+    """``out = a × b = 0.5 × 490000 = 245000``: the operation in names, then in numbers."""
+    out = labels[node]
+    parents = node._prev
+    names = [labels[p] for p in parents]
+    values = [_fmt(p.data) for p in parents]
+    result = _fmt(node.data)
+    op = node._op
+    sym = op_symbol(op)
+    if op in _INFIX and len(parents) == 2:
+        return (f"{out} = {names[0]} {sym} {names[1]} = {values[0]} {sym} {values[1]} "
+                f"= {result}")
+    if op.startswith("**") and op != "**" and len(parents) == 1:
+        return f"{out} = {names[0]}{sym} = ({values[0]}){sym} = {result}"
+    if op == "sum":
+        return f"{out} = {' + '.join(names)} = {' + '.join(values)} = {result}"
+    if op == "dot" and _is_weighted_sum(node):
+        # every parent meets a constant: the constant is its local derivative
+        terms = [f"{n}·{_fmt(d)}" for n, d in zip(names, node.local_grads)]
+        nums = [f"{v}·{_fmt(d)}" for v, d in zip(values, node.local_grads)]
+        return f"{out} = {' + '.join(terms)} = {' + '.join(nums)} = {result}"
+    if len(parents) == 1:
+        return f"{out} = {sym}({names[0]}) = {sym}({values[0]}) = {result}"
+    return f"{out} = {sym}({', '.join(names)}) = {result}"
+
+
+def _is_weighted_sum(node: Any) -> bool:
+    local = getattr(node, "local_grads", ())
+    if not isinstance(node.data, float) or len(local) != len(node._prev) or node.data == 0:
+        return False
+    total = sum(p.data * d for p, d in zip(node._prev, local))
+    return math.isclose(total, node.data, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _inline_svg(svg: str) -> str:
+    """Graphviz's SVG without its XML prolog and DOCTYPE, ready to sit inside HTML."""
+    start = svg.find("<svg")
+    if start < 0:
+        raise ValueError("draw_graph() produced no <svg> element")
+    return svg[start:]

@@ -1,0 +1,345 @@
+// micrograd_plus explorer: replays the forward and backward pass over the inline SVG.
+// The state at step k is recomputed from step 0 on every move, so "previous", the slider
+// and the keyboard can never drift out of sync with "next".
+(function () {
+  "use strict";
+  window.__mgpErrors = window.__mgpErrors || [];
+  window.addEventListener("error", function (e) { window.__mgpErrors.push(String(e.message)); });
+
+  var DATA = JSON.parse(document.getElementById("mgp-data").textContent);
+  var STEPS = DATA.steps;
+  var NODES = DATA.nodes;
+  var ROOT_LABEL = NODES[DATA.root].label;
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var $ = function (id) { return document.getElementById(id); };
+
+  // ---- find the SVG pieces drawn by viz.draw_graph ---------------------------------------
+  var groups = {};   // svg node title -> <g>
+  var edges = {};    // "from->to" -> [<g>, ...] (an op may read the same input twice)
+  var cells = {};    // value node name -> {data: cell, grad: cell}
+  Array.prototype.forEach.call(document.querySelectorAll("#mgp-graph g.node"), function (g) {
+    var t = g.querySelector("title");
+    if (t) { groups[t.textContent.trim()] = g; }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("#mgp-graph g.edge"), function (g) {
+    var t = g.querySelector("title");
+    if (!t) { return; }
+    var key = t.textContent.trim().replace(/\s+/g, "");
+    (edges[key] = edges[key] || []).push(g);
+  });
+
+  // viz draws a value as one row of cells: label | "data" value lines | "grad" value lines,
+  // the words "data"/"grad" in a smaller font as their own <text>. A cell's lines are the
+  // <text>s after its word, up to the next word.
+  function findCells(g) {
+    var found = {};
+    var role = null;
+    Array.prototype.forEach.call(g.querySelectorAll("text"), function (el) {
+      var word = el.textContent.trim().toLowerCase();
+      if (word === "data" || word === "grad") {
+        role = word;
+        found[role] = { head: el, lines: [], orig: [] };
+        el.classList.add("mgp-" + role + "-head");
+      } else if (role) {
+        found[role].lines.push(el);
+        found[role].orig.push(el.textContent);
+        el.classList.add("mgp-" + role + "-text");
+        el.setAttribute("data-mgp-role", role);
+      }
+    });
+    return found;
+  }
+
+  Object.keys(NODES).forEach(function (name) {
+    var g = groups[name];
+    cells[name] = g ? findCells(g) : {};
+    if (!g) { return; }
+    g.classList.add("mgp-value-node");
+    g.setAttribute("data-mgp-node", name);
+    var op = NODES[name].opNode && groups[NODES[name].opNode];
+    if (op) { op.classList.add("mgp-op-node"); op.setAttribute("data-mgp-node", name); }
+  });
+
+  // write lines into a cell; the SVG keeps viz's leading space before each number
+  function setCell(cell, lines, state) {
+    if (!cell) { return; }
+    cell.lines.forEach(function (el, i) {
+      var lead = /^\s*/.exec(cell.orig[i])[0];
+      el.textContent = i < lines.length ? lead + lines[i] : "";
+      if (state) { el.setAttribute("data-mgp-grad", state); }
+    });
+  }
+
+  // edges along which the node's value is computed (and its gradient flows back)
+  function edgesInto(name) {
+    var node = NODES[name];
+    var out = [];
+    var push = function (key) {
+      (edges[key] || []).forEach(function (e) { if (out.indexOf(e) < 0) { out.push(e); } });
+    };
+    if (node.opNode && groups[node.opNode]) {
+      push(node.opNode + "->" + name);
+      node.parents.forEach(function (p) { push(p + "->" + node.opNode); });
+    } else {
+      node.parents.forEach(function (p) { push(p + "->" + name); });
+    }
+    return out;
+  }
+
+  // ---- state ------------------------------------------------------------------------------
+  function stateAt(k) {
+    var s = { data: {}, grad: {}, pending: {}, step: STEPS[k] };
+    for (var i = 0; i <= k; i++) {
+      var st = STEPS[i];
+      if (st.phase === "start") {
+        st.reveal.forEach(function (n) { s.data[n] = true; });
+      } else if (st.phase === "forward") {
+        s.data[st.node] = true;
+      } else if (st.phase === "backward") {
+        s.grad[st.node] = st.grad;
+        delete s.pending[st.node];
+        st.sends.forEach(function (e) {
+          if (!(e.to in s.grad)) { s.pending[e.to] = e; }
+        });
+      }
+    }
+    return s;
+  }
+
+  function trim(t) { return t.replace(/^\s+/, ""); }
+  function dataText(s, name) { return s.data[name] ? NODES[name].data : "?"; }
+  function gradText(s, name) {
+    if (name in s.grad) { return s.grad[name]; }
+    if (name in s.pending) { return s.pending[name].soFar; }
+    return "?";
+  }
+  function gradState(s, name) {
+    if (name in s.grad) { return "final"; }
+    if (name in s.pending) { return "pending"; }
+    return "unknown";
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------
+  var current = 0;
+  var selected = null;
+  var marked = [];
+
+  function mark(el, cls) { el.classList.add(cls); marked.push([el, cls]); }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+
+  function eqList(title, lines, cls) {
+    var box = el("div", "mgp-eqs " + (cls || ""));
+    if (title) { box.appendChild(el("div", "mgp-eq-title", title)); }
+    lines.forEach(function (line) { box.appendChild(el("div", "mgp-eq", line)); });
+    return box;
+  }
+
+  function render(k) {
+    current = Math.max(0, Math.min(STEPS.length - 1, k));
+    var s = stateAt(current);
+    var st = s.step;
+
+    marked.forEach(function (m) { m[0].classList.remove(m[1]); });
+    marked = [];
+
+    Object.keys(NODES).forEach(function (name) {
+      var g = groups[name];
+      var c = cells[name];
+      var gs = gradState(s, name);
+      if (c.data) { setCell(c.data, s.data[name] ? c.data.orig.map(trim) : ["?"], null); }
+      if (c.grad) {
+        var lines = gs === "final" ? c.grad.orig.map(trim)
+          : gs === "pending" ? s.pending[name].svg : ["?"];
+        setCell(c.grad, lines, gs);
+      }
+      if (g) {
+        if (!s.data[name]) { mark(g, "mgp-unknown"); }
+        mark(g, "mgp-grad-" + gs);
+        var op = NODES[name].opNode && groups[NODES[name].opNode];
+        if (op && !s.data[name]) { mark(op, "mgp-unknown"); }
+      }
+    });
+
+    if (st.node) {
+      var cls = st.phase === "forward" ? "mgp-current-fwd" : "mgp-current-bwd";
+      var flow = st.phase === "forward" ? "mgp-flow-fwd" : "mgp-flow-bwd";
+      if (groups[st.node]) { mark(groups[st.node], cls); }
+      var opn = NODES[st.node].opNode;
+      if (opn && groups[opn]) { mark(groups[opn], cls); }
+      edgesInto(st.node).forEach(function (e) { mark(e, flow); });
+      if (st.phase === "backward") {
+        st.sends.forEach(function (e) { if (groups[e.to]) { mark(groups[e.to], "mgp-receiving"); } });
+      }
+    }
+    if (selected && groups[selected]) { mark(groups[selected], "mgp-selected"); }
+
+    renderStep(st);
+    renderValues(s);
+    renderSelected(s);
+    renderControls(st);
+  }
+
+  function renderStep(st) {
+    $("mgp-step-title").textContent = st.title;
+    var body = $("mgp-step-body");
+    body.textContent = "";
+    if (st.phase === "start" || st.phase === "forward") {
+      body.appendChild(eqList(null, st.lines, "mgp-eqs-fwd"));
+      if (st.phase === "forward") {
+        body.appendChild(el("p", "mgp-hint", "Gradients stay hidden until the backward pass."));
+      }
+      return;
+    }
+    body.appendChild(eqList("gradient received (chain rule)", st.incoming, "mgp-eqs-in"));
+    if (st.outgoing.length) {
+      body.appendChild(eqList("sent to its inputs: upstream · local", st.outgoing, "mgp-eqs-out"));
+    } else {
+      body.appendChild(el("p", "mgp-hint", NODES[st.node].leaf
+        ? "A leaf: its gradient is complete and nothing flows further back."
+        : "No inputs that need a gradient."));
+    }
+  }
+
+  var rows = {};
+  function buildValues() {
+    var names = DATA.forward.slice();
+    if (names.length > 40) {
+      names = names.filter(function (n) { return NODES[n].named || n === DATA.root; });
+    }
+    var tbody = document.querySelector("#mgp-values tbody");
+    names.forEach(function (name) {
+      var tr = el("tr");
+      tr.setAttribute("data-mgp-node", name);
+      var label = el("td", "mgp-v-label", NODES[name].label);
+      var d = el("td", "mgp-v-data");
+      var g = el("td", "mgp-v-grad");
+      tr.appendChild(label); tr.appendChild(d); tr.appendChild(g);
+      tr.addEventListener("click", function () { select(name); });
+      tbody.appendChild(tr);
+      rows[name] = { tr: tr, data: d, grad: g };
+    });
+  }
+
+  function renderValues(s) {
+    Object.keys(rows).forEach(function (name) {
+      var r = rows[name];
+      r.data.textContent = dataText(s, name);
+      r.grad.textContent = gradText(s, name);
+      r.grad.setAttribute("data-mgp-grad", gradState(s, name));
+      r.tr.classList.toggle("mgp-row-current", s.step.node === name);
+      r.tr.classList.toggle("mgp-row-selected", selected === name);
+    });
+  }
+
+  function renderSelected(s) {
+    if (!selected) { return; }
+    var n = NODES[selected];
+    var body = $("mgp-node-body");
+    body.textContent = "";
+    var dl = el("dl", "mgp-facts");
+    var add = function (k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v)); };
+    add("label", n.label);
+    add("op", n.op ? (n.symbol + (n.symbol !== n.op ? "  (" + n.op + ")" : "")) : "leaf");
+    if (n.rule) { add("rule", n.rule); }
+    if (n.shape) { add("shape", "(" + n.shape.join(", ") + ")"); }
+    add("data", dataText(s, selected));
+    add("grad", "∂" + ROOT_LABEL + "/∂" + n.label + " = " + gradText(s, selected) +
+        (gradState(s, selected) === "pending" ? "  (so far)" : ""));
+    body.appendChild(dl);
+    var pre = el("pre", "mgp-explain", n.explain);
+    body.appendChild(el("div", "mgp-eq-title", "explain() (after the whole backward pass)"));
+    body.appendChild(pre);
+  }
+
+  function renderControls(st) {
+    $("mgp-slider").value = String(current);
+    $("mgp-counter").textContent = "step " + current + " / " + (STEPS.length - 1);
+    var phase = $("mgp-phase");
+    phase.textContent = st.phase;
+    phase.className = "mgp-phase mgp-phase-" + st.phase;
+    $("mgp-prev").disabled = current === 0;
+    $("mgp-next").disabled = current === STEPS.length - 1;
+    document.body.setAttribute("data-mgp-step", String(current));
+  }
+
+  function select(name) {
+    selected = name;
+    render(current);
+  }
+
+  // ---- controls -----------------------------------------------------------------------------
+  var timer = null;
+  function setPlaying(on) {
+    if (on && !timer) {
+      if (current === STEPS.length - 1) { render(0); }
+      timer = window.setInterval(function () {
+        if (current >= STEPS.length - 1) { setPlaying(false); return; }
+        render(current + 1);
+      }, 900);
+    } else if (!on && timer) {
+      window.clearInterval(timer);
+      timer = null;
+    }
+    $("mgp-play").textContent = timer ? "\u275A\u275A Pause" : "\u25B6 Play";
+    $("mgp-play").setAttribute("aria-pressed", timer ? "true" : "false");
+  }
+
+  function go(k) { render(k); }
+  function next() { go(current + 1); }
+  function prev() { go(current - 1); }
+
+  $("mgp-next").addEventListener("click", function () { setPlaying(false); next(); });
+  $("mgp-prev").addEventListener("click", function () { setPlaying(false); prev(); });
+  $("mgp-reset").addEventListener("click", function () { setPlaying(false); go(0); });
+  $("mgp-play").addEventListener("click", function () { setPlaying(!timer); });
+  var slider = $("mgp-slider");
+  slider.max = String(STEPS.length - 1);
+  slider.addEventListener("input", function () { setPlaying(false); go(parseInt(slider.value, 10)); });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
+    var tag = e.target && e.target.tagName;
+    if (e.key === "ArrowRight") { setPlaying(false); next(); }
+    else if (e.key === "ArrowLeft") { setPlaying(false); prev(); }
+    else if (e.key === "Home") { setPlaying(false); go(0); }
+    else if (e.key === "End") { setPlaying(false); go(STEPS.length - 1); }
+    else if (e.key === " " && tag !== "BUTTON") { setPlaying(!timer); }
+    else { return; }
+    e.preventDefault();
+  });
+
+  Object.keys(groups).forEach(function (title) {
+    var g = groups[title];
+    var name = g.getAttribute("data-mgp-node");
+    if (!name) { return; }
+    g.addEventListener("click", function () { select(name); });
+  });
+
+  var graph = $("mgp-graph");
+  $("mgp-zoom").addEventListener("click", function () {
+    var fit = graph.classList.toggle("mgp-fit");
+    $("mgp-zoom").textContent = fit ? "Actual size" : "Fit to width";
+  });
+
+  // a wide, flat graph (rankdir LR) gets the whole width and the panel goes underneath
+  var svgEl = graph.querySelector("svg");
+  var box = svgEl && svgEl.viewBox && svgEl.viewBox.baseVal;
+  if (box && box.height > 0 && box.width / box.height > 2.5) {
+    document.querySelector(".mgp-main").classList.add("mgp-wide");
+  }
+
+  buildValues();
+  render(0);
+  window.mgpExplorer = {
+    go: go, next: next, prev: prev,
+    current: function () { return current; },
+    count: STEPS.length,
+    select: select
+  };
+})();
