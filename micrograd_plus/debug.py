@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from .autograd import AnomalyError
 from .autograd import anomaly as detect_anomaly
+from .explain import ChainPath, Explanation, explain
+from .gradcheck import GradcheckError, GradcheckReport, gradcheck
 from .stepper import BackpropStepper, ParentStep, Step, fmt, format_chain_rule
 from .terminal import render_state, run_terminal
+from .torchcompare import TorchComparison, assert_grads_match_torch, compare_with_torch
 
 __all__ = [
     "BackpropStepper",
@@ -27,6 +30,15 @@ __all__ = [
     "fmt",
     "render_state",
     "run_terminal",
+    "explain",
+    "Explanation",
+    "ChainPath",
+    "gradcheck",
+    "GradcheckReport",
+    "GradcheckError",
+    "compare_with_torch",
+    "assert_grads_match_torch",
+    "TorchComparison",
     "detect_anomaly",
     "AnomalyError",
 ]
