@@ -575,8 +575,11 @@ def _index(index: Any) -> Any:
     """Tensors used as indices become their arrays; lists become integer/bool arrays."""
     if isinstance(index, tuple):
         return tuple(_index(i) for i in index)
-    if isinstance(index, Tensor):
-        return index.data
+    if isinstance(index, Tensor):  # Tensors hold floats: whole numbers index like ints
+        as_int = index.data.astype(np.intp)
+        if not np.array_equal(as_int, index.data):
+            raise IndexError(f"a Tensor used as an index must hold whole numbers: {index!r}")
+        return as_int
     if isinstance(index, list):
         return np.asarray(index)
     return index

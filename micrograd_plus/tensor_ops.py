@@ -14,7 +14,11 @@ import numpy as np
 
 __all__ = ["Function", "OPS"]
 
-_ignore = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _ignore() -> np.errstate:
+    """IEEE results (inf, NaN) without numpy warnings, as PyTorch gives them."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
 class Function:
@@ -73,12 +77,12 @@ class Div(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        with _ignore:
+        with _ignore():
             return a / b
 
     def backward(self, g):
         a, b = self.a, self.b
-        with _ignore:
+        with _ignore():
             ga = g / b if self.needs[0] else None
             gb = -g * a / (b * b) if self.needs[1] else None
         return ga, gb
@@ -90,7 +94,7 @@ class Pow(Function):
     op = "**"
 
     def forward(self, a, b):
-        with _ignore:
+        with _ignore():
             out = np.power(a, b)
         self.a, self.b, self.out = a, b, out
         return out
@@ -98,7 +102,7 @@ class Pow(Function):
     def backward(self, g):
         a, b, out = self.a, self.b, self.out
         ga = gb = None
-        with _ignore:
+        with _ignore():
             if self.needs[0]:
                 ga = g * np.where(b == 0, 0.0, b * np.power(a, b - 1)).astype(out.dtype)
             if self.needs[1]:
@@ -116,7 +120,7 @@ class PowScalar(Function):
 
     def forward(self, a):
         self.a = a
-        with _ignore:
+        with _ignore():
             return a**self.n
 
     def backward(self, g):
@@ -125,7 +129,7 @@ class PowScalar(Function):
             return (np.zeros_like(g),)
         if n == 2:
             return (g * 2.0 * self.a,)  # the common square: no pow call
-        with _ignore:
+        with _ignore():
             return (g * n * self.a ** (n - 1),)
 
 
@@ -163,7 +167,7 @@ class Exp(Function):
     op = "exp"
 
     def forward(self, a):
-        with _ignore:
+        with _ignore():
             self.out = np.exp(a)
         return self.out
 
@@ -178,11 +182,11 @@ class Log(Function):
 
     def forward(self, a):
         self.a = a
-        with _ignore:
+        with _ignore():
             return np.log(a)
 
     def backward(self, g):
-        with _ignore:
+        with _ignore():
             return (g / self.a,)
 
 
@@ -192,12 +196,12 @@ class Sqrt(Function):
     op = "sqrt"
 
     def forward(self, a):
-        with _ignore:
+        with _ignore():
             self.out = np.sqrt(a)
         return self.out
 
     def backward(self, g):
-        with _ignore:
+        with _ignore():
             return (g / (2.0 * self.out),)
 
 
@@ -482,12 +486,12 @@ class MatMul(Function):
         a, b = self.a, self.b
         # 1-D operands act as a row (a) or a column (b): promote them, then drop the extra axis
         a1, b1 = a.ndim == 1, b.ndim == 1
-        if a1:
-            a = a[None, :]
-            g = np.expand_dims(g, -2)
         if b1:
             b = b[:, None]
             g = np.expand_dims(g, -1)
+        if a1:
+            a = a[None, :]
+            g = np.expand_dims(g, -2)
         ga = gb = None
         if self.needs[0]:
             ga = np.matmul(g, np.swapaxes(b, -1, -2))
