@@ -166,21 +166,21 @@ class Module:
         if self._expand_children_in_repr:
             for name, child in _children_of(self) or []:
                 if isinstance(child, Module):
-                    lines.append(f"({name}): {_indent(repr(child))}")
+                    lines.append(f"({name}): {child!r}")
                 elif isinstance(child, (list, tuple)) and child and all(
                     isinstance(c, Module) for c in child
                 ):
-                    items = [f"  ({i}): {_indent(repr(c), 4)}" for i, c in enumerate(child)]
+                    items = [_indent(f"({i}): {c!r}") for i, c in enumerate(child)]
                     lines.append(f"({name}): [\n" + "\n".join(items) + "\n]")
         if not lines:
             return head + ")"
-        body = "\n".join("  " + _indent(line) for line in lines)
+        body = "\n".join(_indent(line) for line in lines)
         return f"{head}\n{body}\n)"
 
 
-def _indent(text: str, spaces: int = 2) -> str:
-    """Indent every line but the first (the first follows a ``(name):`` prefix)."""
-    return text.replace("\n", "\n" + " " * spaces)
+def _indent(text: str) -> str:
+    """Every line of ``text`` indented by two spaces."""
+    return "  " + text.replace("\n", "\n  ")
 
 
 def _children_of(obj: Any) -> list[tuple[str, Any]] | None:
@@ -556,7 +556,7 @@ class Dropout(Module):
 
         gen = np.random.default_rng(self._rng.getrandbits(63))
         mask = (gen.random(x.data.shape) >= self.p) * scale
-        return x * Tensor(mask)
+        return x * Tensor(mask, dtype=x.data.dtype)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
