@@ -132,6 +132,9 @@ def compare_with_torch(
     their_out, their_roots = call(theirs)
     if list(our_out) != list(their_out):
         raise ValueError("build_fn returned different outputs for Values and for torch tensors")
+    for node in our_out.values():
+        if hasattr(node, "retain_grad") and not node.is_leaf:
+            node.retain_grad()  # Tensors keep intermediate grads only when asked, like torch
     for node in our_roots:
         node.backward(np.ones_like(node.data) if isinstance(node.data, np.ndarray) else 1.0)
     for t in their_out.values():
