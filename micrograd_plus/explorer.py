@@ -312,7 +312,8 @@ def _forward_line(node: Any, labels: dict) -> str:
     """``out = a × b = 0.5 × 490000 = 245000``: the operation in names, then in numbers."""
     out = labels[node]
     parents = node._prev
-    names = [labels[p] for p in parents]
+    # a parent outside the order needs no grad (a constant): it is named by its value
+    names = [labels.get(p) or getattr(p, "label", "") or _fmt(p.data) for p in parents]
     values = [_fmt(p.data) for p in parents]
     result = _fmt(node.data)
     op = node._op
@@ -324,22 +325,43 @@ def _forward_line(node: Any, labels: dict) -> str:
         return f"{out} = {names[0]}{sym} = ({values[0]}){sym} = {result}"
     if op == "sum":
         return f"{out} = {' + '.join(names)} = {' + '.join(values)} = {result}"
-    if op == "dot" and _is_weighted_sum(node):
-        # every parent meets a constant: the constant is its local derivative
-        terms = [f"{n}·{_fmt(d)}" for n, d in zip(names, node.local_grads)]
-        nums = [f"{v}·{_fmt(d)}" for v, d in zip(values, node.local_grads)]
-        return f"{out} = {' + '.join(terms)} = {' + '.join(nums)} = {result}"
+    if op == "dot":
+        pairs = _dot_pairs(node, names, values)
+        if pairs:
+            terms = " + ".join(f"{a}·{b}" for a, b, _, _ in pairs)
+            nums = " + ".join(f"{a}·{b}" for _, _, a, b in pairs)
+            return f"{out} = {terms} = {nums} = {result}"
     if len(parents) == 1:
         return f"{out} = {sym}({names[0]}) = {sym}({values[0]}) = {result}"
     return f"{out} = {sym}({', '.join(names)}) = {result}"
 
 
-def _is_weighted_sum(node: Any) -> bool:
-    local = getattr(node, "local_grads", ())
-    if not isinstance(node.data, float) or len(local) != len(node._prev) or node.data == 0:
-        return False
-    total = sum(p.data * d for p, d in zip(node._prev, local))
-    return math.isclose(total, node.data, rel_tol=1e-9, abs_tol=1e-12)
+def _dot_pairs(node: Any, names: list, values: list) -> list | None:
+    """The products of a ``dot`` node as (name, name, value, value), or None if unclear.
+
+    ``dot`` keeps only Values as parents: a weight times a constant has one parent whose
+    local derivative is the constant; a Value times a Value has two adjacent parents, each
+    the other's local derivative. The split is accepted only if it adds up to ``data``.
+    """
+    local = list(getattr(node, "local_grads", ()))
+    parents = node._prev
+    if not isinstance(node.data, float) or len(local) != len(parents):
+        return None
+    pairs = []
+    total = 0.0
+    i = 0
+    while i < len(parents):
+        a = parents[i]
+        if (i + 1 < len(parents) and local[i] == parents[i + 1].data
+                and local[i + 1] == a.data):
+            pairs.append((names[i], names[i + 1], values[i], values[i + 1]))
+            total += a.data * parents[i + 1].data
+            i += 2
+        else:
+            pairs.append((names[i], _fmt(local[i]), values[i], _fmt(local[i])))
+            total += a.data * local[i]
+            i += 1
+    return pairs if math.isclose(total, node.data, rel_tol=1e-9, abs_tol=1e-12) else None
 
 
 def _inline_svg(svg: str) -> str:

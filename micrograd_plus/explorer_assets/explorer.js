@@ -237,10 +237,19 @@
     });
   }
 
+  // the clicked node, or else the node of the current step
   function renderSelected(s) {
-    if (!selected) { return; }
-    var n = NODES[selected];
+    var name = selected || s.step.node;
     var body = $("mgp-node-body");
+    $("mgp-node-title").textContent = selected ? "Selected node"
+      : "Current node (click any node to pin it)";
+    if (!name) {
+      body.textContent = "";
+      body.appendChild(el("p", "mgp-hint", "Click a node in the graph (or a row of the " +
+        "table) to see its label, op, data, grad and the chain rule behind its gradient."));
+      return;
+    }
+    var n = NODES[name];
     body.textContent = "";
     var dl = el("dl", "mgp-facts");
     var add = function (k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v)); };
@@ -248,13 +257,17 @@
     add("op", n.op ? (n.symbol + (n.symbol !== n.op ? "  (" + n.op + ")" : "")) : "leaf");
     if (n.rule) { add("rule", n.rule); }
     if (n.shape) { add("shape", "(" + n.shape.join(", ") + ")"); }
-    add("data", dataText(s, selected));
-    add("grad", "∂" + ROOT_LABEL + "/∂" + n.label + " = " + gradText(s, selected) +
-        (gradState(s, selected) === "pending" ? "  (so far)" : ""));
+    add("data", dataText(s, name));
+    add("grad", "\u2202" + ROOT_LABEL + "/\u2202" + n.label + " = " + gradText(s, name) +
+        (gradState(s, name) === "pending" ? "  (so far)" : ""));
     body.appendChild(dl);
-    var pre = el("pre", "mgp-explain", n.explain);
-    body.appendChild(el("div", "mgp-eq-title", "explain() (after the whole backward pass)"));
-    body.appendChild(pre);
+    if (name in s.grad) {
+      body.appendChild(el("div", "mgp-eq-title", "explain(): the chain rule over all paths"));
+      body.appendChild(el("pre", "mgp-explain", n.explain));
+    } else {
+      body.appendChild(el("p", "mgp-hint", "explain() appears once the backward pass has " +
+        "finished this node's gradient."));
+    }
   }
 
   function renderControls(st) {
@@ -269,7 +282,7 @@
   }
 
   function select(name) {
-    selected = name;
+    selected = selected === name ? null : name;  // a second click unpins
     render(current);
   }
 
@@ -310,6 +323,7 @@
     else if (e.key === "Home") { setPlaying(false); go(0); }
     else if (e.key === "End") { setPlaying(false); go(STEPS.length - 1); }
     else if (e.key === " " && tag !== "BUTTON") { setPlaying(!timer); }
+    else if (e.key === "Escape" && selected) { select(selected); }
     else { return; }
     e.preventDefault();
   });
