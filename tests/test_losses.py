@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import close
 from micrograd_plus import Value, losses, nn, vsum
+from micrograd_plus.engine import OPS
 
 T = torch.float64
 
@@ -327,3 +328,20 @@ def test_tensor_predictions_are_dispatched(monkeypatch):
     assert losses.l2_penalty([x], lam=0.5) == "l2_penalty"
     assert calls[0] == ("mse", (x, [1.0]), {"reduction": "sum"})
     assert calls[2] == ("l2_penalty", ([x],), {"lam": 0.5})
+
+
+def test_graphs_read_like_the_formulas():
+    y = [Value(1.0), Value(2.0)]
+    out = losses.mse(y, [0.0, 1.0])
+    assert out._op == "/" and out._prev[0]._op == "sum"
+    assert [n._op for n in out._prev[0]._prev] == ["**2", "**2"]
+    assert [n._prev[0]._op for n in out._prev[0]._prev] == ["-", "-"]
+    e = losses.sse(y, [0.0, 1.0])
+    assert e._op == "*" and e._prev[0]._op == "sum" and e._prev[1].data == 0.5
+    ce = losses.cross_entropy([Value(1000.0), Value(-1000.0)], 0)
+    # ln Σ e^(z − m) + m − z_y: the exps see shifted logits, so nothing overflows
+    assert ce._op == "-" and ce._prev[0]._op == "+" and ce._prev[0]._prev[0]._op == "log"
+    exps = ce._prev[0]._prev[0]._prev[0]._prev
+    assert [n._op for n in exps] == ["exp", "exp"] and [n.data for n in exps] == [1.0, 0.0]
+    p = losses.bce([Value(0.3)], [1.0], reduction="sum")
+    assert p._prev[0]._op == "bce" and "bce" in OPS
