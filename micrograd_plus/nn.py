@@ -305,8 +305,9 @@ class Neuron(Module):
         nonlin: bool | None = None,
         negative_slope: float = 0.01,
     ) -> None:
-        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+        if isinstance(nin, bool) or not isinstance(nin, numbers.Integral) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
+        nin = int(nin)
         if nonlin is not None:
             activation = "relu" if nonlin else "linear"
         self.activation = _check_activation(activation)
@@ -382,8 +383,9 @@ class Layer(Module):
         layer_index: int = 1,
         **kwargs: Any,
     ) -> None:
-        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+        if isinstance(nout, bool) or not isinstance(nout, numbers.Integral) or nout < 1:
             raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
+        nout = int(nout)
         rng = _make_rng(seed)
         self.neurons = [
             Neuron(nin, activation=activation, bias=bias, seed=rng, **kwargs)
