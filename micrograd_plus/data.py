@@ -286,27 +286,35 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Any = 0
     return X[order], y[order]
 
 
-def make_3d_classes(n_per_class: int = 1020, seed: Any = 0, margin: float = 0.15,
-                    noise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Two classes of 3-D points split by a curved surface: a stand-in for the book's
-    "例 3.1 数据.txt" (seed 000, Ex 3.1: 1020 points per class, 3 coordinates and a 0/1 label).
+def make_3d_classes(n_per_class: int = 1020, seed: Any = 0, inner: float = 0.3,
+                    outer: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Two classes of 3-D points: a stand-in for the book's "例 3.1 数据.txt" (seed 000,
+    Ex 3.1: 1020 points per class, three coordinates and a 0/1 label).
 
-    x₁, x₂ ~ U(−1, 1); the surface is s(x₁, x₂) = 0.8·x₁² − 0.5·x₂; class 0 lies below it
-    and class 1 above: x₃ = s ∓ (margin + U(0, 1)), plus optional Gaussian ``noise``. The
-    bend means a straight plane cannot separate them perfectly; a 3-4-2 tanh network can.
-    Rows are shuffled; labels are int64 0/1.
+    Points are uniform in the cube [−1, 1]³; d = |x₁ + x₂ + x₃| / √3 is the distance to the
+    plane x₁ + x₂ + x₃ = 0. Class 0 is the slab d < ``inner``, class 1 the two outer parts
+    d > ``outer`` (a gap between them). No single plane separates the classes (a linear
+    model gets about 54 %), but two tanh units can, so the book's 3-4-2 network reaches
+    100 %. Rows are shuffled; labels are int64 0/1.
     """
+    if not 0 <= inner <= outer:
+        raise ValueError(f"make_3d_classes: need 0 <= inner <= outer, got {inner}, {outer}")
     rng = _rng(seed)
-    n = 2 * n_per_class
-    x12 = rng.uniform(-1, 1, size=(n, 2))
-    surface = 0.8 * x12[:, 0] ** 2 - 0.5 * x12[:, 1]
+    normal = np.ones(3) / np.sqrt(3.0)
+    parts = []
+    for cls in (0, 1):
+        found: list[np.ndarray] = []
+        count = 0
+        while count < n_per_class:  # rejection sampling from the cube
+            cand = rng.uniform(-1, 1, size=(4 * n_per_class, 3))
+            d = np.abs(cand @ normal)
+            keep = cand[d < inner] if cls == 0 else cand[d > outer]
+            found.append(keep)
+            count += len(keep)
+        parts.append(np.vstack(found)[:n_per_class])
+    X = np.vstack(parts)
     y = np.repeat(np.array([0, 1], dtype=np.int64), n_per_class)
-    side = np.where(y == 1, 1.0, -1.0)
-    x3 = surface + side * (margin + rng.uniform(0, 1, size=n))
-    X = np.column_stack([x12, x3])
-    if noise:
-        X = X + rng.normal(scale=noise, size=X.shape)
-    order = rng.permutation(n)
+    order = rng.permutation(2 * n_per_class)
     return X[order], y[order]
 
 
