@@ -344,6 +344,8 @@ def _op_word(op: str) -> str:
 
 def fmt(x: Any, digits: int = 6) -> str:
     """A number as people write it: ``−3500``, ``0.0142857``, ``1e−12`` (unicode minus)."""
+    if x is None:
+        return "—"
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return fmt(float(x), digits)

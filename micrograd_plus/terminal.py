@@ -115,10 +115,27 @@ def run_terminal(
             node.grad = 0.0 if isinstance(node.grad, float) else None
     stepper = BackpropStepper(root)
     console = console or Console()
-    tty = read_key is None and sys.stdin.isatty()
-    read_key = read_key or (_read_tty_key if tty else _read_line)
+    interactive = read_key is None and sys.stdin.isatty()
+    if not interactive:
+        return _session(stepper, console, read_key or _read_line, clear=False)
+    import termios
+    import tty as tty_modes
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        # cbreak for the whole session: keys arrive one at a time, typed-ahead keys are
+        # kept (not flushed) and not echoed, and output still translates newlines
+        tty_modes.setcbreak(fd, termios.TCSANOW)
+        return _session(stepper, console, _read_tty_key, clear=True)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _session(stepper: BackpropStepper, console: Console, read_key: Callable[[], str],
+             clear: bool) -> int:
     while True:
-        if tty:
+        if clear:
             console.clear()
         console.print(render_state(stepper, max_rows=max(8, console.height - 16)))
         console.print(Text(KEYS_HELP, "dim"))
@@ -145,23 +162,14 @@ def _read_line() -> str:
 
 
 def _read_tty_key() -> str:
-    """One key press (arrow keys as their escape sequences), in cbreak mode."""
+    """One key press (arrow keys as their escape sequences); stdin is in cbreak mode."""
     import select
-    import termios
-    import tty
 
     fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    try:
-        tty.setcbreak(fd)
-        key = os.read(fd, 1).decode(errors="replace")
-        if key == "\x1b":
-            while select.select([fd], [], [], 0.05)[0]:
-                key += os.read(fd, 1).decode(errors="replace")
-                if len(key) >= 3:
-                    break
-        if not key:
-            raise EOFError
-        return key
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    key = os.read(fd, 1).decode(errors="replace")
+    if not key:
+        raise EOFError
+    if key == "\x1b":
+        while len(key) < 3 and select.select([fd], [], [], 0.05)[0]:
+            key += os.read(fd, 1).decode(errors="replace")
+    return key

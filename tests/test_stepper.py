@@ -309,3 +309,35 @@ def test_draw_with_the_real_visualizer():
     graph = stepper.draw()
     assert isinstance(graph, type(viz.draw_graph(g["E"])))
     assert "w_meat" in graph.source
+
+
+def test_tensor_graph_steps_to_backwards_grads():
+    tensor = pytest.importorskip("micrograd_plus.tensor")
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    x = tensor.Tensor(rng.normal(size=(2, 3)), requires_grad=True, label="x")
+    w = tensor.Tensor(rng.normal(size=(3,)), requires_grad=True, label="w")
+    h = (x * w).tanh()
+    h.retain_grad()
+    loss = ((h + x) * x).sum() + (w * w).sum()  # x and w reused
+
+    def grads():
+        return [None if t.grad is None else t.grad.copy() for t in (x, w, h)]
+
+    x.grad = np.full((2, 3), 0.5)  # accumulated from an earlier pass
+    loss.backward()
+    want = grads()
+    x.grad, w.grad, h.grad = np.full((2, 3), 0.5), None, None
+
+    stepper = BackpropStepper(loss)
+    assert grads()[1:] == [None, None]
+    assert all(p.local is None for s in stepper.steps for p in s.parents)
+    stepper.run()
+    for got, exp in zip(grads(), want):
+        assert np.array_equal(got, exp)
+    stepper.reset()
+    assert np.array_equal(x.grad, np.full((2, 3), 0.5)) and w.grad is None and h.grad is None
+    step = stepper.run_to(h)
+    assert step.grad.shape == (2, 3)
+    assert all(isinstance(format_chain_rule(step, p), str) for p in step.parents)

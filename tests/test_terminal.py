@@ -1,0 +1,174 @@
+"""The ``micrograd-plus step`` terminal session, driven end to end in a real terminal (tmux)."""
+
+from __future__ import annotations
+
+import io
+import runpy
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from micrograd_plus.debug import BackpropStepper, run_terminal
+
+REPO = Path(__file__).resolve().parent.parent
+
+LUNCH = '''
+from micrograd_plus import Value, dot
+
+w = [Value(50.0, label="w_meat"), Value(50.0, label="w_veg"), Value(50.0, label="w_staple")]
+y = dot(w, [5, 2, 4])
+y.label = "y"
+E = 0.5 * (1250 - y) ** 2
+E.label = "E"
+E.backward()  # the session starts from fresh gradients anyway
+root = E
+'''
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+@pytest.fixture
+def lunch_file(tmp_path: Path) -> Path:
+    path = tmp_path / "lunch_target.py"
+    path.write_text(LUNCH)
+    return path
+
+
+class Terminal:
+    """A command in a detached tmux session of its own (private server socket)."""
+
+    def __init__(self, command: list[str], width: int = 130, height: int = 45) -> None:
+        self.socket = f"mgp-step-{uuid.uuid4().hex[:10]}"
+        shell = "env -u COLUMNS -u LINES " + " ".join(command) + '; echo "exit status $?"; read _'
+        self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height),
+                   "-c", str(REPO), shell)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                              text=True, timeout=10)
+        return done.stdout
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "t", *keys)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "t")
+
+    def wait_for(self, text: str, timeout: float = 15.0, frame: bool = True) -> str:
+        """The screen once it shows ``text`` (and, for a frame, its last line: the keys)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen and (not frame or "q quit" in screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
+            time.sleep(0.05)  # polling a live terminal, not waiting a fixed time
+
+    def close(self) -> None:
+        self._tmux("kill-server")
+
+
+def row(screen: str, name: str) -> str:
+    """The table row of a node (the line that starts with its step number and name)."""
+    for line in screen.splitlines():
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) > 2 and cells[1] == name:
+            return line
+    raise AssertionError(f"no row for {name} in:\n{screen}")
+
+
+@needs_tmux
+def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
+    stepper = BackpropStepper(runpy.run_path(str(lunch_file))["root"])
+    total = len(stepper)
+    at_y = stepper.index_of("y") + 1
+    term = Terminal([sys.executable, "-m", "micrograd_plus", "step", str(lunch_file)])
+    try:
+        screen = term.wait_for(f"step 0 of {total}")
+        assert "Nothing processed yet" in screen and "−3500" not in screen
+        assert row(screen, "w_meat").rstrip().endswith("0")  # backward() in the file undone
+
+        term.keys("n")
+        screen = term.wait_for(f"step 1 of {total}")
+        assert "node E" in screen and "∂E/∂E" in screen
+
+        term.keys("e")
+        screen = term.wait_for(f"step {total} of {total}")
+        (artifacts / "step_session_end.txt").write_text(screen)
+        assert "done: every gradient of this pass is computed" in screen
+        assert row(screen, "w_meat").rstrip().endswith("−3500")
+        assert row(screen, "w_veg").rstrip().endswith("−1400")
+        assert row(screen, "w_staple").rstrip().endswith("−2800")
+
+        for _ in range(total - at_y):
+            term.keys("b")
+        screen = term.wait_for(f"step {at_y} of {total}")
+        assert f"step {at_y}: y" in screen
+        assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in screen
+        (artifacts / "step_session_y.txt").write_text(screen)
+
+        term.keys("Left")  # back across y's step: its contributions are undone
+        screen = term.wait_for(f"step {at_y - 1} of {total}")
+        assert "−3500" not in screen and "−1400" not in screen
+        assert row(screen, "w_meat").rstrip().endswith("0")
+
+        term.keys("Right")
+        screen = term.wait_for(f"step {at_y} of {total}")
+        assert row(screen, "w_meat").rstrip().endswith("−3500")
+        term.keys("q")
+        term.wait_for("exit status 0", frame=False)
+    finally:
+        term.close()
+
+
+@needs_tmux
+def test_step_lunch_example_in_tmux():
+    examples = pytest.importorskip("micrograd_plus.examples")
+    if "lunch" not in getattr(examples, "EXAMPLES", {}):
+        pytest.skip("the lunch worked example is not written yet")
+    term = Terminal([sys.executable, "-m", "micrograd_plus", "step", "lunch"])
+    try:
+        term.wait_for("step 0 of")
+        term.keys("e")
+        screen = term.wait_for("done: every gradient")
+        assert "−3500" in screen
+        term.keys("q")
+        term.wait_for("exit status 0", frame=False)
+    finally:
+        term.close()
+
+
+def test_step_session_with_piped_input(lunch_file: Path):
+    """Without a terminal the session reads one command per line (empty line = next)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "micrograd_plus", "step", str(lunch_file)],
+        input="\ne\nb\nq\n", capture_output=True, text=True, timeout=60, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    frames = done.stdout.split("Backprop of E = 245000")[1:]
+    assert len(frames) == 4
+    assert "step 1 of 9" in frames[1] and "step 9 of 9" in frames[2]
+    assert "−3500" in frames[2] and "step 8 of 9" in frames[3]
+
+
+def test_run_terminal_keys_in_process():
+    from micrograd_plus import Value
+
+    a = Value(2.0, label="a")
+    b = a * a
+    b.label = "b"
+    keys = iter(["\x1b[C", " ", "b", "s", "e", "x", "q"])
+    out = io.StringIO()
+    assert run_terminal(b, console=Console(file=out, width=100), read_key=lambda: next(keys)) == 0
+    frames = out.getvalue().split("Backprop of b = 4")[1:]
+    steps = [f.split("step ", 1)[1].split(" of")[0] for f in frames]
+    assert steps == ["0", "1", "2", "1", "0", "2", "2"]  # x is ignored
+    assert "∂b/∂a += ∂b/∂b · ∂b/∂a = (1)·(2) = 2" in frames[1]
+    assert a.grad == 4.0
