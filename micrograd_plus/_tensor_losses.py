@@ -1,0 +1,266 @@
+"""The losses of ``losses.py`` for batched Tensors (``losses.mse(tensor, ...)`` lands here).
+
+Same names, signatures and ``reduction=`` as the Value versions and as
+``torch.nn.functional``. Most losses are a few Tensor ops, so their graph reads like the
+formula; three that need care are single nodes with their own forward/backward rule:
+``bce`` (logs clamped at −100 like PyTorch, so p = 0 or 1 is finite), ``bce_with_logits``
+(``max(x, 0) − x·t + ln(1 + e^−|x|)``, never overflows) and ``cross_entropy`` (stable
+log-sum-exp; gradient ``softmax − one_hot``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor, _binary, _lift, _unary, where
+from .tensor_ops import Function
+
+__all__ = [
+    "mse", "sse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy", "nll", "hinge",
+    "multilabel_bce", "l1_penalty", "l2_penalty",
+]
+
+REDUCTIONS = ("mean", "sum", "none")
+_BCE_EPS = 9.999999960041972e-13  # PyTorch's float32 1e-12 in binary_cross_entropy backward
+_LOG_FLOOR = -100.0
+
+
+# ---- plumbing -------------------------------------------------------------------------------
+def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+def _pair(pred: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:
+    """(prediction, target) as Tensors of the same shape; the target may be data."""
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"{name}: the prediction must be a Tensor, got {type(pred).__name__}")
+    t = _lift(target, pred.data.dtype)
+    if t is NotImplemented:
+        raise TypeError(f"{name}: target must be numeric, got {type(target).__name__}")
+    if t.shape != pred.shape:
+        raise ValueError(f"{name}: prediction has shape {pred.shape} but target has shape "
+                         f"{t.shape}; they must match")
+    return pred, t
+
+
+def _check_in_unit_interval(x: np.ndarray, what: str, name: str) -> None:
+    bad = ~((x >= 0.0) & (x <= 1.0))
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise ValueError(f"{name}: {what} at index {i} = {float(x[i])!r} is not in [0, 1]")
+
+
+def _classes(target: Any, n: int, n_classes: int, name: str) -> np.ndarray:
+    """Class indices as an int array of length n, each in 0..C−1."""
+    k = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if k.dtype.kind == "f" and np.array_equal(k, np.round(k)):
+        k = k.astype(np.intp)  # a Tensor of whole numbers
+    if k.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got {k.dtype}")
+    if k.shape != (n,):
+        raise ValueError(f"{name}: {n} samples need a target of shape ({n},), got {k.shape}")
+    if n and (k.min() < 0 or k.max() >= n_classes):
+        bad = int(k[(k < 0) | (k >= n_classes)][0])
+        raise ValueError(f"{name}: class index {bad} out of range for {n_classes} classes "
+                         f"(valid: 0..{n_classes - 1})")
+    return k
+
+
+def _rows(scores: Any, name: str) -> tuple[Tensor, bool]:
+    """Scores as an (N, C) Tensor, and whether a single (C,) sample was given."""
+    if not isinstance(scores, Tensor):
+        raise TypeError(f"{name}: scores must be a Tensor, got {type(scores).__name__}")
+    if scores.ndim == 1:
+        return scores.reshape(1, -1), True
+    if scores.ndim != 2:
+        raise ValueError(f"{name}: expected scores of shape (N, C) or (C,), got {scores.shape}")
+    return scores, False
+
+
+# ---- regression -----------------------------------------------------------------------------
+def mse(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: mean (y − t)²;  ∂/∂y = 2(y − t)/n."""
+    y, t = _pair(pred, target, "mse")
+    d = y - t
+    return _reduce(d * d, reduction, "mse")
+
+
+def sse(pred: Tensor, target: Any) -> Tensor:
+    """The textbook's E = ½ Σ (t − y)²;  ∂E/∂y = −(t − y)."""
+    y, t = _pair(pred, target, "sse")
+    d = t - y
+    return 0.5 * (d * d).sum()
+
+
+def l1(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: mean |y − t|;  ∂/∂y = sign(y − t)/n."""
+    y, t = _pair(pred, target, "l1")
+    return _reduce((y - t).abs(), reduction, "l1")
+
+
+def huber(pred: Tensor, target: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
+    """½d² where |d| < δ, else δ(|d| − ½δ), d = y − t (torch.nn.functional.huber_loss)."""
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
+    y, t = _pair(pred, target, "huber")
+    d = y - t
+    a = d.abs()
+    return _reduce(where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta)),
+                   reduction, "huber")
+
+
+# ---- binary classification ------------------------------------------------------------------
+class BCE(Function):
+    """−[t ln p + (1 − t) ln(1 − p)], logs clamped at −100;  ∂/∂p = (p − t)/(p(1 − p))"""
+
+    op = "bce"
+
+    def forward(self, p, t):
+        with np.errstate(divide="ignore"):
+            log_p, log_q = np.log(p), np.log1p(-p)
+        self.p, self.t, self.log_p, self.log_q = p, t, log_p, log_q
+        return (t - 1.0) * np.maximum(log_q, _LOG_FLOOR) - t * np.maximum(log_p, _LOG_FLOOR)
+
+    def backward(self, g):
+        p, t = self.p, self.t
+        gp = g * (p - t) / np.maximum(p * (1.0 - p), _BCE_EPS)
+        gt = g * (self.log_q - self.log_p) if self.needs[1] else None
+        return gp, gt
+
+
+def bce(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities p ∈ [0, 1] (targets in [0, 1])."""
+    p, t = _pair(pred, target, "bce")
+    _check_in_unit_interval(p.data, "input", "bce")
+    _check_in_unit_interval(t.data, "target", "bce")
+    return _reduce(_binary(BCE(), p, t), reduction, "bce")
+
+
+class BCEWithLogits(Function):
+    """max(x, 0) − x·t + ln(1 + e^−|x|);  ∂/∂x = σ(x) − t, ∂/∂t = −x"""
+
+    op = "bce_with_logits"
+
+    def forward(self, x, t):
+        self.x, self.t = x, t
+        return np.maximum(x, 0.0) - x * t + np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g):
+        x = self.x
+        e = np.exp(-np.abs(x))
+        sig = np.where(x >= 0, 1.0, e) / (1.0 + e)
+        return g * (sig - self.t), (-g * x if self.needs[1] else None)
+
+
+def bce_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """BCE on raw scores x: −[t ln σ(x) + (1 − t) ln(1 − σ(x))], stable at x = ±1000."""
+    x, t = _pair(logits, target, "bce_with_logits")
+    _check_in_unit_interval(t.data, "target", "bce_with_logits")
+    return _reduce(_binary(BCEWithLogits(), x, t), reduction, "bce_with_logits")
+
+
+def hinge(scores: Tensor, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Max-margin loss with labels ±1: max(0, margin − y·s);  ∂/∂s = −y where active."""
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
+        raise TypeError(f"hinge: margin must be a number, got {margin!r}")
+    s, y = _pair(scores, labels, "hinge")
+    if not np.all((y.data == 1.0) | (y.data == -1.0)):
+        raise ValueError("hinge: labels must be -1 or +1 (map 0/1 labels with 2*y - 1)")
+    return _reduce((float(margin) - y * s).relu(), reduction, "hinge")
+
+
+def multilabel_bce(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
+    """Per sample, the mean over K labels of bce_with_logits (multilabel_soft_margin_loss)."""
+    x, t = _pair(logits, targets, "multilabel_bce")
+    _check_in_unit_interval(t.data, "target", "multilabel_bce")
+    per_label = _binary(BCEWithLogits(), x, t)
+    if x.ndim == 1:
+        return per_label.mean()
+    return _reduce(per_label.mean(axis=-1), reduction, "multilabel_bce")
+
+
+# ---- multi-class classification -------------------------------------------------------------
+class CrossEntropy(Function):
+    """ln Σ_j e^{z_j} − z_y per row;  ∂/∂z_j = softmax_j − [j = y]"""
+
+    op = "cross_entropy"
+
+    def __init__(self, target: np.ndarray) -> None:
+        self.target = target
+
+    def forward(self, z):
+        shifted = z - np.max(z, axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = np.sum(e, axis=1, keepdims=True)
+        self.softmax = e / total
+        rows = np.arange(z.shape[0])
+        return np.log(total[:, 0]) - shifted[rows, self.target]
+
+    def backward(self, g):
+        grad = self.softmax * g[:, None]
+        grad[np.arange(grad.shape[0]), self.target] -= g
+        return (grad,)
+
+
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy: logits (N, C) with N class indices, or (C,) with one int."""
+    z, single = _rows(logits, "cross_entropy")
+    k = _classes(np.atleast_1d(np.asarray(_raw(target))) if single else target,
+                 z.shape[0], z.shape[1], "cross_entropy")
+    loss = _unary(CrossEntropy(k), z)
+    return loss.reshape(()) if single else _reduce(loss, reduction, "cross_entropy")
+
+
+def nll(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities: −log p_y;  ∂/∂(log p_j) = −[j = y]."""
+    lp, single = _rows(log_probs, "nll")
+    k = _classes(np.atleast_1d(np.asarray(_raw(target))) if single else target,
+                 lp.shape[0], lp.shape[1], "nll")
+    loss = -lp[np.arange(lp.shape[0]), k]
+    return loss.reshape(()) if single else _reduce(loss, reduction, "nll")
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+# ---- regularisation -------------------------------------------------------------------------
+def _params(params: Any, lam: Any, name: str) -> list:
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
+        raise ValueError(f"{name}: lam must be a non-negative number, got {lam!r}")
+    if callable(getattr(params, "parameters", None)):
+        params = params.parameters()
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
+    if not params:
+        raise ValueError(f"{name}: no parameters given")
+    return params
+
+
+def l1_penalty(params: Any, lam: float = 1.0) -> Tensor:
+    """λ·Σ|w| over all parameter Tensors;  ∂/∂w = λ·sign(w)."""
+    total = None
+    for p in _params(params, lam, "l1_penalty"):
+        term = p.abs().sum()
+        total = term if total is None else total + term
+    return float(lam) * total
+
+
+def l2_penalty(params: Any, lam: float = 1.0) -> Tensor:
+    """λ·Σw² over all parameter Tensors;  ∂/∂w = 2λw."""
+    total = None
+    for p in _params(params, lam, "l2_penalty"):
+        term = (p * p).sum()
+        total = term if total is None else total + term
+    return float(lam) * total

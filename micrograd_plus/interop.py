@@ -1,0 +1,158 @@
+"""Moving tensors and models to and from PyTorch (an optional extra: ``pip install torch``).
+
+The path for a user who outgrows this library: prototype and debug here, then train at scale
+in PyTorch with the same weights (or bring a small torch model here to look inside it).
+
+- ``to_torch(x)``: a Tensor → ``torch.Tensor``; a ``Linear``, activation, ``Dropout`` or
+  ``Sequential`` of them → the equivalent ``torch.nn`` module; a scalar ``nn.MLP`` (or
+  ``nn.Layer``) → ``torch.nn.Sequential`` of ``Linear`` + activation modules.
+- ``from_torch(x)``: the reverse for ``torch.Tensor``, ``torch.nn.Linear``, ``Sequential``,
+  ``Tanh``, ``ReLU``, ``Sigmoid``, ``LeakyReLU``, ``Dropout`` and ``Identity``.
+
+Weights are copied (never shared), in float64 unless the source is float32, so both models
+give the same outputs. torch is imported only when one of these functions runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import nn
+from .tensor import Tensor
+
+__all__ = ["to_torch", "from_torch", "tensor_to_torch", "tensor_from_torch"]
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            "PyTorch interop needs the torch package, which is not installed: "
+            "pip install torch (CPU wheels: --index-url https://download.pytorch.org/whl/cpu)"
+        ) from None
+    return torch
+
+
+def tensor_to_torch(t: Tensor) -> Any:
+    """A torch leaf tensor with a copy of ``t``'s data, dtype and ``requires_grad``."""
+    torch = _torch()
+    out = torch.from_numpy(np.array(t.data))  # np.array copies: no shared memory
+    return out.requires_grad_(t.requires_grad)
+
+
+def tensor_from_torch(t: Any) -> Tensor:
+    """A leaf Tensor with a copy of a torch tensor (float32 stays float32, else float64)."""
+    torch = _torch()
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"from_torch expects a torch.Tensor, got {type(t).__name__}")
+    src = t.detach().cpu()
+    dtype = np.float32 if src.dtype == torch.float32 else np.float64
+    if src.dtype in (torch.float16, torch.bfloat16):
+        src = src.float()
+    return Tensor(src.numpy(), requires_grad=t.requires_grad, dtype=dtype)
+
+
+_TO_TORCH_ACTIVATION = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
+
+
+def to_torch(x: Any) -> Any:
+    """The PyTorch equivalent of a Tensor or a model, with copied weights (and train mode)."""
+    torch = _torch()
+    if isinstance(x, Tensor):
+        return tensor_to_torch(x)
+    return _module_to_torch(torch, x).train(x.training)
+
+
+def _module_to_torch(torch: Any, x: Any) -> Any:
+    if isinstance(x, nn.Linear):
+        layer = torch.nn.Linear(x.in_features, x.out_features, bias=x.bias is not None,
+                                dtype=_torch_dtype(torch, x.weight.dtype))
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(x.weight.data))
+            if x.bias is not None:
+                layer.bias.copy_(torch.from_numpy(x.bias.data))
+        return layer
+    if isinstance(x, nn.Sequential):
+        return torch.nn.Sequential(*[_module_to_torch(torch, m) for m in x])
+    if isinstance(x, nn.Tanh):
+        return torch.nn.Tanh()
+    if isinstance(x, nn.ReLU):
+        return torch.nn.ReLU()
+    if isinstance(x, nn.Sigmoid):
+        return torch.nn.Sigmoid()
+    if isinstance(x, nn.LeakyReLU):
+        return torch.nn.LeakyReLU(x.negative_slope)
+    if isinstance(x, nn.Dropout):
+        return torch.nn.Dropout(x.p)
+    if isinstance(x, nn.MLP):
+        mods = [m for layer in x.layers for m in _layer_to_torch(torch, layer)]
+        return torch.nn.Sequential(*mods)
+    if isinstance(x, nn.Layer):
+        return torch.nn.Sequential(*_layer_to_torch(torch, x))
+    raise TypeError(
+        f"to_torch: cannot convert {type(x).__name__}; supported: Tensor, Linear, Sequential, "
+        "Tanh, ReLU, Sigmoid, LeakyReLU, Dropout, and the scalar MLP/Layer"
+    )
+
+
+def _layer_to_torch(torch: Any, layer: Any) -> list:
+    """A scalar Layer as [torch Linear, activation] (float64, copied weights)."""
+    W, b = layer.get_weights()
+    first = layer.neurons[0]
+    acts = {n.activation for n in layer.neurons}
+    if len(acts) != 1:
+        raise ValueError(f"to_torch: the neurons of a layer use different activations {acts}")
+    linear = torch.nn.Linear(len(W[0]), len(W), bias=b is not None, dtype=torch.float64)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(W, dtype=torch.float64))
+        if b is not None:
+            linear.bias.copy_(torch.tensor(b, dtype=torch.float64))
+    act = first.activation
+    if act == "linear":
+        return [linear]
+    if act == "leaky_relu":
+        return [linear, torch.nn.LeakyReLU(first.negative_slope)]
+    return [linear, getattr(torch.nn, _TO_TORCH_ACTIVATION[act])()]
+
+
+def from_torch(x: Any) -> Any:
+    """A micrograd_plus Tensor or module equivalent to a torch tensor or module."""
+    torch = _torch()
+    if isinstance(x, torch.Tensor):
+        return tensor_from_torch(x)
+    return _module_from_torch(torch, x).train(x.training)
+
+
+def _module_from_torch(torch: Any, x: Any) -> Any:
+    if isinstance(x, torch.nn.Linear):
+        w = tensor_from_torch(x.weight)
+        layer = nn.Linear(x.in_features, x.out_features, bias=x.bias is not None, seed=0,
+                          dtype=w.dtype)
+        layer.weight.data[...] = w.data
+        if x.bias is not None:
+            layer.bias.data[...] = tensor_from_torch(x.bias).data
+        return layer
+    if isinstance(x, torch.nn.Sequential):
+        return nn.Sequential(*[_module_from_torch(torch, m) for m in x
+                               if not isinstance(m, torch.nn.Identity)])
+    if isinstance(x, torch.nn.Tanh):
+        return nn.Tanh()
+    if isinstance(x, torch.nn.ReLU):
+        return nn.ReLU()
+    if isinstance(x, torch.nn.Sigmoid):
+        return nn.Sigmoid()
+    if isinstance(x, torch.nn.LeakyReLU):
+        return nn.LeakyReLU(x.negative_slope)
+    if isinstance(x, torch.nn.Dropout):
+        return nn.Dropout(x.p)
+    raise TypeError(
+        f"from_torch: cannot convert {type(x).__name__}; supported: torch.Tensor, Linear, "
+        "Sequential, Tanh, ReLU, Sigmoid, LeakyReLU, Dropout, Identity (inside Sequential)"
+    )
+
+
+def _torch_dtype(torch: Any, dtype: np.dtype) -> Any:
+    return torch.float32 if dtype == np.float32 else torch.float64
