@@ -566,3 +566,118 @@ class Dropout(Module):
 
 # ---- Tensor layers ----
 # (Dropout above already handles Tensor inputs, with a numpy mask; do not redefine it.)
+
+# Tensor layers reuse Module (parameters found by the attribute walk) and the Tensor ops.
+import numpy as _np  # noqa: E402
+
+from .tensor import Tensor, linear as _linear  # noqa: E402
+
+__all__ += ["Linear", "Sequential", "Tanh", "ReLU", "Sigmoid", "LeakyReLU"]
+
+
+def _np_rng(seed: Any) -> Any:
+    """A numpy Generator from an int, a Generator (shared) or None (fresh entropy)."""
+    if isinstance(seed, _np.random.Generator):
+        return seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+    return _np.random.default_rng(seed)
+
+
+class Linear(Module):
+    """y = x·Wᵀ + b on Tensors; W has shape (out, in) like torch.nn.Linear.
+
+    PyTorch's default initialisation: W and b uniform in ±1/√in (kaiming-uniform with
+    a = √5). ``seed`` (an int or a numpy Generator) makes it reproducible.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 seed: int | _np.random.Generator | None = None, dtype: Any = _np.float64) -> None:
+        for n, what in ((in_features, "in_features"), (out_features, "out_features")):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"Linear: {what} must be a positive int, got {n!r}")
+        rng = _np_rng(seed)
+        bound = 1.0 / math.sqrt(in_features)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)),
+                             requires_grad=True, dtype=dtype, label="weight")
+        self.bias = (Tensor(rng.uniform(-bound, bound, out_features), requires_grad=True,
+                            dtype=dtype, label="bias") if bias else None)
+
+    def forward(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"Linear({self.in_features}, {self.out_features}): input of shape "
+                             f"{x.shape} should end in {self.in_features} features")
+        return _linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Sequential(Module):
+    """Modules applied in order; parameters are named ``0.weight``, ``1.bias``… like torch."""
+
+    def __init__(self, *modules: Module) -> None:
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            modules = tuple(modules[0])
+        for i, m in enumerate(modules):
+            if not callable(m):
+                raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a module")
+            setattr(self, str(i), m)
+        self._n = len(modules)
+
+    @property
+    def layers(self) -> list:
+        return [getattr(self, str(i)) for i in range(self._n)]
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def forward(self, x: Any) -> Any:
+        for i in range(self._n):
+            x = getattr(self, str(i))(x)
+        return x
+
+
+class Tanh(Module):
+    """tanh, elementwise (Tensor or Value)."""
+
+    def forward(self, x: Any) -> Any:
+        return x.tanh()
+
+
+class ReLU(Module):
+    """max(0, x), elementwise (Tensor or Value)."""
+
+    def forward(self, x: Any) -> Any:
+        return x.relu()
+
+
+class Sigmoid(Module):
+    """1/(1 + e^−x), elementwise (Tensor or Value)."""
+
+    def forward(self, x: Any) -> Any:
+        return x.sigmoid()
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else negative_slope·x, elementwise (Tensor or Value)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = _number(negative_slope, "LeakyReLU negative_slope")
+
+    def forward(self, x: Any) -> Any:
+        return x.leaky_relu(self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
