@@ -2,10 +2,14 @@
 
 from .autograd import anomaly, enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, vsum
+from .tensor import Tensor
 from .explorer import explore
+from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
+                    detect_anomaly, explain, gradcheck)
 from . import losses, nn, optim  # noqa: E402  (after engine: they build on Value)
 
 __version__ = "0.1.0"
 
 __all__ = ["Value", "vsum", "dot", "no_grad", "enable_grad", "is_grad_enabled", "anomaly",
-           "explore"]
+           "explore", "BackpropStepper", "explain", "gradcheck", "compare_with_torch",
+           "assert_grads_match_torch", "detect_anomaly"]
