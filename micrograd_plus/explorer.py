@@ -68,6 +68,7 @@ def explore(
     *,
     title: str | None = None,
     rankdir: str = "LR",
+    **draw_options: Any,
 ) -> Path | Explorer:
     """Write the interactive backprop page of ``root``'s graph.
 
@@ -80,6 +81,9 @@ def explore(
         (Jupyter shows it inline; ``.save(path)`` writes it).
     title: the page heading (default: "Backprop explorer: <root label>").
     rankdir: Graphviz layout direction, as in ``draw_graph``.
+    draw_options: passed on to ``draw_graph`` (``model=``, ``collapse=``, ``fontsize=``,
+        ``max_nodes=``, ...). Nodes a collapsed drawing merges into boxes are still
+        stepped through in the side panel.
 
     Returns the path written, or the Explorer.
 
@@ -88,7 +92,10 @@ def explore(
     >>> explore(loss, "lunch.html")          # doctest: +SKIP
     PosixPath('lunch.html')
     """
-    data, svg = _build(root, rankdir)
+    for fixed in ("show_data", "show_grad"):
+        if fixed in draw_options:
+            raise TypeError(f"explore() shows data and grad step by step; drop {fixed}=")
+    data, svg = _build(root, rankdir, draw_options)
     if title is None:
         title = f"Backprop explorer: {data['nodes'][data['root']]['label']}"
     page = Explorer(render_page(data, svg, title))
@@ -101,10 +108,10 @@ def explorer_data(root: Any) -> dict:
     ``steps[0]`` reveals the leaves; then one ``forward`` step per operation node (inputs
     first) and one ``backward`` step per stepper record (output first).
     """
-    return _build(root, None)[0]
+    return _build(root, None, {})[0]
 
 
-def _build(root: Any, rankdir: str | None) -> tuple[dict, str]:
+def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, str]:
     """The page's JSON and (unless ``rankdir`` is None) the SVG of the graph."""
     from .debug import BackpropStepper, format_chain_rule
     from .viz import draw_graph, node_name, op_node_name
@@ -209,7 +216,8 @@ def _build(root: Any, rankdir: str | None) -> tuple[dict, str]:
     svg = ""
     with _grads_of_this_pass(order, pass_grads):
         if rankdir is not None:
-            digraph = draw_graph(root, rankdir=rankdir, show_data=True, show_grad=True)
+            digraph = draw_graph(root, rankdir=rankdir, show_data=True, show_grad=True,
+                                 **draw_options)
             svg = digraph.pipe(format="svg").decode("utf-8")
         explain_each = len(order) <= MAX_EXPLAINED
         for node in order:

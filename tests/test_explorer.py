@@ -136,6 +136,8 @@ def test_bad_input_gets_a_clear_error(monkeypatch):
     monkeypatch.setattr(explorer, "MAX_NODES", 5)
     with pytest.raises(ValueError, match="more than 5"):
         explore(build_lunch())
+    with pytest.raises(TypeError, match="show_grad"):
+        explore(build_lunch(), show_grad=False)
 
 
 def test_jupyter_repr_is_an_escaped_srcdoc_iframe(tmp_path):
@@ -455,6 +457,17 @@ def test_hostile_labels_stay_text(browser, tmp_path):
     assert number_in(page.row("</script><b>bold</b>")[1]) == 2.0
     assert number_in(page.row('"quotes" & <amp>')[1]) == 1.0
     assert browser.find_elements(page.By.CSS_SELECTOR, "#mgp-panel b") == []
+    page.assert_no_js_errors()
+
+
+@needs_browser
+def test_collapsed_drawing_still_steps(browser, tmp_path):
+    page = Page(browser, explore(build_lunch(), tmp_path / "collapsed.html", collapse=True))
+    browser.find_element(page.By.TAG_NAME, "body").send_keys("\ue010")  # End
+    assert page.step == page.count - 1
+    for label, grad in EXPECTED.items():
+        assert number_in(page.row(label)[1]) == grad
+    assert "collapsed view" in page.text("mgp-graph")
     page.assert_no_js_errors()
 
 

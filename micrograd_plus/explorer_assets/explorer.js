@@ -12,6 +12,7 @@
   var ROOT_LABEL = NODES[DATA.root].label;
   var SVGNS = "http://www.w3.org/2000/svg";
   var $ = function (id) { return document.getElementById(id); };
+  var graph = $("mgp-graph");
 
   // ---- find the SVG pieces drawn by viz.draw_graph ---------------------------------------
   var groups = {};   // svg node title -> <g>
@@ -174,15 +175,29 @@
       if (opn && groups[opn]) { mark(groups[opn], cls); }
       edgesInto(st.node).forEach(function (e) { mark(e, flow); });
       if (st.phase === "backward") {
-        st.sends.forEach(function (e) { if (groups[e.to]) { mark(groups[e.to], "mgp-receiving"); } });
+        st.sends.forEach(function (e) {
+          if (groups[e.to]) { mark(groups[e.to], "mgp-receiving"); }
+        });
       }
     }
     if (selected && groups[selected]) { mark(groups[selected], "mgp-selected"); }
 
+    if (st.node) { reveal(groups[st.node]); }
     renderStep(st);
     renderValues(s);
     renderSelected(s);
     renderControls(st);
+  }
+
+  // at actual size a big graph scrolls: bring the current node into view, centred
+  function reveal(g) {
+    if (!g || graph.classList.contains("mgp-fit")) { return; }
+    var box = g.getBoundingClientRect();
+    var view = graph.getBoundingClientRect();
+    if (box.left >= view.left && box.right <= view.right &&
+        box.top >= view.top && box.bottom <= view.bottom) { return; }
+    graph.scrollLeft += (box.left + box.width / 2) - (view.left + view.width / 2);
+    graph.scrollTop += (box.top + box.height / 2) - (view.top + view.height / 2);
   }
 
   function renderStep(st) {
@@ -252,7 +267,10 @@
     var n = NODES[name];
     body.textContent = "";
     var dl = el("dl", "mgp-facts");
-    var add = function (k, v) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v)); };
+    var add = function (k, v) {
+      dl.appendChild(el("dt", null, k));
+      dl.appendChild(el("dd", null, v));
+    };
     add("label", n.label);
     add("op", n.op ? (n.symbol + (n.symbol !== n.op ? "  (" + n.op + ")" : "")) : "leaf");
     if (n.rule) { add("rule", n.rule); }
@@ -313,7 +331,10 @@
   $("mgp-play").addEventListener("click", function () { setPlaying(!timer); });
   var slider = $("mgp-slider");
   slider.max = String(STEPS.length - 1);
-  slider.addEventListener("input", function () { setPlaying(false); go(parseInt(slider.value, 10)); });
+  slider.addEventListener("input", function () {
+    setPlaying(false);
+    go(parseInt(slider.value, 10));
+  });
 
   document.addEventListener("keydown", function (e) {
     if (e.target === slider || e.altKey || e.ctrlKey || e.metaKey) { return; }
@@ -335,10 +356,13 @@
     g.addEventListener("click", function () { select(name); });
   });
 
-  var graph = $("mgp-graph");
-  $("mgp-zoom").addEventListener("click", function () {
-    var fit = graph.classList.toggle("mgp-fit");
+  function setFit(fit) {
+    graph.classList.toggle("mgp-fit", fit);
     $("mgp-zoom").textContent = fit ? "Actual size" : "Fit to width";
+    if (!fit && STEPS[current].node) { reveal(groups[STEPS[current].node]); }
+  }
+  $("mgp-zoom").addEventListener("click", function () {
+    setFit(!graph.classList.contains("mgp-fit"));
   });
 
   // a wide, flat graph (rankdir LR) gets the whole width and the panel goes underneath
@@ -346,6 +370,11 @@
   var box = svgEl && svgEl.viewBox && svgEl.viewBox.baseVal;
   if (box && box.height > 0 && box.width / box.height > 2.5) {
     document.querySelector(".mgp-main").classList.add("mgp-wide");
+  }
+  // fitting a big graph would shrink its text below reading size: start at actual size
+  if (svgEl && svgEl.width.baseVal.value > 0 &&
+      graph.clientWidth / svgEl.width.baseVal.value < 0.55) {
+    setFit(false);
   }
 
   buildValues();
