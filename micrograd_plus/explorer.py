@@ -146,7 +146,6 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "symbol": op_symbol(node._op) if node._op else "",
             "rule": OPS.get(node._op, ("", ""))[1],
             "data": _fmt(node.data),
-            "grad": _fmt(pass_grads[node]) if node in pass_grads else "0",
             "shape": _shape(node.data),
             "leaf": not node._prev,
             "order": i,
@@ -272,13 +271,8 @@ def _labels(order: list, names: dict) -> dict:
 
 def _explain(node: Any, root: Any) -> str | None:
     """``explain(node, root)`` as text; None where it does not apply (Tensor graphs)."""
-    try:
-        from .debug import explain
-    except ImportError:
-        try:
-            from .explain import explain
-        except ImportError:
-            return None
+    from .debug import explain
+
     try:
         return str(explain(node, root))
     except TypeError:

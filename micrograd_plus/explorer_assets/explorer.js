@@ -10,7 +10,6 @@
   var STEPS = DATA.steps;
   var NODES = DATA.nodes;
   var ROOT_LABEL = NODES[DATA.root].label;
-  var SVGNS = "http://www.w3.org/2000/svg";
   var $ = function (id) { return document.getElementById(id); };
   var graph = $("mgp-graph");
 
