@@ -57,6 +57,10 @@ class ParentStep:
     arrivals: int = 1  # ... of the `arrivals` the parent receives in this pass
     position: int = 0  # index of the parent in node._prev
 
+    def __repr__(self) -> str:
+        return (f"ParentStep({self.label}: local={fmt(self.local)}, "
+                f"contribution={fmt(self.contribution)}, grad_after={fmt(self.grad_after)})")
+
 
 @dataclass(eq=False)
 class Step:
@@ -71,6 +75,18 @@ class Step:
     parents: list[ParentStep] = field(default_factory=list)
     grad_after: Any = None  # the node's .grad once this step is applied
     root_label: str = "L"
+
+    def __repr__(self) -> str:
+        to = ", ".join(p.label for p in self.parents) or "nothing (a leaf)"
+        return (f"Step({self.index + 1}: {self.label} = {fmt(self.data)}, "
+                f"∂{self.root_label}/∂{self.label} = {fmt(self.grad)} → {to})")
+
+    def __str__(self) -> str:
+        """The node and one chain-rule line per parent: what a REPL user wants to read."""
+        lines = [f"step {self.index + 1}: {self.label} ({self.op or 'leaf'}) = "
+                 f"{fmt(self.data)};  ∂{self.root_label}/∂{self.label} = {fmt(self.grad)}"]
+        lines += ["  " + format_chain_rule(self, p) for p in self.parents]
+        return "\n".join(lines)
 
 
 class BackpropStepper:

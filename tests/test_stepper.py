@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from micrograd_plus import Value, autograd, dot
+from conftest import needs_dot
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
 
 # -- random graphs with reused nodes --------------------------------------------------------
@@ -276,7 +277,8 @@ def test_show_prints_the_table_and_the_formula():
     stepper.show(Console(file=out, width=120))
     text = out.getvalue()
     assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in text
-    assert "w_staple" in text and "−2800" in text and "step 5 of 9" in text
+    assert "w_staple" in text and "−2800" in text
+    assert f"step {stepper.position} of {len(stepper)}" in text
 
 
 def test_draw_passes_current_and_processed(monkeypatch):
@@ -301,7 +303,8 @@ def test_draw_passes_current_and_processed(monkeypatch):
     assert kw["processed"][-1] is g["y"] and g["w"][0] not in kw["processed"]
 
 
-def test_draw_with_the_real_visualizer():
+@needs_dot
+def test_draw_with_the_real_visualizer(artifacts):
     viz = pytest.importorskip("micrograd_plus.viz")
     g = lunch()
     stepper = BackpropStepper(g["E"])
@@ -309,6 +312,21 @@ def test_draw_with_the_real_visualizer():
     graph = stepper.draw()
     assert isinstance(graph, type(viz.draw_graph(g["E"])))
     assert "w_meat" in graph.source
+    # for people to look at: y highlighted, E … y marked processed
+    graph.render(str(artifacts / "stepper_at_y"), format="png", cleanup=True)
+    assert (artifacts / "stepper_at_y.png").stat().st_size > 1000
+
+
+def test_step_reads_well_in_a_repl():
+    g = lunch()
+    stepper = BackpropStepper(g["E"])
+    step = stepper.run_to(g["y"])
+    assert repr(step) == f"Step({step.index + 1}: y = 550, ∂E/∂y = −700 → w_meat, w_veg, w_staple)"
+    assert str(step).splitlines()[1] == "  ∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500"
+    assert repr(step.parents[0]) == (
+        "ParentStep(w_meat: local=5, contribution=−3500, grad_after=−3500)"
+    )
+    assert repr(stepper) == f"BackpropStepper(root='E', step {step.index + 1} of 9)"
 
 
 def test_tensor_graph_steps_to_backwards_grads():
