@@ -331,3 +331,52 @@ def test_compare_reports_a_disagreement_and_missing_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match="pip install torch"):
         compare_with_torch(lunch_E, [50, 50, 50])
+
+
+def test_compare_symbolic_3_4_2_network_with_squared_loss():
+    """§3: z^{l+1}_i = Σ_j a^l_j w^l_ij + b^l_i, sigmoid activations, J = ½ Σ (y − ŷ)²."""
+    import random
+
+    rnd = random.Random(7)
+    sizes = [3, 4, 2]
+    params = {"x1": 0.5, "x2": -1.0, "x3": 2.0}
+    for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+        for i in range(1, n_out + 1):
+            params[f"b{layer}_{i}"] = rnd.uniform(-1, 1)
+            for j in range(1, n_in + 1):
+                params[f"w{layer}_{i}{j}"] = rnd.uniform(-1, 1)
+    assert len(params) == 3 + (12 + 4) + (8 + 2)
+
+    def network(**p):
+        a = [p["x1"], p["x2"], p["x3"]]
+        for layer, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+            a = [(sum(a[j - 1] * p[f"w{layer}_{i}{j}"] for j in range(1, n_in + 1))
+                  + p[f"b{layer}_{i}"]).sigmoid() for i in range(1, n_out + 1)]
+        y = [1.0, 0.0]
+        return {"yhat1": a[0], "yhat2": a[1],
+                "J": 0.5 * ((y[0] - a[0]) ** 2 + (y[1] - a[1]) ** 2)}
+
+    table = assert_grads_match_torch(network, params, atol=1e-12, rtol=1e-9)
+    assert table.row("J").kind == "output" and table.row("yhat1").kind == "node"
+    assert table.row("yhat1").grad == pytest.approx(table.row("yhat1").value - 1.0)
+    assert table.row("w1_11").grad != 0.0
+
+
+def test_compare_graph_created_on_the_fly_with_tensors():
+    """§5: next_h = tanh(W_x·xᵀ + W_h·prev_hᵀ); loss = next_h.sum()."""
+    pytest.importorskip("micrograd_plus.tensor")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    inputs = {"x": rng.normal(size=(1, 10)), "prev_h": rng.normal(size=(1, 20)),
+              "W_h": rng.normal(size=(20, 20)), "W_x": rng.normal(size=(20, 10))}
+
+    def rnn_cell(x, prev_h, W_h, W_x):
+        i2h = W_x @ x.T
+        h2h = W_h @ prev_h.T
+        next_h = (i2h + h2h).tanh()
+        return {"next_h": next_h, "loss": next_h.sum()}
+
+    table = assert_grads_match_torch(rnn_cell, inputs, atol=1e-10)
+    assert table.row("W_x").grad.shape == (20, 10)
+    assert table.row("next_h").grad.shape == (20, 1)
