@@ -120,6 +120,29 @@
   }
 
   // ---- rendering ----------------------------------------------------------------------------
+  var NAMES = Object.keys(NODES);
+  var painted = {};  // name -> what its SVG shows now, so a move touches only what changed
+
+  function paintNode(s, name) {
+    var gs = gradState(s, name);
+    var shown = !!s.data[name];
+    var key = shown + "|" + gs + "|" + (gs === "pending" ? s.pending[name].soFar : "");
+    if (painted[name] === key) { return; }
+    painted[name] = key;
+    var g = groups[name];
+    var c = cells[name];
+    if (c.data) { setCell(c.data, shown ? c.data.orig.map(trim) : ["?"], null); }
+    if (c.grad) {
+      var lines = gs === "final" ? c.grad.orig.map(trim)
+        : gs === "pending" ? s.pending[name].svg : ["?"];
+      setCell(c.grad, lines, gs);
+    }
+    if (!g) { return; }
+    g.classList.toggle("mgp-unknown", !shown);
+    var op = NODES[name].opNode && groups[NODES[name].opNode];
+    if (op) { op.classList.toggle("mgp-unknown", !shown); }
+  }
+
   var current = 0;
   var selected = null;
   var marked = [];
@@ -148,23 +171,7 @@
     marked.forEach(function (m) { m[0].classList.remove(m[1]); });
     marked = [];
 
-    Object.keys(NODES).forEach(function (name) {
-      var g = groups[name];
-      var c = cells[name];
-      var gs = gradState(s, name);
-      if (c.data) { setCell(c.data, s.data[name] ? c.data.orig.map(trim) : ["?"], null); }
-      if (c.grad) {
-        var lines = gs === "final" ? c.grad.orig.map(trim)
-          : gs === "pending" ? s.pending[name].svg : ["?"];
-        setCell(c.grad, lines, gs);
-      }
-      if (g) {
-        if (!s.data[name]) { mark(g, "mgp-unknown"); }
-        mark(g, "mgp-grad-" + gs);
-        var op = NODES[name].opNode && groups[NODES[name].opNode];
-        if (op && !s.data[name]) { mark(op, "mgp-unknown"); }
-      }
-    });
+    NAMES.forEach(function (name) { paintNode(s, name); });
 
     if (st.node) {
       var cls = st.phase === "forward" ? "mgp-current-fwd" : "mgp-current-bwd";
@@ -243,6 +250,10 @@
   function renderValues(s) {
     Object.keys(rows).forEach(function (name) {
       var r = rows[name];
+      var key = dataText(s, name) + "|" + gradText(s, name) + "|" + gradState(s, name) + "|" +
+        (s.step.node === name) + "|" + (selected === name);
+      if (r.key === key) { return; }
+      r.key = key;
       r.data.textContent = dataText(s, name);
       r.grad.textContent = gradText(s, name);
       r.grad.setAttribute("data-mgp-grad", gradState(s, name));
