@@ -359,3 +359,16 @@ def test_tensor_graph_steps_to_backwards_grads():
     step = stepper.run_to(h)
     assert step.grad.shape == (2, 3)
     assert all(isinstance(format_chain_rule(step, p), str) for p in step.parents)
+
+
+def test_accumulated_grads_are_summed_like_backward_not_one_by_one():
+    """backward adds this pass's total once: 0.1 + (0.2 + 0.3) = 0.6, whereas adding the
+    contributions one by one gives (0.1 + 0.2) + 0.3 = 0.6000000000000001."""
+    a = Value(1.0, label="a")
+    L = a * 0.2 + a * 0.3
+    a.grad = 0.1
+    BackpropStepper(L).run()
+    assert a.grad == 0.6
+    a.grad = 0.1
+    L.backward()
+    assert a.grad == 0.6
