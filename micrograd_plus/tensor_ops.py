@@ -319,7 +319,7 @@ class Sum(Function):
 
     def forward(self, a):
         self.shape = a.shape
-        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
+        return a.sum(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, g):
         return (_expand(g, self.shape, self.axis, self.keepdims),)
@@ -335,7 +335,7 @@ class Mean(Function):
 
     def forward(self, a):
         self.shape = a.shape
-        out = np.mean(a, axis=self.axis, keepdims=self.keepdims)
+        out = a.mean(axis=self.axis, keepdims=self.keepdims)
         self.n = a.size // max(np.size(out), 1) if a.size else 0
         return out
 
@@ -588,3 +588,16 @@ OPS: dict[str, tuple[str, str]] = {
     "log_softmax": ("log_softmax", "∂/∂a: g − softmax(a)·Σ g"),
     "where": ("where", "∂/∂a = g where cond, ∂/∂b = g elsewhere"),
 }
+OPS["bce_with_logits"] = ("BCE(σ)", "∂/∂x = σ(x) − t, ∂/∂t = −x")
+OPS["cross_entropy"] = ("CE", "∂/∂z_j = softmax_j − [j = y]")
+
+
+def _register_symbols() -> None:
+    """Let viz, explain and the stepper show Tensor ops by symbol (engine.op_symbol)."""
+    from .engine import OPS as engine_ops
+
+    for name, entry in OPS.items():
+        engine_ops.setdefault(name, entry)
+
+
+_register_symbols()
