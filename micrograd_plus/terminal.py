@@ -31,8 +31,12 @@ _ACTIONS = {
 }
 
 
-def render_state(stepper: BackpropStepper, max_rows: int = 30) -> Group:
-    """Header, the current step with its chain-rule formulas, and a table of all steps."""
+def render_state(stepper: BackpropStepper, max_rows: int = 30, max_parents: int = 12) -> Group:
+    """Header, the current step with its chain-rule formulas, and a table of all steps.
+
+    Big graphs stay on one screen: the table shows ``max_rows`` steps around the current
+    one and the panel the formulas of the first ``max_parents`` parents.
+    """
     root = stepper.root
     r = stepper.names[root]
     total = len(stepper)
@@ -40,10 +44,12 @@ def render_state(stepper: BackpropStepper, max_rows: int = 30) -> Group:
         ("Backprop of ", "bold"), (r, "bold cyan"), f" = {fmt(root.data)}",
         f"   step {stepper.position} of {total}",
     )
-    return Group(header, _current_panel(stepper), _steps_table(stepper, max_rows))
+    return Group(
+        header, _current_panel(stepper, max_parents), _steps_table(stepper, max_rows)
+    )
 
 
-def _current_panel(stepper: BackpropStepper) -> Panel:
+def _current_panel(stepper: BackpropStepper, max_parents: int) -> Panel:
     r = stepper.names[stepper.root]
     current = stepper.current
     lines: list[Text] = []
@@ -62,8 +68,10 @@ def _current_panel(stepper: BackpropStepper) -> Panel:
         ))
         if not current.parents:
             lines.append(Text(f"{n} is a leaf: its gradient is final, nothing flows further."))
-        for parent in current.parents:
+        for parent in current.parents[:max_parents]:
             lines.append(Text("  " + format_chain_rule(current, parent), "green"))
+        if len(current.parents) > max_parents:
+            lines.append(Text(f"  … and {len(current.parents) - max_parents} more parents"))
         title = f"step {current.index + 1}: {n}"
     upcoming = stepper.next_step
     if upcoming is None:
@@ -137,7 +145,10 @@ def _session(stepper: BackpropStepper, console: Console, read_key: Callable[[], 
     while True:
         if clear:
             console.clear()
-        console.print(render_state(stepper, max_rows=max(8, console.height - 16)))
+        # header, panel frame, table head and key line take ~10 lines; the rest is shared
+        parents = max(3, console.height // 4)
+        rows = max(5, console.height - 10 - parents)
+        console.print(render_state(stepper, max_rows=rows, max_parents=parents))
         console.print(Text(KEYS_HELP, "dim"))
         try:
             key = read_key()

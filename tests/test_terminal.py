@@ -172,3 +172,18 @@ def test_run_terminal_keys_in_process():
     assert steps == ["0", "1", "2", "1", "0", "2", "2"]  # x is ignored
     assert "∂b/∂a += ∂b/∂b · ∂b/∂a = (1)·(2) = 2" in frames[1]
     assert a.grad == 4.0
+
+
+def test_big_graphs_fit_on_one_screen():
+    from micrograd_plus import Value, dot
+    from micrograd_plus.debug import render_state
+
+    ws = [Value(0.01 * i, label=f"w{i}") for i in range(200)]
+    h = dot(ws, list(range(200))).tanh()
+    stepper = BackpropStepper(h)
+    stepper.run_to(stepper.steps[1].node)  # the dot node: 200 parents
+    out = io.StringIO()
+    Console(file=out, width=100).print(render_state(stepper, max_rows=10, max_parents=5))
+    text = out.getvalue()
+    assert "… and 195 more parents" in text and "192 more steps not shown" in text
+    assert len(text.splitlines()) < 30
