@@ -150,7 +150,9 @@ def _text(e: Explanation) -> str:
     names = e.names
     r, n = names[e.root], names[e.node]
     head = f"∂{r}/∂{n}"
-    if not e.n_paths:
+    if not e.node.requires_grad:
+        lines = [f"{head} = 0: {n} does not require grad (detached or made under no_grad)"]
+    elif not e.n_paths:
         lines = [f"{head} = 0: {n} is not an input of {r} (no path from {r} to {n})"]
     else:
         word = "path" if e.n_paths == 1 else "paths"

@@ -95,6 +95,8 @@ def test_explain_without_a_path_and_local_view_and_errors():
     e = explain(stranger, E)
     assert e.n_paths == 0 and e.gradient == 0.0
     assert "no path from E to z" in str(e)
+    frozen = Value(3.0, label="f", requires_grad=False)
+    assert "f does not require grad" in str(explain(frozen, frozen * E))
     local = explain(y)
     assert "y = ·(w_meat, w_veg, w_staple) = 550" in local
     assert "∂y/∂w_veg = 2   (w_veg = 50)" in local
