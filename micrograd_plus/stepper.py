@@ -7,13 +7,15 @@ order, the same hooks. Each :class:`Step` is one node being processed: its gradi
 contribution ``grad × local`` and the parent's ``.grad`` afterwards. Applying a step writes
 ``.grad`` the way a teacher draws it on the board (each contribution lands on the parent as
 soon as the node is processed); after the last step every ``.grad`` is bit-for-bit what
-``root.backward()`` leaves. ``back()`` restores the previous gradients exactly.
+``root.backward()`` leaves. ``back()`` restores the previous gradients exactly::
 
-    >>> stepper = BackpropStepper(E)
-    >>> stepper.step()                    # the root: ∂E/∂E = 1 flows to its parents
-    >>> stepper.run_to(w_meat)            # process nodes until w_meat is done
-    >>> print(format_chain_rule(step, step.parents[0]))
-    ∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500
+    stepper = BackpropStepper(E)
+    stepper.step()                   # the root: ∂E/∂E = 1 flows to its parents
+    step = stepper.run_to(y)         # process nodes until y is done
+    print(step)                      # one chain-rule line per parent:
+    #   ∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500
+    stepper.back()                   # undo y's step
+    stepper.show()                   # rich table of every step and .grad
 """
 
 from __future__ import annotations
@@ -212,6 +214,9 @@ class BackpropStepper:
         from .terminal import render_state
 
         return render_state(self, max_rows=max_rows)
+
+    def __rich__(self) -> Any:
+        return self.render()
 
     def show(self, console: Any = None) -> None:
         """Print the current state as a rich table with the current step's chain rule."""
