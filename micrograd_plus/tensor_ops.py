@@ -216,8 +216,10 @@ class Tanh(Function):
 
     def backward(self, g):
         t = self.out
-        d = t * t  # 1 − t² computed in place: one temporary instead of two
-        np.subtract(1.0, d, out=d)
+        d = t * t
+        if type(d) is not np.ndarray:  # 0-d inputs give numpy scalars
+            return (g * (1.0 - d),)
+        np.subtract(1.0, d, out=d)  # 1 − t² in place: one temporary instead of three
         d *= g
         return (d,)
 

@@ -379,6 +379,43 @@ def test_worked_example_5_graph_created_on_the_fly_matches_torch():
     assert next_h.shape == (20, 1) and ours["W_x"].label == "W_x"
 
 
+def test_worked_example_5_first_program_with_scalar_values_element_by_element():
+    from micrograd_plus import Value
+
+    xs = [Value(1.0) for _ in range(4)]
+    zs = [(x + 2) * (x + 2) * 2 for x in xs]
+    out = sum(zs) * 0.25
+    out.backward()
+    t = Tensor(np.ones((2, 2)), requires_grad=True)
+    ((t + 2) * (t + 2) * 2).mean().backward()
+    assert out.data == 18.0 and [z.data for z in zs] == [18.0] * 4
+    np.testing.assert_array_equal([x.grad for x in xs], t.grad.ravel())
+
+
+def test_worked_example_5_tensor_graph_draws_with_shapes_labels_and_symbols(artifacts):
+    from conftest import needs_dot  # noqa: F401  (rendering itself is viz's to test)
+    from micrograd_plus.viz import draw_graph
+
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.normal(size=(1, 10)), requires_grad=True, label="x")
+    h = Tensor(rng.normal(size=(1, 20)), requires_grad=True, label="prev_h")
+    w_h = Tensor(rng.normal(size=(20, 20)), requires_grad=True, label="W_h")
+    w_x = Tensor(rng.normal(size=(20, 10)), requires_grad=True, label="W_x")
+    loss = ((w_x @ x.T) + (w_h @ h.T)).tanh().sum()
+    loss.backward()
+    src = draw_graph(loss).source
+    for text in ("W_x", "W_h", "prev_h", "20×10", "20×1", "tanh", "@"):
+        assert text in src, text
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)",
+                                                 max_dims=4, max_side=3))
+def test_matmul_on_hypothesis_shapes(shapes):
+    sa, sb = shapes.input_shapes
+    check(lambda a, b: a @ b, rand(*sa), rand(*sb))
+
+
 def test_only_leaves_keep_grads_unless_retain_grad():
     x = Tensor(rand(3), requires_grad=True)
     h = x * 2
