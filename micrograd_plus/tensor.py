@@ -69,6 +69,9 @@ class Tensor:
             arr = np.array(data)
         except (ValueError, TypeError) as e:
             raise ValueError(f"Tensor data must be a rectangular array of numbers: {e}") from None
+        except RuntimeError as e:  # e.g. a torch tensor that requires grad
+            raise TypeError(f"cannot make a Tensor from {type(data).__name__} ({e}); "
+                            "use Tensor.from_torch for torch tensors") from None
         if arr.dtype.kind not in "biuf":
             raise TypeError(
                 f"Tensor data must be numeric (bool, int or float), got {arr.dtype} data of "
@@ -196,7 +199,9 @@ class Tensor:
 
     def item(self) -> float:
         if self.data.size != 1:
-            raise ValueError(f"item() needs a single-element Tensor, this one has shape {self.shape}")
+            raise ValueError(
+                f"item() needs a single-element Tensor, this one has shape {self.shape}"
+            )
         return float(self.data.reshape(()))
 
     def numpy(self) -> np.ndarray:

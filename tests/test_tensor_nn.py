@@ -132,7 +132,8 @@ def test_mlp_training_run_matches_torch_for_20_steps(use_optim):
             with torch.no_grad():
                 for p in tmodel.parameters():
                     p -= lr * p.grad
-        first = loss.item() if step == 0 else first
+        if step == 0:
+            first = loss.item()
     assert loss.item() < 0.8 * first  # it really trains
     for (name, p), (tname, tp) in zip(model.named_parameters(), tmodel.named_parameters()):
         assert name == tname
