@@ -2,6 +2,7 @@
 
 from .autograd import anomaly, enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, vsum
+from .viz import draw_dot, draw_graph, render_graph
 from .tensor import Tensor
 from .explorer import explore
 from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
@@ -12,4 +13,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Value", "vsum", "dot", "no_grad", "enable_grad", "is_grad_enabled", "anomaly",
            "explore", "BackpropStepper", "explain", "gradcheck", "compare_with_torch",
-           "assert_grads_match_torch", "detect_anomaly"]
+           "assert_grads_match_torch", "detect_anomaly", "draw_graph", "draw_dot", "render_graph"]
