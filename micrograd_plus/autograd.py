@@ -126,27 +126,29 @@ class RemovableHandle:
 def topological_order(root: Any) -> list:
     """All nodes that ``root`` depends on and that require grad, inputs before outputs.
 
-    Iterative depth-first search, so a chain of a million nodes needs no recursion.
-    Time and memory are linear in the number of nodes and edges. ``backward``, the
-    visualizer and the stepper all walk this same list (backward walks it reversed).
+    Iterative depth-first search (parents visited last to first), so a chain of a million
+    nodes needs no recursion. Time and memory are linear in the number of nodes and edges.
+    ``backward``, the visualizer and the stepper all walk this same list (backward walks it
+    reversed).
     """
     order: list = []
-    visited: set = set()
-    stack: list = [(root, False)]
+    visited: set = {root}
+    # each stack entry is a node and an iterator over its parents, resumed where it stopped,
+    # so every edge is looked at once and nothing is allocated per edge
+    stack: list = [(root, reversed(root._prev))]
     push = stack.append
     pop = stack.pop
+    mark = visited.add
     while stack:
-        node, expanded = pop()
-        if expanded:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited and parent.requires_grad:
+                mark(parent)
+                push((parent, reversed(parent._prev)))
+                break
+        else:
+            pop()
             order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        push((node, True))
-        for parent in node._prev:
-            if parent.requires_grad and parent not in visited:
-                push((parent, False))
     return order
 
 
@@ -160,6 +162,15 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
     """
     if order is None:
         order = topological_order(root)
+    if _scalar_type is not None and not mode.anomaly and not _scalar_pass_running:
+        scalar = _scalar_type
+        for node in order:
+            if node.__class__ is not scalar:
+                break
+            node._pass_grad = 0.0
+        else:
+            _scalar_pass(root, seed, order)
+            return
     grads: dict = {root: seed}
     check = mode.anomaly
     for node in reversed(order):
@@ -167,10 +178,7 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
         if g is None:
             continue
         if node._hooks:
-            for hook in tuple(node._hooks):
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
+            g = _run_hooks(node, g)
         node._store_grad(g)
         parents = node._prev
         if not parents:
@@ -183,6 +191,55 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
                 continue
             previous = grads.get(parent)
             grads[parent] = pg if previous is None else previous + pg
+
+
+def _run_hooks(node: Any, g: Any) -> Any:
+    for hook in tuple(node._hooks):
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
+
+
+_scalar_type: type | None = None
+_scalar_pass_running = False
+
+
+def register_scalar_type(cls: type) -> None:
+    """Let ``run_backward`` take the fast path for graphs made only of ``cls`` nodes.
+
+    engine.Value registers itself. The type must store ``_local`` (the floats ∂node/∂parent_i,
+    or None for "no rule"), a float ``grad``, and a float slot ``_pass_grad`` set at creation;
+    its ``_backward``/``_store_grad`` must mean ``local·g`` and ``grad += g``.
+    """
+    global _scalar_type
+    _scalar_type = cls
+
+
+def _scalar_pass(root: Any, seed: float, order: list) -> None:
+    """run_backward for an all-Value graph, the hot loop of every training step.
+
+    The same pass with ``_store_grad``/``_backward`` inlined and this pass's gradients kept
+    on the nodes (``_pass_grad``, zeroed by the caller) instead of in a dict. A parent that
+    does not require grad (not in ``order``) collects a ``_pass_grad`` that is never read.
+    """
+    global _scalar_pass_running
+    _scalar_pass_running = True  # a hook that calls backward() gets the dict pass
+    try:
+        root._pass_grad = seed
+        for node in reversed(order):
+            g = node._pass_grad
+            if node._hooks:
+                g = _run_hooks(node, g)
+            node.grad += g
+            local = node._local
+            if local:
+                for parent, d in zip(node._prev, local):
+                    parent._pass_grad += d * g
+            elif local is None:
+                node._backward(g)  # a hand-built node: raises its explanation
+    finally:
+        _scalar_pass_running = False
 
 
 def _check_backward(node: Any, upstream: Any, contributions: Any) -> None:

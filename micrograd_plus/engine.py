@@ -54,11 +54,50 @@ def _sigmoid(x: float) -> float:
 
 
 def _check_number(x: Any, what: str) -> float:
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(
             f"{what} must be a real number (int or float), got {type(x).__name__}: {x!r}"
         )
     return float(x)
+
+
+def _result(data: float, parents: tuple, local: tuple, op: str) -> "Value":
+    """A new node ``op(parents) = data`` with ``local[i] = ∂data/∂parents[i]``."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._hooks = None
+    out._pass_grad = 0.0
+    if mode.grad_enabled:
+        out._prev = parents
+        out._local = local
+        out.requires_grad = True
+    else:
+        out._prev = ()
+        out._local = ()
+        out.requires_grad = False
+    if mode.anomaly and not math.isfinite(data):
+        autograd.raise_forward_anomaly(op, parents, data)
+    return out
+
+
+def _leaf(x: float) -> "Value":
+    """``Value(x)`` for a float ``x`` (a constant operand), without re-checking it."""
+    out = _new(Value)
+    out.data = x
+    out.grad = 0.0
+    out.label = ""
+    out._op = ""
+    out._prev = ()
+    out._local = ()
+    out.requires_grad = True
+    out._hooks = None
+    out._pass_grad = 0.0
+    return out
 
 
 class Value:
@@ -69,8 +108,9 @@ class Value:
     accumulates over ``backward()`` calls (as in PyTorch); ``zero_grad()`` starts afresh.
     """
 
+    # _pass_grad: scratch space of autograd.run_backward (this pass's gradient)
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_local", "requires_grad", "_hooks",
-                 "__weakref__")
+                 "_pass_grad", "__weakref__")
 
     def __init__(
         self,
@@ -92,28 +132,11 @@ class Value:
         self._local = None if self._prev else ()
         self.requires_grad = bool(requires_grad)
         self._hooks = None
+        self._pass_grad = 0.0
 
-    # -- the one place results are made -------------------------------------------------
-    @staticmethod
-    def _result(data: float, parents: tuple, local: tuple, op: str) -> "Value":
-        """A new node ``op(parents) = data`` with ``local[i] = ∂data/∂parents[i]``."""
-        out = _new(Value)
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        out._op = op
-        out._hooks = None
-        if mode.grad_enabled:
-            out._prev = parents
-            out._local = local
-            out.requires_grad = True
-        else:
-            out._prev = ()
-            out._local = ()
-            out.requires_grad = False
-        if mode.anomaly and not math.isfinite(data):
-            autograd.raise_forward_anomaly(op, parents, data)
-        return out
+    # results are made in one place, the module's _result; node makers elsewhere call it as
+    # Value._result
+    _result = staticmethod(_result)
 
     # -- autograd protocol ----------------------------------------------------------------
     def _backward(self, g: float) -> list:
@@ -182,24 +205,27 @@ class Value:
     # -- binary operations ----------------------------------------------------------------
     def __add__(self, other: Any) -> "Value":
         """a + b;  ∂/∂a = 1, ∂/∂b = 1"""
-        other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        return self._result(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return other
+        return _result(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
     def __sub__(self, other: Any) -> "Value":
         """a − b;  ∂/∂a = 1, ∂/∂b = −1"""
-        other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        return self._result(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return other
+        return _result(self.data - other.data, (self, other), (1.0, -1.0), "-")
 
     def __mul__(self, other: Any) -> "Value":
         """a · b;  ∂/∂a = b, ∂/∂b = a"""
-        other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        return self._result(self.data * other.data, (self, other), (other.data, self.data), "*")
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return other
+        return _result(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __truediv__(self, other: Any) -> "Value":
         """a / b;  ∂/∂a = 1/b, ∂/∂b = −a/b²"""
@@ -211,7 +237,7 @@ class Value:
             raise ZeroDivisionError(f"division by zero in a / b with a={a!r}, b={b!r}")
         q = a / b
         # −(a/b)/b rather than −a/b²: b² underflows to 0 for |b| < 1e-162
-        return self._result(q, (self, other), (1.0 / b, -q / b), "/")
+        return _result(q, (self, other), (1.0 / b, -q / b), "/")
 
     def __pow__(self, other: Any) -> "Value":
         """a ** b;  ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (0 where a = 0 and b >= 0, like PyTorch)"""
@@ -228,12 +254,12 @@ class Value:
                 d_exp = out * -math.inf  # a^b · ln 0 with a^b = ±inf, as PyTorch
             else:
                 d_exp = math.nan  # ln of a negative base, as PyTorch
-            return self._result(out, (self, other), (d_base, d_exp), "**")
+            return _result(out, (self, other), (d_base, d_exp), "**")
         if isinstance(other, bool) or not isinstance(other, numbers.Real):
             return NotImplemented
         b = float(other)
         d_base = 0.0 if b == 0.0 else b * _pow(a, b - 1.0)
-        return self._result(_pow(a, b), (self,), (d_base,), f"**{other}")
+        return _result(_pow(a, b), (self,), (d_base,), f"**{other}")
 
     def __rpow__(self, other: Any) -> "Value":
         other = _as_value(other)
@@ -262,7 +288,7 @@ class Value:
     # -- unary operations -----------------------------------------------------------------
     def __neg__(self) -> "Value":
         """−a;  d/da = −1"""
-        return self._result(-self.data, (self,), (-1.0,), "neg")
+        return _result(-self.data, (self,), (-1.0,), "neg")
 
     def __pos__(self) -> "Value":
         return self
@@ -270,7 +296,7 @@ class Value:
     def __abs__(self) -> "Value":
         """|a|;  d/da = sign(a), 0 at 0"""
         x = self.data
-        return self._result(abs(x), (self,), (float((x > 0) - (x < 0)),), "abs")
+        return _result(abs(x), (self,), (float((x > 0) - (x < 0)),), "abs")
 
     def abs(self) -> "Value":
         return self.__abs__()
@@ -281,14 +307,14 @@ class Value:
             e = _exp(self.data)
         except OverflowError:
             e = math.inf
-        return self._result(e, (self,), (e,), "exp")
+        return _result(e, (self,), (e,), "exp")
 
     def log(self) -> "Value":
         """ln x;  d/dx = 1/x  (x > 0)"""
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log of a non-positive number: log({x!r})")
-        return self._result(math.log(x), (self,), (1.0 / x,), "log")
+        return _result(math.log(x), (self,), (1.0 / x,), "log")
 
     def sqrt(self) -> "Value":
         """√x;  d/dx = 1/(2√x)  (inf at 0)"""
@@ -296,49 +322,49 @@ class Value:
         if x < 0.0:
             raise ValueError(f"sqrt of a negative number: sqrt({x!r})")
         s = math.sqrt(x)
-        return self._result(s, (self,), (0.5 / s if s else math.copysign(math.inf, s),), "sqrt")
+        return _result(s, (self,), (0.5 / s if s else math.copysign(math.inf, s),), "sqrt")
 
     def tanh(self) -> "Value":
         """tanh x;  d/dx = 1 − tanh² x"""
         t = math.tanh(self.data)
-        return self._result(t, (self,), (1.0 - t * t,), "tanh")
+        return _result(t, (self,), (1.0 - t * t,), "tanh")
 
     def sigmoid(self) -> "Value":
         """σ(x) = 1/(1 + e^−x);  d/dx = σ(x)(1 − σ(x))"""
         s = _sigmoid(self.data)
-        return self._result(s, (self,), (s * (1.0 - s),), "sigmoid")
+        return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
 
     def relu(self) -> "Value":
         """max(0, x);  d/dx = 1 if x > 0 else 0"""
         x = self.data
         if x <= 0.0:  # written this way round so NaN propagates, as in PyTorch
-            return self._result(0.0, (self,), (0.0,), "ReLU")
-        return self._result(x, (self,), (1.0,), "ReLU")
+            return _result(0.0, (self,), (0.0,), "ReLU")
+        return _result(x, (self,), (1.0,), "ReLU")
 
     def leaky_relu(self, slope: float = 0.01) -> "Value":
         """x if x > 0 else slope·x;  d/dx = 1 if x > 0 else slope"""
         slope = _check_number(slope, "leaky_relu slope")
         x = self.data
         if x > 0.0:
-            return self._result(x, (self,), (1.0,), "leaky_relu")
-        return self._result(slope * x, (self,), (slope,), "leaky_relu")
+            return _result(x, (self,), (1.0,), "leaky_relu")
+        return _result(slope * x, (self,), (slope,), "leaky_relu")
 
     def softplus(self) -> "Value":
         """ln(1 + e^x);  d/dx = σ(x)  (x for x > 20, PyTorch's threshold)"""
         x = self.data
         if x > 20.0:
-            return self._result(x, (self,), (1.0,), "softplus")
-        return self._result(math.log1p(_exp(x)), (self,), (_sigmoid(x),), "softplus")
+            return _result(x, (self,), (1.0,), "softplus")
+        return _result(math.log1p(_exp(x)), (self,), (_sigmoid(x),), "softplus")
 
     def sin(self) -> "Value":
         """sin x;  d/dx = cos x"""
         x = self.data
-        return self._result(math.sin(x), (self,), (math.cos(x),), "sin")
+        return _result(math.sin(x), (self,), (math.cos(x),), "sin")
 
     def cos(self) -> "Value":
         """cos x;  d/dx = −sin x"""
         x = self.data
-        return self._result(math.cos(x), (self,), (-math.sin(x),), "cos")
+        return _result(math.cos(x), (self,), (-math.sin(x),), "cos")
 
     # -- display --------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -355,8 +381,10 @@ class Value:
 def _as_value(x: Any) -> Any:
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int:
-        return Value(x)
+    if type(x) is float:
+        return _leaf(x)
+    if type(x) is int:
+        return _leaf(float(x))
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return Value(float(x))
     return NotImplemented
@@ -372,17 +400,55 @@ def vsum(values: Sequence[Any]) -> Value:
             total += v.data
         else:
             total += _check_number(v, "vsum element")
-    return Value._result(total, tuple(parents), (1.0,) * len(parents), "sum")
+    return _result(total, tuple(parents), (1.0,) * len(parents), "sum")
 
 
-def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
-    """Σ w_i·x_i as one node;  ∂/∂w_i = x_i, ∂/∂x_i = w_i.
+def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
+    """Σ w_i·x_i (+ b) as one node;  ∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1.
 
     Either side may hold plain numbers (constants such as input data); only Values become
-    parents, so a neuron's pre-activation is a single node with nin (or 2·nin) edges.
+    parents, so a neuron's pre-activation is a single node with nin (or 2·nin) edges. With
+    ``bias`` (a Value, or a number taken as a constant) the node is a whole neuron's
+    ``w·x + b``: parents w_1, x_1, …, w_n, x_n, then b last, with local derivative 1.
     """
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: length mismatch, {len(ws)} weights vs {len(xs)} inputs")
+    n = len(ws)
+    if n != len(xs):
+        raise ValueError(f"dot: length mismatch, {n} weights vs {len(xs)} inputs")
+    # the hot spot of training: Value weights times Values or floats, checked by exact type
+    # (cheap); anything else (constant weights, ints, numpy numbers) takes the general path
+    parents: list = []
+    local: list = []
+    add_parent = parents.append
+    add_local = local.append
+    total = 0.0
+    for w, x in zip(ws, xs):
+        if type(w) is not Value:
+            return _dot_general(ws, xs, bias)
+        wd = w.data
+        if type(x) is Value:
+            xd = x.data
+            add_parent(w)
+            add_parent(x)
+            add_local(xd)
+            add_local(wd)
+        elif type(x) is float:
+            xd = x
+            add_parent(w)
+            add_local(xd)
+        else:
+            return _dot_general(ws, xs, bias)
+        total += wd * xd
+    if bias is not None:
+        if type(bias) is not Value:
+            return _dot_general(ws, xs, bias)
+        add_parent(bias)
+        add_local(1.0)
+        total += bias.data
+    return _result(total, tuple(parents), tuple(local), "dot")
+
+
+def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
+    """dot for any mix of Values and plain numbers, checking every number."""
     parents = []
     local = []
     total = 0.0
@@ -408,7 +474,13 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
             else:
                 xd = _check_number(x, "dot input")
         total += wd * xd
-    return Value._result(total, tuple(parents), tuple(local), "dot")
+    if isinstance(bias, Value):
+        parents.append(bias)
+        local.append(1.0)
+        total += bias.data
+    elif bias is not None:
+        total += _check_number(bias, "dot bias")
+    return _result(total, tuple(parents), tuple(local), "dot")
 
 
 # Display symbol and the derivative rule, per op name: read by viz, explain and the stepper.
@@ -431,7 +503,7 @@ OPS: dict[str, tuple[str, str]] = {
     "sin": ("sin", "∂sin a/∂a = cos a"),
     "cos": ("cos", "∂cos a/∂a = −sin a"),
     "sum": ("Σ", "∂(Σ v_i)/∂v_i = 1"),
-    "dot": ("·", "∂(Σ w_i x_i)/∂w_i = x_i, ∂/∂x_i = w_i"),
+    "dot": ("·", "∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1"),
 }
 
 
@@ -440,3 +512,6 @@ def op_symbol(op: str) -> str:
     if op.startswith("**") and op != "**":
         return "^" + op[2:]
     return OPS.get(op, (op, ""))[0]
+
+
+autograd.register_scalar_type(Value)

@@ -320,6 +320,50 @@ def test_dot_random(xs):
     assert_matches_torch(_dot, *xs)
 
 
+def _dot_bias(*xs):
+    n = (len(xs) - 1) // 2
+    if is_value(xs[0]):
+        return dot(xs[:n], xs[n:2 * n], xs[-1])
+    return torch.dot(torch.stack(xs[:n]), torch.stack(xs[n:2 * n])) + xs[-1]
+
+
+@SETTINGS
+@given(xs=st.lists(finite(), min_size=1, max_size=6).flatmap(
+    lambda w: st.lists(finite(), min_size=len(w) + 1, max_size=len(w) + 1).map(
+        lambda x: w + x)))
+def test_dot_with_bias_random(xs):
+    assert_matches_torch(_dot_bias, *xs)
+
+
+@SETTINGS
+@given(w=st.lists(finite(), min_size=1, max_size=6), b=finite(), data=st.data())
+def test_dot_of_weights_and_float_data_random(w, b, data):
+    x = data.draw(st.lists(finite(), min_size=len(w), max_size=len(w)))
+    ws, bias = [Value(v) for v in w], Value(b)
+    y = dot(ws, x, bias)
+    y.backward()
+    tw = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    ty = tw @ torch.tensor(x, dtype=torch.float64) + tb
+    ty.backward()
+    assert close(y.data, ty.item(), 1e-9, 1e-9)
+    assert all(close(v.grad, g, 1e-9, 1e-12) for v, g in zip(ws, tw.grad.tolist()))
+    assert bias.grad == 1.0 and y._prev == (*ws, bias) and y.local_grads == (*x, 1.0)
+
+
+def test_dot_bias_is_the_last_parent_and_may_be_a_constant():
+    w, x, b = Value(2.0), Value(3.0), Value(0.5)
+    y = dot([w], [x], b)
+    assert y._op == "dot" and y._prev == (w, x, b) and y.local_grads == (3.0, 2.0, 1.0)
+    assert y.data == 6.5
+    z = dot([w, 2], [1.5, x], 4)  # constant weight, int data and a constant bias
+    assert z._prev == (w, x) and z.data == 3.0 + 6.0 + 4.0
+    with pytest.raises(TypeError, match=r"dot bias.*str"):
+        dot([w], [x], "1")
+    with pytest.raises(TypeError, match=r"dot bias.*str"):
+        dot([w], [1.0], "1")
+
+
 def test_vsum_is_one_node_and_plain_numbers_are_constants():
     a, b = Value(2.0), Value(-5.0)
     s = vsum([a, 3, b, 0.5])
