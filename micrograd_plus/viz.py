@@ -216,11 +216,12 @@ def _neuron_of_label(label: str) -> tuple[int, int, bool] | None:
     return layer - 1, int(first), False
 
 
-def _model_parameters(model: Any) -> dict[int, tuple[int, int]]:
-    """id(parameter) → (layer, neuron), numbered from 1, for scalar nn models.
+def _model_parameters(model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
+    """id(parameter) → (layer, neuron) for scalar nn models, and titles of other boxes.
 
     MLP.layers[k].neurons[i] is (k+1, i+1), so weights labelled ``w^(k+1)_i·`` agree.
-    Other modules: parameters grouped by the module that owns them (one box per module).
+    Other modules (Tensor layers): parameters grouped by the module that owns them, keys
+    (0, k) titled by the module's name.
     """
     layers = getattr(model, "layers", None)
     if layers is None and hasattr(model, "neurons"):
@@ -236,12 +237,31 @@ def _model_parameters(model: Any) -> dict[int, tuple[int, int]]:
                     params.append(neuron.b)
                 for p in params:
                     found[id(p)] = (k, i)
-        return found
+        return found, {}
     owners: dict[str, int] = {}
     for name, p in model.named_parameters():
         owner = name.rsplit(".", 1)[0] if "." in name else ""
-        found[id(p)] = (1, owners.setdefault(owner, len(owners) + 1))
-    return found
+        found[id(p)] = (0, owners.setdefault(owner, len(owners) + 1))
+    return found, {(0, k): owner or type(model).__name__ for owner, k in owners.items()}
+
+
+def _cluster_titles(where: dict, module_titles: dict) -> dict[tuple[int, int], tuple]:
+    """key → (layer box title or None, neuron box title); layers numbered like the book.
+
+    Weights ``w^(l)`` feed layer l+1 (the input is layer 1), so neuron (l, i) is drawn as
+    "neuron i" inside "layer l+1"; the last layer is the output layer.
+    """
+    keys = set(where.values())
+    last = max((k[0] for k in keys), default=0)
+    titles = {}
+    for key in keys:
+        layer, i = key
+        if layer == 0:
+            titles[key] = (None, module_titles.get(key, f"module {i}"))
+        else:
+            role = "output" if layer == last else "hidden"
+            titles[key] = (f"layer {layer + 1} ({role})", f"neuron {i}")
+    return titles
 
 
 def _assign_neurons(order: list, model: Any) -> dict[int, tuple[int, int]]:
@@ -251,7 +271,7 @@ def _assign_neurons(order: list, model: Any) -> dict[int, tuple[int, int]]:
     ``+ b``), then at most one activation right after them. Nodes named by textbook labels
     (``z^(2)_1``, ``a^(2)_1``) are placed by their label.
     """
-    params: dict[int, tuple[int, int]] = _model_parameters(model) if model is not None else {}
+    params = _model_parameters(model)[0] if model is not None else {}
     where: dict[int, tuple[int, int]] = {}
     pre: set[int] = set()
     for node in order:
@@ -329,6 +349,8 @@ def draw_graph(
         highlighted |= path_edges
     done = {id(n) for n in (processed or ())}
     where = _assign_neurons(nodes, model) if clusters is not False else {}
+    module_titles = _model_parameters(model)[1] if where and model is not None else {}
+    titles = _cluster_titles(where, module_titles)
 
     dot = graphviz.Digraph(
         "computation_graph",
@@ -348,10 +370,10 @@ def draw_graph(
             "(draw_graph(intermediate_node)), or raise max_nodes (rendering gets slow)"
         )
     if collapsed:
-        notes = _draw_collapsed(dot, nodes, where, opts, max_nodes)
+        notes = _draw_collapsed(dot, nodes, where, titles, opts, max_nodes)
     else:
         notes = []
-        _draw_full(dot, nodes, where, opts, highlighted, path_edges, done)
+        _draw_full(dot, nodes, where, titles, opts, highlighted, path_edges, done)
     caption = [title] if title else []
     caption += notes
     if caption:
@@ -419,7 +441,7 @@ def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:
         cells.append(cell(g, head="grad"))
     if not cells:
         cells.append(cell([" "]))
-    border, color = "1", "#444444"
+    border, color = "0", "#444444"
     if is_done:
         border, color = "2", PROCESSED
     if is_highlighted:
@@ -449,7 +471,7 @@ def _group(label: str) -> str:
     return f"({label})"
 
 
-def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, o: _Options,
+def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o: _Options,
                highlighted: set[int], path: set[int], done: set[int]) -> None:
     """Every value and op node; clusters for neurons/layers where ``where`` places nodes."""
     groups: dict[tuple[int, int], list[tuple[str, dict]]] = {}
@@ -476,12 +498,16 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, o: _Options,
     for layer, neuron in groups:
         by_layer.setdefault(layer, []).append(neuron)
     for layer in sorted(by_layer):
+        outer = titles[(layer, by_layer[layer][0])][0]
         with dot.subgraph(name=f"cluster_layer_{layer}") as lg:
-            lg.attr(label=f"layer {layer}", style="rounded,dashed", color="#7f7f7f",
-                    fontsize=str(o.fontsize + 1), fontcolor="#555555")
+            if outer:
+                lg.attr(label=outer, style="rounded,dashed", color="#7f7f7f",
+                        fontsize=str(o.fontsize + 1), fontcolor="#555555")
+            else:  # module boxes without a layer around them
+                lg.attr(label="", style="invis")
             for neuron in sorted(by_layer[layer]):
                 with lg.subgraph(name=f"cluster_layer_{layer}_neuron_{neuron}") as ng:
-                    ng.attr(label=f"neuron {neuron}", style="rounded,filled",
+                    ng.attr(label=titles[(layer, neuron)][1], style="rounded,filled",
                             fillcolor="#f5f8fc", color="#9fb6d1", fontsize=str(o.fontsize))
                     for name, attrs in groups[(layer, neuron)]:
                         ng.node(name, **attrs)
@@ -549,8 +575,8 @@ def _collapse_groups(nodes: list, where: dict) -> dict[int, int]:
     return {key: find(key) for key in rep}
 
 
-def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, o: _Options,
-                    max_nodes: int) -> list[str]:
+def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict,
+                    o: _Options, max_nodes: int) -> list[str]:
     """One box per group of ``_collapse_groups``; returns the note for the caption."""
     group_of = _collapse_groups(nodes, where)
     members: dict[int, list] = {}
@@ -569,7 +595,7 @@ def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, o: _Options
             dot.node(f"g{key}", label=_record(node, o, False, False), shape="none",
                      margin="0", id=node_name(node))
             continue
-        lines = [_group_title(group, where)]
+        lines = [_group_title(group, where, titles)]
         mags = [_magnitude(n.grad) for n in group if getattr(n, "requires_grad", True)]
         mags = [m for m in mags if m is not None]
         fill = "#ffffff"
@@ -591,11 +617,13 @@ def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, o: _Options
             f"(max_nodes={max_nodes}); a number on an arrow counts the edges it stands for"]
 
 
-def _group_title(group: list, where: dict) -> str:
-    """``layer 1 · neuron 2  (7 nodes)`` or ``+ ×999, leaves ×999``."""
-    key = where.get(id(group[0])) or next((where[id(n)] for n in group if id(n) in where), None)
+def _group_title(group: list, where: dict, titles: dict) -> str:
+    """``layer 2 (hidden) · neuron 1  7 nodes`` or ``+ ×999, leaves ×999``."""
+    key = next((where[id(n)] for n in group if id(n) in where), None)
     if key is not None:
-        return f"layer {key[0]} · neuron {key[1]}\n{len(group)} nodes"
+        outer, inner = titles[key]
+        head = f"{outer} · {inner}" if outer else inner
+        return f"{head}\n{len(group)} nodes"
     ops: dict[str, int] = {}
     for n in group:
         name = op_symbol(n._op) if n._prev else "leaves"
