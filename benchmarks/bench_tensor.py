@@ -31,7 +31,7 @@ def _parse() -> argparse.Namespace:
                    help="BLAS and torch threads (default: numpy's BLAS default, all cores)")
     p.add_argument("--repeats", type=int, default=7, help="timed repeats per workload")
     p.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
-    return p.parse_args()
+    return p.parse_known_args()[0]  # tolerant: `micrograd-plus bench tensor` keeps its argv
 
 
 ARGS = _parse() if __name__ == "__main__" else argparse.Namespace(threads=None, repeats=7,
