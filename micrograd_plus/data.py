@@ -324,7 +324,7 @@ HOUSING_FEATURES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "R
 
 def make_housing(n_samples: int = 506, seed: Any = 0, noise: float = 2.5
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """A Boston-housing-style regression set (seed 000, Ex 3.4): 13 features, price in $10k.
+    """A Boston-housing-style regression set (seed 000, Ex 3.4): 13 features, a MEDV target.
 
     Not the real data (no downloads): the 13 columns of ``HOUSING_FEATURES`` are drawn with
     ranges and correlations like the original (an "urban-ness" factor u ~ N(0, 1) drives

@@ -367,7 +367,8 @@ def fit(
                 for name, v in _compute_metrics(specs, _stack(ys), _stack(outs)).items():
                     history.metrics[name].append(v)
             if val_data is not None:
-                res = evaluate(model, loss_fn, val_data[0], val_data[1], specs_to_arg(specs))
+                res = evaluate(model, loss_fn, val_data[0], val_data[1], specs_to_arg(specs),
+                               batch_size=_safe_len_batch(loader, batch_size))
                 history.val_loss.append(res.pop("loss"))
                 for name, v in res.items():
                     history.val_metrics[name].append(v)
@@ -388,6 +389,11 @@ def _lr(optimizer: Any) -> float:
     if groups:
         return float(groups[0].get("lr", math.nan))
     return float(getattr(optimizer, "lr", math.nan))
+
+
+def _safe_len_batch(loader: Any, batch_size: int) -> int:
+    """Evaluate in batches as large as the training ones (keeps BLAS calls equally small)."""
+    return int(getattr(loader, "batch_size", batch_size))
 
 
 def _safe_len(loader: Any) -> int | None:
