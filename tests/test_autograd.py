@@ -201,7 +201,19 @@ def test_topological_order_puts_inputs_first_and_lists_each_node_once():
             assert position[id(parent)] < position[id(node)]
 
 
-def test_deep_chain_of_a_million_nodes_has_no_recursion_error():
+@pytest.fixture
+def gc_off():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_deep_chain_of_a_million_nodes_has_no_recursion_error(gc_off):
+    # gc_off only for speed: with a million live objects, collections would dominate the test
     x = Value(0.0)
     one = Value(1.0)
     y = x
@@ -371,17 +383,6 @@ def test_anomaly_off_by_default_and_restored():
 
 
 # -- memory: no reference cycles ---------------------------------------------------------------
-@pytest.fixture
-def gc_off():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def test_a_dropped_graph_is_freed_by_refcount_alone(gc_off):
     a, b = Value(2.0), Value(-1.0)
     h = (a * b).tanh()
