@@ -149,6 +149,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "shape": _shape(node.data),
             "leaf": not node._prev,
             "order": i,
+            # inputs: every edge the value flows along; parents: those gradient flows back to
+            "inputs": [node_name(p) for p in node._prev],
             "parents": [names[p] for p in node._prev if p in names],
             "opNode": op_node_name(node) if node._prev else None,
             "explain": "",

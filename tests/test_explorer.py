@@ -335,6 +335,9 @@ def test_forward_phase_fills_data_and_hides_gradients(browser, lunch):
     assert forward_line.startswith("y = w_meat·")
     assert forward_line.endswith(" = 50·5 + 50·2 + 50·4 = 550")
     assert "mgp-current-fwd" in browser.find_element(page.By.ID, y).get_attribute("class")
+    # the value flows in along every input edge (data inputs such as x included)
+    flows = browser.find_elements(page.By.CSS_SELECTOR, "#mgp-graph g.edge.mgp-flow-fwd")
+    assert len(flows) == len(nodes["y"]._prev) + 1
     assert page.svg_cell(node_name(root), "data") == "?"
     last_forward = max(i for i, s in enumerate(page.data["steps"]) if s["phase"] == "forward")
     page.go(last_forward)

@@ -70,18 +70,20 @@
     });
   }
 
-  // edges along which the node's value is computed (and its gradient flows back)
-  function edgesInto(name) {
+  // the edges a forward step computes the node along (from every input), or a backward
+  // step sends gradient back along (to the inputs that need a gradient)
+  function edgesInto(name, phase) {
     var node = NODES[name];
+    var from = phase === "forward" ? node.inputs : node.parents;
     var out = [];
     var push = function (key) {
       (edges[key] || []).forEach(function (e) { if (out.indexOf(e) < 0) { out.push(e); } });
     };
     if (node.opNode && groups[node.opNode]) {
       push(node.opNode + "->" + name);
-      node.parents.forEach(function (p) { push(p + "->" + node.opNode); });
+      from.forEach(function (p) { push(p + "->" + node.opNode); });
     } else {
-      node.parents.forEach(function (p) { push(p + "->" + name); });
+      from.forEach(function (p) { push(p + "->" + name); });
     }
     return out;
   }
@@ -179,7 +181,7 @@
       if (groups[st.node]) { mark(groups[st.node], cls); }
       var opn = NODES[st.node].opNode;
       if (opn && groups[opn]) { mark(groups[opn], cls); }
-      edgesInto(st.node).forEach(function (e) { mark(e, flow); });
+      edgesInto(st.node, st.phase).forEach(function (e) { mark(e, flow); });
       if (st.phase === "backward") {
         st.sends.forEach(function (e) {
           if (groups[e.to]) { mark(groups[e.to], "mgp-receiving"); }
