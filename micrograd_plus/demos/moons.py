@@ -56,7 +56,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     if plt is None:
         _common.no_plot_note(verbose)
         return result
-    h = 0.25 if quick else 0.05
+    h = 0.25 if quick else 0.1
     xx, yy = np.meshgrid(np.arange(-2.0, 3.0, h), np.arange(-1.5, 2.0, h))
     zz = predict(model, np.c_[xx.ravel(), yy.ravel()]).reshape(xx.shape)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))

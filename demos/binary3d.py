@@ -1,0 +1,11 @@
+"""Run the 'binary3d' demo: `python demos/binary3d.py [--quick] [-o DIR]` (same as `micrograd-plus demo binary3d`).
+
+The code lives in micrograd_plus/demos/binary3d.py.
+"""
+
+import sys
+
+from micrograd_plus.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["demo", "binary3d", *sys.argv[1:]]))
