@@ -316,6 +316,7 @@ def draw_graph(
     title: str | None = None,
     fontsize: int = 14,
     pretty_labels: bool = True,
+    record: str = "row",
 ) -> graphviz.Digraph:
     """Draw the graph that produced ``root`` (a Value, a Tensor, or a list of them).
 
@@ -337,6 +338,9 @@ def draw_graph(
         per run of same-op nodes at the same depth) with a note, or, when ``collapse=False``
         or still too big, refused with GraphTooLargeError. ``collapse=True`` always collapses.
     title: a caption on top of the drawing.
+    record: ``'row'`` (label | data | grad, micrograd's look) or ``'stacked'`` (the label
+        above data | grad: narrower nodes for wide graphs).
+    pretty_labels: show ``w^(1)_12`` as ``w⁽¹⁾₁₂`` and ``x_1`` as ``x₁``.
 
     Returns an unrendered ``graphviz.Digraph``; it shows inline in Jupyter, and
     ``render_graph`` writes it to svg/png/pdf/dot.
@@ -360,8 +364,10 @@ def draw_graph(
         edge_attr={"fontname": FONT, "fontsize": str(fontsize - 3), "color": "#555555",
                    "arrowsize": "0.7"},
     )
+    if record not in ("row", "stacked"):
+        raise ValueError(f"draw_graph: record must be 'row' or 'stacked', got {record!r}")
     opts = _Options(show_data, show_grad, precision, color_by_grad, edge_labels, fontsize,
-                    pretty_labels)
+                    pretty_labels, record)
     collapsed = collapse is True or len(nodes) > max_nodes
     if collapsed and collapse is False:
         raise GraphTooLargeError(
@@ -388,7 +394,7 @@ draw_dot = draw_graph
 
 class _Options:
     __slots__ = ("show_data", "show_grad", "precision", "color", "edge_labels", "fontsize",
-                 "pretty")
+                 "pretty", "record")
 
     def __init__(self, *values: Any) -> None:
         for name, value in zip(self.__slots__, values):
@@ -414,7 +420,7 @@ def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:
         fill = PROCESSED_FILL
     bold = is_done or is_highlighted
 
-    def cell(lines: list[str], *, head: str = "", italic: bool = False) -> str:
+    def cell(lines: list[str], *, head: str = "", span: int = 1) -> str:
         parts = []
         for i, line in enumerate(lines):
             t = html.escape(line)
@@ -422,25 +428,28 @@ def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:
                 t = f'<FONT POINT-SIZE="{o.fontsize - 3}">{head}</FONT> {t}'
             parts.append(t)
         body = "<BR/>".join(parts)
-        if italic:
-            body = f"<I>{body}</I>"
         if bold:
             body = f"<B>{body}</B>"
-        return f'<TD><FONT COLOR="{text_color}">{body}</FONT></TD>'
+        colspan = f' COLSPAN="{span}"' if span > 1 else ""
+        return f'<TD{colspan}><FONT COLOR="{text_color}">{body}</FONT></TD>'
 
-    cells = []
+    numbers = []
+    if o.show_data:
+        numbers.append(cell(_format_lines(data, o.precision), head="data"))
+    if o.show_grad:
+        g = _format_lines(grad, o.precision) if wants_grad else ["—"]
+        numbers.append(cell(g, head="grad"))
+    name = ""
     if shown or shape:
         lines = [shown] if shown else []
         if shape:
             lines.append("×".join(str(s) for s in shape))
-        cells.append(cell(lines))
-    if o.show_data:
-        cells.append(cell(_format_lines(data, o.precision), head="data"))
-    if o.show_grad:
-        g = _format_lines(grad, o.precision) if wants_grad else ["—"]
-        cells.append(cell(g, head="grad"))
-    if not cells:
-        cells.append(cell([" "]))
+        stacked = o.record == "stacked" and numbers
+        name = cell(lines, span=len(numbers) if stacked else 1)
+    if o.record == "stacked" and name and numbers:
+        rows = f"<TR>{name}</TR><TR>{''.join(numbers)}</TR>"
+    else:
+        rows = f"<TR>{name}{''.join(numbers) or cell([' '])}</TR>"
     border, color = "0", "#444444"
     if is_done:
         border, color = "2", PROCESSED
@@ -449,7 +458,7 @@ def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:
     if text_color == PALE_TEXT and not (is_done or is_highlighted):
         color = "#bbbbbb"
     return (f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5" '
-            f'COLOR="{color}" BGCOLOR="{fill}"><TR>{"".join(cells)}</TR></TABLE>>')
+            f'COLOR="{color}" BGCOLOR="{fill}">{rows}</TABLE>>')
 
 
 def _edge_label(node: Any, parent: Any, local: Any, o: _Options) -> str:
@@ -464,11 +473,14 @@ def _edge_label(node: Any, parent: Any, local: Any, o: _Options) -> str:
 
 
 def _group(label: str) -> str:
-    """``t − y`` → ``(t − y)`` so that ∂(t − y)/∂y reads right; single names stay bare."""
-    if re.fullmatch(r"[\w^⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾₀₁₂₃₄₅₆₇₈₉']+", label) or (
-            label.startswith("(") and label.endswith(")") and label.count("(") == 1):
-        return label
-    return f"({label})"
+    """``t − y`` → ``(t − y)`` so that ∂(t − y)/∂y reads right; ``w_1``, ``(t − y)²`` stay."""
+    outside = label
+    while True:  # drop innermost parenthesised parts
+        inner = re.sub(r"\([^()]*\)", "", outside)
+        if inner == outside:
+            break
+        outside = inner
+    return f"({label})" if re.search(r"[\s+\-−*/·×]", outside) else label
 
 
 def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o: _Options,

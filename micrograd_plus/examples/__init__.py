@@ -1,0 +1,18 @@
+"""The worked examples of shared/WORKED_EXAMPLES.md as importable modules.
+
+Each module has ``build(...) -> dict`` (``'root'`` and the named nodes, for tests, the stepper
+and ``micrograd-plus render``) and ``main(out_dir='out') -> int``, which prints the numbers
+as rich tables and writes the images. Run one with ``micrograd-plus example NAME`` or
+``python -m micrograd_plus.examples.NAME``.
+"""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, str] = {
+    "lunch": "lunch-price neuron: graph at step 1, delta-rule table, batch GD to (150, 50, 100)",
+    "three_layer": "Ex 3.5 network 3-3-2: identity and saturated sigmoid (vanishing gradients)",
+    "gd_surface": "gradient descent on J = w1² + w2² + 2·w2 + 5 from (−2, 3): the path",
+    "torch_tutorial": "x = ones(2,2), z = y·y·2, out = mean: x.grad = 3, twice → 6 (vs PyTorch)",
+}
+
+__all__ = ["EXAMPLES"]

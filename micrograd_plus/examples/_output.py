@@ -1,0 +1,40 @@
+"""Writing an example's images: svg and png when Graphviz is installed, else the .dot source."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from ..viz import INSTALL_HINT, draw_graph, render_graph
+
+console = Console()
+
+
+def write_graph(root: Any, out_dir: str | Path, stem: str, **draw_kwargs: Any) -> list[Path]:
+    """``out_dir/stem.svg`` and ``.png`` (or ``.dot`` without Graphviz); prints what it wrote."""
+    out = Path(out_dir)
+    graph = draw_graph(root, **draw_kwargs)
+    if shutil.which("dot") is None:
+        path = render_graph(graph, out / f"{stem}.dot")
+        console.print(f"[yellow]Graphviz `dot` not found: wrote {path} only.[/] {INSTALL_HINT}")
+        return [path]
+    paths = [render_graph(graph, out / f"{stem}.{fmt}") for fmt in ("svg", "png")]
+    console.print("wrote " + ", ".join(str(p) for p in paths))
+    return paths
+
+
+def num(x: float, digits: int = 6) -> str:
+    """A table cell: whole numbers without decimals, others to ``digits`` significant digits.
+
+    Tiny values keep their exponent (``1.9e-12``): they are the point of some examples.
+    """
+    if x == 0 or (abs(x) >= 1e-3 and abs(x - round(x)) < 1e-9 * abs(x)):
+        return str(int(round(x)))
+    return f"{x:.{digits}g}"
+
+
+def vec(xs: Any, digits: int = 6) -> str:
+    return "(" + ", ".join(num(float(x), digits) for x in xs) + ")"
