@@ -377,16 +377,21 @@
     setFit(!graph.classList.contains("mgp-fit"));
   });
 
-  // a wide, flat graph (rankdir LR) gets the whole width and the panel goes underneath
+  // Layout. A flat graph (rankdir LR) that stays readable at full width gets the whole
+  // width with the panel underneath; any other graph keeps the panel at the side. A graph
+  // that would shrink below reading size starts at actual size (it scrolls, following the
+  // current node).
+  var main = document.querySelector(".mgp-main");
   var svgEl = graph.querySelector("svg");
   var box = svgEl && svgEl.viewBox && svgEl.viewBox.baseVal;
-  if (box && box.height > 0 && box.width / box.height > 2.5) {
-    document.querySelector(".mgp-main").classList.add("mgp-wide");
-  }
-  // fitting a big graph would shrink its text below reading size: start at actual size
-  if (svgEl && svgEl.width.baseVal.value > 0 &&
-      graph.clientWidth / svgEl.width.baseVal.value < 0.55) {
-    setFit(false);
+  var natural = svgEl ? svgEl.width.baseVal.value : 0;
+  if (natural > 0 && box && box.height > 0) {
+    main.classList.add("mgp-wide");
+    var flat = box.width / box.height > 2.5;
+    if (!flat || graph.clientWidth / natural < 0.55) {
+      main.classList.remove("mgp-wide");
+      if (graph.clientWidth / natural < 0.55) { setFit(false); }
+    }
   }
 
   buildValues();
