@@ -158,7 +158,8 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
     The pass first computes every node's gradient of *this* call (``grads``), then each node
     stores it once into ``.grad``. A second call therefore adds the same amounts again
     (doubling every gradient, intermediates included) instead of re-propagating the
-    accumulated ones, which is micrograd's bug.
+    accumulated ones, which is micrograd's bug. Graphs made only of Values take
+    ``_scalar_pass``, the same pass with the per-node gradient kept on the node (faster).
     """
     if order is None:
         order = topological_order(root)

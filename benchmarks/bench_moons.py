@@ -1,0 +1,174 @@
+"""One full-batch training step of micrograd's demo, timed: micrograd_plus vs micrograd 0.1.0.
+
+The step of micrograd's demo.ipynb: MLP(2, [16, 16, 1]) on 100 two-moons points, max-margin
+loss mean(relu(1 − y·score)) + 1e-4·Σ p², zero_grad, backward, SGD update. Timed three ways
+in one process, with Python's garbage collector left on (the default):
+
+- ``micrograd``: karpathy's micrograd 0.1.0, if installed (``pip install micrograd==0.1.0``);
+- ``micrograd_plus (micrograd's code)``: the very same step function run on micrograd_plus
+  classes (the drop-in claim);
+- ``micrograd_plus``: the same maths written the micrograd_plus way (plain-float inputs,
+  ``vsum`` and ``dot`` nodes).
+
+Run: ``python benchmarks/bench_moons.py [--steps N]``. Prints ms/step (median) and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import micrograd_plus  # noqa: E402
+from micrograd_plus import Value, dot, vsum  # noqa: E402
+from micrograd_plus.nn import MLP  # noqa: E402
+
+ALPHA = 1e-4
+SIZES = [16, 16, 1]
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (as sklearn.datasets.make_moons), labels ±1."""
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, math.pi, n_out)
+    t_in = np.linspace(0, math.pi, n_in)
+    X = np.vstack([
+        np.column_stack([np.cos(t_out), np.sin(t_out)]),
+        np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
+    ])
+    X += rng.normal(scale=noise, size=X.shape)
+    y = np.concatenate([-np.ones(n_out, dtype=int), np.ones(n_in, dtype=int)])
+    return X, y
+
+
+def micrograd_step(model: Any, value_cls: type, X: np.ndarray, y: np.ndarray,
+                   lr: float) -> float:
+    """micrograd's demo.ipynb training step, written as the notebook writes it."""
+    inputs = [list(map(value_cls, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = ALPHA * sum((p * p for p in model.parameters()))
+    total_loss = data_loss + reg_loss
+    model.zero_grad()
+    total_loss.backward()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return total_loss.data
+
+
+def plus_step(model: MLP, X: list, y: list, lr: float) -> float:
+    """The same step the micrograd_plus way: inputs stay plain floats, sums are one node."""
+    params = model.parameters()
+    scores = [model(x) for x in X]
+    losses = [(1.0 - yi * s).relu() for yi, s in zip(y, scores)]
+    total_loss = vsum(losses) * (1.0 / len(losses)) + ALPHA * dot(params, params)
+    model.zero_grad()
+    total_loss.backward()
+    for p in params:
+        p.data -= lr * p.grad
+    return total_loss.data
+
+
+def copy_weights(src: Any, dst: MLP) -> None:
+    """Give ``dst`` the weights of ``src`` (any micrograd-style MLP) so losses can be compared."""
+    for p, q in zip(src.parameters(), dst.parameters(), strict=True):
+        q.data = float(p.data)
+
+
+def time_steps(step: Callable[[float], float], steps: int) -> tuple[float, float, list[float]]:
+    """Median wall and CPU time (ms) of ``steps`` calls, and the losses they returned.
+
+    CPU time (``time.process_time``) is what the step costs this process; on a busy machine
+    wall time also counts the time other processes held the CPU.
+    """
+    wall, cpu, losses = [], [], []
+    for k in range(steps):
+        lr = 1.0 - 0.9 * k / 100  # the demo's schedule
+        w0, c0 = time.perf_counter(), time.process_time()
+        losses.append(step(lr))
+        cpu.append((time.process_time() - c0) * 1e3)
+        wall.append((time.perf_counter() - w0) * 1e3)
+    return statistics.median(wall), statistics.median(cpu), losses
+
+
+def same_losses(theirs: list[float], ours: list[float], who: str) -> None:
+    """Stop the benchmark if two variants trained differently: it would compare apples to pears."""
+    for k, (a, b) in enumerate(zip(theirs, ours)):
+        if not math.isclose(a, b, rel_tol=1e-9):
+            raise SystemExit(f"loss of step {k}: {who} gives {a!r}, micrograd_plus {b!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=5, help="steps per variant (default 5)")
+    parser.add_argument("--plus-steps", type=int, default=30,
+                        help="steps for the micrograd_plus variants (default 30)")
+    args = parser.parse_args(argv)
+
+    X, y = make_moons()
+    Xf = X.tolist()
+    yf = [float(v) for v in y]
+    random.seed(1337)
+    print(f"python {platform.python_version()} on {platform.machine()} "
+          f"({platform.platform(terse=True)}), micrograd_plus {micrograd_plus.__version__}; "
+          f"gc enabled, median of steps")
+
+    results: dict[str, tuple[float, float]] = {}
+    try:
+        import micrograd
+        from micrograd.engine import Value as MGValue
+        from micrograd.nn import MLP as MGMLP
+    except ImportError:
+        micrograd = None
+        print("micrograd is not installed (pip install micrograd==0.1.0): "
+              "timing micrograd_plus only")
+
+    plus_model = MLP(2, SIZES, seed=1337)
+    drop_in_model = MLP(2, SIZES, seed=1337)
+    if micrograd is not None:
+        mg_model = MGMLP(2, SIZES)
+        copy_weights(mg_model, plus_model)
+        copy_weights(mg_model, drop_in_model)
+        *ms, mg_losses = time_steps(lambda lr: micrograd_step(mg_model, MGValue, X, y, lr),
+                                    args.steps)
+        results["micrograd 0.1.0"] = ms
+
+    *ms, drop_losses = time_steps(lambda lr: micrograd_step(drop_in_model, Value, X, y, lr),
+                                 args.plus_steps)
+    results["micrograd_plus (micrograd's code)"] = ms
+    *ms, plus_losses = time_steps(lambda lr: plus_step(plus_model, Xf, yf, lr), args.plus_steps)
+    results["micrograd_plus"] = ms
+
+    # the variants compute the same thing: same weights give the same loss sequence
+    same_losses(drop_losses, plus_losses, "micrograd's code on micrograd_plus")
+    if micrograd is not None:
+        same_losses(mg_losses, plus_losses, "micrograd 0.1.0")
+    print(f"loss after the first step {plus_losses[0]:.6f}, "
+          f"after {len(plus_losses)} steps {plus_losses[-1]:.6f}")
+
+    width = max(map(len, results))
+    base = results.get("micrograd 0.1.0")
+    print(f"{'':<{width}}  {'wall ms/step':>12}  {'CPU ms/step':>12}")
+    for name, (wall, cpu) in results.items():
+        line = f"{name:<{width}}  {wall:12.2f}  {cpu:12.2f}"
+        if base and name != "micrograd 0.1.0":
+            line += f"   {base[0] / wall:5.1f}x faster (wall), {base[1] / cpu:5.1f}x (CPU)"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
