@@ -39,20 +39,10 @@ EXPECTED = {"w_meat": -3500.0, "w_veg": -1400.0, "w_staple": -2800.0}
 
 
 def build_lunch() -> Value:
-    """E = ½(1250 − y)², y = w·x with w = (50, 50, 50), x = (5, 2, 4)."""
-    if importlib.util.find_spec("micrograd_plus.examples.lunch") is not None:
-        from micrograd_plus.cli import resolve_root
+    """E = ½(1250 − y)², y = w·x with w = (50, 50, 50), x = (5, 2, 4): the worked example."""
+    from micrograd_plus.examples.lunch import build
 
-        root = resolve_root("lunch")
-        labels = {n.label for n in autograd.topological_order(root)}
-        if set(EXPECTED) <= labels:
-            return root
-    w = [Value(50.0, label=name) for name in ("w_meat", "w_veg", "w_staple")]
-    y = dot(w, [5.0, 2.0, 4.0])
-    y.label = "y"
-    E = 0.5 * (1250.0 - y) ** 2
-    E.label = "E"
-    return E
+    return build()["root"]
 
 
 def by_label(root) -> dict:
