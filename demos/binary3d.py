@@ -1,6 +1,6 @@
-"""Run the 'binary3d' demo: `python demos/binary3d.py [--quick] [-o DIR]` (same as `micrograd-plus demo binary3d`).
+"""Run the 'binary3d' demo: `python demos/binary3d.py [--quick] [-o DIR]`.
 
-The code lives in micrograd_plus/demos/binary3d.py.
+Same as `micrograd-plus demo binary3d`; the code lives in micrograd_plus/demos/binary3d.py.
 """
 
 import sys

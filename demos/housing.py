@@ -1,6 +1,6 @@
-"""Run the 'housing' demo: `python demos/housing.py [--quick] [-o DIR]` (same as `micrograd-plus demo housing`).
+"""Run the 'housing' demo: `python demos/housing.py [--quick] [-o DIR]`.
 
-The code lives in micrograd_plus/demos/housing.py.
+Same as `micrograd-plus demo housing`; the code lives in micrograd_plus/demos/housing.py.
 """
 
 import sys

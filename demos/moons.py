@@ -1,6 +1,6 @@
-"""Run the 'moons' demo: `python demos/moons.py [--quick] [-o DIR]` (same as `micrograd-plus demo moons`).
+"""Run the 'moons' demo: `python demos/moons.py [--quick] [-o DIR]`.
 
-The code lives in micrograd_plus/demos/moons.py.
+Same as `micrograd-plus demo moons`; the code lives in micrograd_plus/demos/moons.py.
 """
 
 import sys

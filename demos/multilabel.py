@@ -1,6 +1,6 @@
-"""Run the 'multilabel' demo: `python demos/multilabel.py [--quick] [-o DIR]` (same as `micrograd-plus demo multilabel`).
+"""Run the 'multilabel' demo: `python demos/multilabel.py [--quick] [-o DIR]`.
 
-The code lives in micrograd_plus/demos/multilabel.py.
+Same as `micrograd-plus demo multilabel`; the code lives in micrograd_plus/demos/multilabel.py.
 """
 
 import sys

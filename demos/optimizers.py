@@ -1,6 +1,6 @@
-"""Run the 'optimizers' demo: `python demos/optimizers.py [--quick] [-o DIR]` (same as `micrograd-plus demo optimizers`).
+"""Run the 'optimizers' demo: `python demos/optimizers.py [--quick] [-o DIR]`.
 
-The code lives in micrograd_plus/demos/optimizers.py.
+Same as `micrograd-plus demo optimizers`; the code lives in micrograd_plus/demos/optimizers.py.
 """
 
 import sys

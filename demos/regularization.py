@@ -1,6 +1,6 @@
-"""Run the 'regularization' demo: `python demos/regularization.py [--quick] [-o DIR]` (same as `micrograd-plus demo regularization`).
+"""Run the 'regularization' demo: `python demos/regularization.py [--quick] [-o DIR]`.
 
-The code lives in micrograd_plus/demos/regularization.py.
+Same as `micrograd-plus demo regularization`; the code lives in micrograd_plus/demos/regularization.py.
 """
 
 import sys

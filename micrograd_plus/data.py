@@ -11,7 +11,8 @@ arrays: X is (n_samples, n_features) float64, y is int64 labels or float64 targe
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -142,7 +143,7 @@ class _Scaler:
 
     _stats: tuple[str, str]
 
-    def fit(self, X: Any) -> "_Scaler":
+    def fit(self, X: Any) -> _Scaler:
         raise NotImplementedError
 
     def _check(self, X: Any, fn: str) -> tuple[np.ndarray, bool]:
@@ -180,7 +181,7 @@ class StandardScaler(_Scaler):
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
 
-    def fit(self, X: Any) -> "StandardScaler":
+    def fit(self, X: Any) -> StandardScaler:
         arr, _ = _as_2d(X, "StandardScaler.fit")
         self.mean_ = arr.mean(axis=0)
         std = arr.std(axis=0)
@@ -197,7 +198,7 @@ class MinMaxScaler(_Scaler):
         self.min_: np.ndarray | None = None
         self.range_: np.ndarray | None = None
 
-    def fit(self, X: Any) -> "MinMaxScaler":
+    def fit(self, X: Any) -> MinMaxScaler:
         arr, _ = _as_2d(X, "MinMaxScaler.fit")
         self.min_ = arr.min(axis=0)
         span = arr.max(axis=0) - self.min_

@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import metrics as _metrics
 from .autograd import no_grad
 from .data import DataLoader
-from .engine import Value
 
 __all__ = ["fit", "evaluate", "predict", "History"]
 
@@ -367,8 +367,8 @@ def fit(
                 for name, v in _compute_metrics(specs, _stack(ys), _stack(outs)).items():
                     history.metrics[name].append(v)
             if val_data is not None:
-                res = evaluate(model, loss_fn, val_data[0], val_data[1], specs_to_arg(specs),
-                               batch_size=_safe_len_batch(loader, batch_size))
+                res = evaluate(model, loss_fn, val_data[0], val_data[1], _specs_to_arg(specs),
+                               batch_size=_eval_batch_size(loader, batch_size))
                 history.val_loss.append(res.pop("loss"))
                 for name, v in res.items():
                     history.val_metrics[name].append(v)
@@ -379,7 +379,7 @@ def fit(
     return history
 
 
-def specs_to_arg(specs: list) -> list:
+def _specs_to_arg(specs: list) -> list:
     """Resolved metric specs back into the (name, function) form ``evaluate`` accepts."""
     return [name if kind != "raw" else (name, fn) for name, fn, kind in specs]
 
@@ -391,7 +391,7 @@ def _lr(optimizer: Any) -> float:
     return float(getattr(optimizer, "lr", math.nan))
 
 
-def _safe_len_batch(loader: Any, batch_size: int) -> int:
+def _eval_batch_size(loader: Any, batch_size: int) -> int:
     """Evaluate in batches as large as the training ones (keeps BLAS calls equally small)."""
     return int(getattr(loader, "batch_size", batch_size))
 
@@ -414,8 +414,13 @@ class _Progress:
         self._bar = None
         if not self.verbose:
             return
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self._bar = Progress(
             TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"),

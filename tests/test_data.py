@@ -75,7 +75,7 @@ def test_standard_scaler_uses_training_statistics():
     # the test set is scaled by the TRAIN mean (2, 20, 5) and std (1, 10, 1→ constant)
     np.testing.assert_allclose(s.transform(test), [[3.0, 0.0, 1.0]])
     np.testing.assert_allclose(s.inverse_transform(s.transform(test)), test)
-    tr, te = D.standardize(train, test)
+    _, te = D.standardize(train, test)
     np.testing.assert_allclose(te, [[3.0, 0.0, 1.0]])
     assert D.StandardScaler().fit_transform([1.0, 2.0, 3.0]).shape == (3,)
 
@@ -159,7 +159,7 @@ def test_blobs_spirals_multilabel_wide():
     np.testing.assert_array_equal(Y[:, 0], X[:, 0] > 0)
     np.testing.assert_array_equal(Y[:, 2], np.hypot(*X.T) < 0.55)
     assert len(set(Y.sum(axis=1))) >= 3  # samples carry different numbers of labels
-    Xtr, Xte, ytr, yte = D.make_wide_regression()
+    Xtr, Xte, ytr, _ = D.make_wide_regression()
     assert Xtr.shape == (80, 150) and Xte.shape == (110, 150) and ytr.shape == (80, 1)
 
 

@@ -45,8 +45,8 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     _common.say(verbose, "test set:")
     for key, value in report.items():
         _common.say(verbose, f"  {key:14s} {value:.3f}")
-    _common.say(verbose, "  (a sample with no true or predicted label scores 0 in precision/recall/F1 "
-                         "but 1 in accuracy, as in the book)")
+    _common.say(verbose, "  (a sample with no true or predicted label scores 0 in "
+                         "precision/recall/F1 but 1 in accuracy, as in the book)")
     _common.say(verbose, "  per label: " + ", ".join(f"{k} {v:.1%}" for k, v in
                                                      per_label.items()))
     for i in range(3):
