@@ -15,7 +15,7 @@ from typing import Any
 
 from . import autograd
 from .engine import OPS, Value, op_symbol
-from .stepper import fmt, node_names
+from .stepper import fmt, node_names, sym
 
 __all__ = ["explain", "Explanation", "ChainPath"]
 
@@ -149,7 +149,7 @@ def _enumerate_paths(root: Any, target: Any, reaches: set, cap: int) -> list[Cha
 def _text(e: Explanation) -> str:
     names = e.names
     r, n = names[e.root], names[e.node]
-    head = f"∂{r}/∂{n}"
+    head = f"∂{sym(r)}/∂{sym(n)}"
     if not e.node.requires_grad:
         lines = [f"{head} = 0: {n} does not require grad (detached or made under no_grad)"]
     elif not e.n_paths:
@@ -160,10 +160,10 @@ def _text(e: Explanation) -> str:
     for i, path in enumerate(e.paths, 1):
         route = _route(path, names)
         if not path.factors:
-            lines.append(f"  {i}. {route}:  ∂{r}/∂{r} = 1")
+            lines.append(f"  {i}. {route}:  ∂{sym(r)}/∂{sym(r)} = 1")
             continue
         symbols = " · ".join(
-            f"∂{names[a]}/∂{names[b]}" for a, b in zip(path.nodes, path.nodes[1:])
+            f"∂{sym(names[a])}/∂{sym(names[b])}" for a, b in zip(path.nodes, path.nodes[1:])
         )
         numbers = "·".join(f"({fmt(f)})" for f in path.factors)
         lines.append(f"  {i}. {route}:")
@@ -183,7 +183,7 @@ def _text(e: Explanation) -> str:
         lines.append(f"✓ equals {n}.grad = {fmt(grad)}")
     else:
         lines.append(
-            f"✗ {n}.grad = {fmt(grad)} differs: .grad holds ∂{r}/∂{n} after one "
+            f"✗ {n}.grad = {fmt(grad)} differs: .grad holds {head} after one "
             f"{r}.backward() from zero gradients (it accumulates over calls, and is 0 "
             "before any)"
         )
@@ -223,7 +223,7 @@ def _explain_local(node: Value) -> str:
     if rule:
         lines[0] += f"    [{rule}]"
     for p, d in zip(node._prev, node.local_grads):
-        lines.append(f"  ∂{n}/∂{names[p]} = {fmt(d)}   ({names[p]} = {fmt(p.data)})")
+        lines.append(f"  ∂{sym(n)}/∂{sym(names[p])} = {fmt(d)}   ({names[p]} = {fmt(p.data)})")
     return "\n".join(lines)
 
 

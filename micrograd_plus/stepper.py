@@ -35,6 +35,7 @@ __all__ = [
     "ParentStep",
     "format_chain_rule",
     "fmt",
+    "sym",
     "node_names",
 ]
 
@@ -81,12 +82,13 @@ class Step:
     def __repr__(self) -> str:
         to = ", ".join(p.label for p in self.parents) or "nothing (a leaf)"
         return (f"Step({self.index + 1}: {self.label} = {fmt(self.data)}, "
-                f"∂{self.root_label}/∂{self.label} = {fmt(self.grad)} → {to})")
+                f"∂{sym(self.root_label)}/∂{sym(self.label)} = {fmt(self.grad)} → {to})")
 
     def __str__(self) -> str:
         """The node and one chain-rule line per parent: what a REPL user wants to read."""
         lines = [f"step {self.index + 1}: {self.label} ({self.op or 'leaf'}) = "
-                 f"{fmt(self.data)};  ∂{self.root_label}/∂{self.label} = {fmt(self.grad)}"]
+                 f"{fmt(self.data)};  ∂{sym(self.root_label)}/∂{sym(self.label)} = "
+                 f"{fmt(self.grad)}"]
         lines += ["  " + format_chain_rule(self, p) for p in self.parents]
         return "\n".join(lines)
 
@@ -388,13 +390,20 @@ def fmt(x: Any, digits: int = 6) -> str:
     return str(x)
 
 
+def sym(label: str) -> str:
+    """A label as a symbol inside ∂·/∂·: ``t − y`` becomes ``(t − y)``, as in ∂E/∂(t − y)."""
+    if " " in label and not label.startswith("("):
+        return f"({label})"
+    return label
+
+
 def format_chain_rule(step: Step, parent: ParentStep) -> str:
     """The chain rule for one edge of a step, symbolically and with numbers.
 
     ``∂E/∂w = ∂E/∂y · ∂y/∂w = (−700)·(5) = −3500``; when ``w`` collects several
     contributions in this pass, ``+=`` and the running sum say so.
     """
-    r, n, p = step.root_label, step.label, parent.label
+    r, n, p = sym(step.root_label), sym(step.label), sym(parent.label)
     several = parent.arrivals > 1
     lhs = f"∂{r}/∂{p} {'+=' if several else '='} "
     if parent.local is None:

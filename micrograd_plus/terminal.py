@@ -18,7 +18,7 @@ from rich.text import Text
 
 from . import autograd
 from .engine import op_symbol
-from .stepper import BackpropStepper, fmt, format_chain_rule
+from .stepper import BackpropStepper, fmt, format_chain_rule, sym
 
 __all__ = ["run_terminal", "render_state"]
 
@@ -55,7 +55,7 @@ def _current_panel(stepper: BackpropStepper, max_parents: int) -> Panel:
     lines: list[Text] = []
     if current is None:
         lines.append(Text(
-            f"Nothing processed yet. The first step seeds ∂{r}/∂{r} = "
+            f"Nothing processed yet. The first step seeds ∂{sym(r)}/∂{sym(r)} = "
             f"{fmt(stepper.seed)} at the root."
         ))
         title = "start"
@@ -64,7 +64,7 @@ def _current_panel(stepper: BackpropStepper, max_parents: int) -> Panel:
         op = f"op {current.op}" if current.op else "leaf"
         lines.append(Text.assemble(
             ("node ", ""), (n, "bold yellow"), f"  ({op}, data {fmt(current.data)})   ",
-            (f"∂{r}/∂{n} = {fmt(current.grad)}", "bold"),
+            (f"∂{sym(r)}/∂{sym(n)} = {fmt(current.grad)}", "bold"),
         ))
         if not current.parents:
             lines.append(Text(f"{n} is a leaf: its gradient is final, nothing flows further."))
@@ -85,7 +85,7 @@ def _steps_table(stepper: BackpropStepper, max_rows: int) -> Table:
     r = stepper.names[stepper.root]
     table = Table(show_edge=False, pad_edge=False)
     for name, justify in [("#", "right"), ("node", "left"), ("op", "left"),
-                          ("data", "right"), (f"∂{r}/∂node", "right"), (".grad", "right")]:
+                          ("data", "right"), (f"∂{sym(r)}/∂node", "right"), (".grad", "right")]:
         table.add_column(name, justify=justify)
     steps = stepper.steps
     # a window of rows around the current step keeps big graphs on one screen

@@ -208,6 +208,18 @@ def test_several_contributions_are_announced():
     assert a.grad == 7.0
 
 
+def test_labels_with_spaces_are_parenthesised_in_formulas():
+    y = Value(550.0, label="y")
+    error = 1250 - y
+    error.label = "t − y"
+    E = error * error
+    E.label = "E"
+    step = BackpropStepper(E).step()
+    text = format_chain_rule(step, step.parents[0])
+    assert text.startswith("∂E/∂(t − y) += ∂E/∂E · ∂E/∂(t − y) = (1)·(700) = 700")
+    assert repr(step).startswith("Step(1: E = 490000, ∂E/∂E = 1 → t − y, t − y)")
+
+
 def test_unlabeled_nodes_get_op_names_and_negatives_use_unicode_minus():
     x = Value(-2.0)
     y = x.tanh() * -3
@@ -321,8 +333,10 @@ def test_step_reads_well_in_a_repl():
     g = lunch()
     stepper = BackpropStepper(g["E"])
     step = stepper.run_to(g["y"])
-    assert repr(step) == f"Step({step.index + 1}: y = 550, ∂E/∂y = −700 → w_meat, w_veg, w_staple)"
-    assert str(step).splitlines()[1] == "  ∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500"
+    n = step.index + 1
+    assert repr(step) == f"Step({n}: y = 550, ∂E/∂y = −700 → w_meat, w_veg, w_staple)"
+    line = "  ∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500"
+    assert str(step).splitlines()[1] == line
     assert repr(step.parents[0]) == (
         "ParentStep(w_meat: local=5, contribution=−3500, grad_after=−3500)"
     )

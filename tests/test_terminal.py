@@ -133,12 +133,23 @@ def test_step_lunch_example_in_tmux():
     examples = pytest.importorskip("micrograd_plus.examples")
     if "lunch" not in getattr(examples, "EXAMPLES", {}):
         pytest.skip("the lunch worked example is not written yet")
+    from micrograd_plus.cli import resolve_root
+
+    stepper = BackpropStepper(resolve_root("lunch"))
+    total, at_y = len(stepper), stepper.index_of("y") + 1
     term = Terminal([sys.executable, "-m", "micrograd_plus", "step", "lunch"])
     try:
-        term.wait_for("step 0 of")
+        term.wait_for(f"step 0 of {total}")
         term.keys("e")
         screen = term.wait_for("done: every gradient")
-        assert "−3500" in screen
+        assert row(screen, "w_meat").rstrip().endswith("−3500")
+        for _ in range(total - at_y):
+            term.keys("b")
+        screen = term.wait_for(f"step {at_y} of {total}")
+        assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in screen
+        term.keys("b")
+        screen = term.wait_for(f"step {at_y - 1} of {total}")
+        assert row(screen, "w_meat").rstrip().endswith("0")
         term.keys("q")
         term.wait_for("exit status 0", frame=False)
     finally:
