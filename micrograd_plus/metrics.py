@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "mae", "mse", "rmse", "mape", "r2_score",
+    "mae", "mse", "rmse", "mape", "r2_score", "r2",
     "accuracy", "confusion_matrix", "precision", "recall", "f1_score",
     "precision_recall_f1", "top_k_accuracy", "classification_report", "scores_to_labels",
     "exact_match_ratio", "zero_one_loss", "multilabel_accuracy", "multilabel_precision",
@@ -144,6 +144,9 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
     if ss_tot == 0.0:  # constant target: R² is undefined; scikit-learn's finite convention
         return 1.0 if ss_res == 0.0 else 0.0
     return 1.0 - ss_res / ss_tot
+
+
+r2 = r2_score  # the book's name
 
 
 # -- single-label classification (seed 001 §3.9) -------------------------------------------

@@ -48,7 +48,10 @@ class History:
 
     ``history['loss']``, ``history['val_accuracy']`` … also work, Keras-style.
     ``loss`` is the epoch's mean training loss (regularizer included), weighted by batch size;
-    ``lr`` the first parameter group's learning rate at the end of the epoch.
+    ``lr`` the first parameter group's learning rate at the end of the epoch. ``batch_loss``
+    and ``batch_lr`` hold every iteration's loss and the lr after its update (and scheduler
+    step). Training metrics are computed from the outputs seen during the epoch (in training
+    mode, as Keras does); validation metrics from a separate pass in eval mode.
     """
 
     loss: list[float] = field(default_factory=list)

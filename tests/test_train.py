@@ -180,3 +180,16 @@ def test_errors():
         fit(model, tensor_mse, opt, 5, verbose=False)
     with pytest.raises(FloatingPointError, match="the loss became nan at epoch 1, batch 1"):
         fit(model, lambda o, t: tensor_mse(o, t) * float("nan"), opt, (X, y), verbose=False)
+
+
+def test_value_model_multilabel_with_list_data():
+    """Plain Python lists in, a multi-output Value MLP, the multi-label loss and metrics."""
+    X = [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]] * 3
+    Y = [[int(a > 0), int(b > 0)] for a, b in X]  # label j: coordinate j is positive
+    model = nn.MLP(2, [6, 2], seed=3)
+    hist = fit(model, losses.multilabel_bce, optim.Adam(model.parameters(), lr=0.05), (X, Y),
+               epochs=40, batch_size=4, metrics=["exact_match", "hamming_loss"],
+               verbose=False)
+    assert hist.loss[-1] < 0.2 * hist.loss[0]
+    assert hist["exact_match"][-1] == 1.0 and hist["hamming_loss"][-1] == 0.0
+    assert predict(model, X).shape == (12, 2)
