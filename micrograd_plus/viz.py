@@ -495,10 +495,12 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
         op_entry = None
         if node._prev:
             hl = id(node) in path
+            symbol = op_symbol(node._op) or "?"
             op_entry = (op_node_name(node), {
-                "label": op_symbol(node._op) or "?", "shape": "circle", "style": "filled",
+                "label": symbol, "shape": "circle", "style": "filled",
                 "fillcolor": "#fde0dd" if hl else "#eeeeee", "color": HIGHLIGHT if hl else
-                "#666666", "fontsize": str(o.fontsize), "width": "0.4", "height": "0.4",
+                "#666666", "fontsize": str(o.fontsize + (8 if symbol in "·×−+" else 0)),
+                "width": "0.4", "height": "0.4",
                 "margin": "0.02", "ordering": "in", "id": op_node_name(node)})
         target = groups.setdefault(where[id(node)], []) if id(node) in where else plain
         target.append(entry)

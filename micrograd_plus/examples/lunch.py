@@ -32,6 +32,10 @@ EPSILONS = (Fraction(1, 70), Fraction(1, 12), Fraction(2, 27))
 SLIDE_STEP3_DELTA = (0.0, -40.0, -20.0)
 
 
+GRAPH_STYLE = dict(rankdir="TB", edge_labels=True, precision=2,
+                   title="Lunch prices, step 1: E = ½(t − y)² after backward()")
+
+
 def build(w: Sequence[float] = START, sample: int = 0, backward: bool = False) -> dict:
     """The graph of E = ½(t − y)² for one sample; ``backward=True`` also fills the grads.
 
@@ -110,10 +114,12 @@ def main(out_dir: str | Path = "out") -> int:
                   f"w = {vec(START)}:  y = {num(g['y'].data)}, E = {num(g['E'].data)}, "
                   f"∂E/∂y = {num(g['y'].grad)}")
     console.print("∂E/∂w = " + vec(p.grad for p in g["w"]) + "   (= −(t − y)·x)")
-    write_graph(g["root"], out_dir, "lunch", rankdir="TB", edge_labels=True,
-                title="Lunch prices, step 1: E = ½(t − y)² after backward()")
+    write_graph(g["root"], out_dir, "lunch", **GRAPH_STYLE)
     write_graph(g["root"], out_dir, "lunch_forward", rankdir="TB", show_grad=False,
-                title="Lunch prices, step 1: the forward pass")
+                precision=2, title="Lunch prices, step 1: the forward pass")
+    write_graph(g["root"], out_dir, "lunch_path", rankdir="TB", precision=2,
+                highlight_path_to=g["w_meat"],
+                title="The gradient's path from E to w_meat: ∂E/∂w_meat = (−700)·5 = −3500")
 
     table = Table(title="Delta rule, one sample at a time: Δw = ε·x·(t − y)")
     for col in ("step", "sample x", "t", "y", "t − y", "ε", "Δw", "w after"):
