@@ -10,7 +10,7 @@ in one process, with Python's garbage collector left on (the default):
 - ``micrograd_plus``: the same maths written the micrograd_plus way (plain-float inputs,
   ``vsum`` and ``dot`` nodes).
 
-Run: ``python benchmarks/bench_moons.py [--steps N]``. Prints ms/step (median) and ratios.
+Run: ``python benchmarks/bench_moons.py [--rounds N]``. Prints ms/step (median) and ratios.
 """
 
 from __future__ import annotations
@@ -88,20 +88,30 @@ def copy_weights(src: Any, dst: MLP) -> None:
         q.data = float(p.data)
 
 
-def time_steps(step: Callable[[float], float], steps: int) -> tuple[float, float, list[float]]:
-    """Median wall and CPU time (ms) of ``steps`` calls, and the losses they returned.
+class Timer:
+    """Wall and CPU time of each call of one variant's step, and the losses it returned.
 
     CPU time (``time.process_time``) is what the step costs this process; on a busy machine
     wall time also counts the time other processes held the CPU.
     """
-    wall, cpu, losses = [], [], []
-    for k in range(steps):
-        lr = 1.0 - 0.9 * k / 100  # the demo's schedule
-        w0, c0 = time.perf_counter(), time.process_time()
-        losses.append(step(lr))
-        cpu.append((time.process_time() - c0) * 1e3)
-        wall.append((time.perf_counter() - w0) * 1e3)
-    return statistics.median(wall), statistics.median(cpu), losses
+
+    def __init__(self, step: Callable[[float], float]) -> None:
+        self.step = step
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.losses: list[float] = []
+
+    def run(self, times: int) -> None:
+        for _ in range(times):
+            k = len(self.losses)
+            lr = 1.0 - 0.9 * k / 100  # the demo's learning-rate schedule
+            w0, c0 = time.perf_counter(), time.process_time()
+            self.losses.append(self.step(lr))
+            self.cpu.append((time.process_time() - c0) * 1e3)
+            self.wall.append((time.perf_counter() - w0) * 1e3)
+
+    def medians(self) -> tuple[float, float]:
+        return statistics.median(self.wall), statistics.median(self.cpu)
 
 
 def same_losses(theirs: list[float], ours: list[float], who: str) -> None:
@@ -113,9 +123,11 @@ def same_losses(theirs: list[float], ours: list[float], who: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=5, help="steps per variant (default 5)")
-    parser.add_argument("--plus-steps", type=int, default=30,
-                        help="steps for the micrograd_plus variants (default 30)")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="rounds; each times 1 micrograd step and --per-round steps of "
+                             "each micrograd_plus variant (default 7)")
+    parser.add_argument("--per-round", type=int, default=5,
+                        help="micrograd_plus steps per round (default 5)")
     args = parser.parse_args(argv)
 
     X, y = make_moons()
@@ -123,46 +135,45 @@ def main(argv: list[str] | None = None) -> int:
     yf = [float(v) for v in y]
     random.seed(1337)
     print(f"python {platform.python_version()} on {platform.machine()} "
-          f"({platform.platform(terse=True)}), micrograd_plus {micrograd_plus.__version__}; "
-          f"gc enabled, median of steps")
+          f"({platform.platform(terse=True)}), micrograd_plus {micrograd_plus.__version__}")
+    print(f"gc enabled; median over {args.rounds} interleaved rounds (the variants take turns, "
+          "so they share the machine's load)")
 
-    results: dict[str, tuple[float, float]] = {}
     try:
-        import micrograd
         from micrograd.engine import Value as MGValue
         from micrograd.nn import MLP as MGMLP
     except ImportError:
-        micrograd = None
+        MGValue = MGMLP = None
         print("micrograd is not installed (pip install micrograd==0.1.0): "
               "timing micrograd_plus only")
 
     plus_model = MLP(2, SIZES, seed=1337)
     drop_in_model = MLP(2, SIZES, seed=1337)
-    if micrograd is not None:
+    timers: dict[str, Timer] = {}
+    if MGMLP is not None:
         mg_model = MGMLP(2, SIZES)
         copy_weights(mg_model, plus_model)
         copy_weights(mg_model, drop_in_model)
-        *ms, mg_losses = time_steps(lambda lr: micrograd_step(mg_model, MGValue, X, y, lr),
-                                    args.steps)
-        results["micrograd 0.1.0"] = ms
+        timers["micrograd 0.1.0"] = Timer(lambda lr: micrograd_step(mg_model, MGValue, X, y, lr))
+    timers["micrograd_plus (micrograd's code)"] = Timer(
+        lambda lr: micrograd_step(drop_in_model, Value, X, y, lr))
+    timers["micrograd_plus"] = Timer(lambda lr: plus_step(plus_model, Xf, yf, lr))
 
-    *ms, drop_losses = time_steps(lambda lr: micrograd_step(drop_in_model, Value, X, y, lr),
-                                 args.plus_steps)
-    results["micrograd_plus (micrograd's code)"] = ms
-    *ms, plus_losses = time_steps(lambda lr: plus_step(plus_model, Xf, yf, lr), args.plus_steps)
-    results["micrograd_plus"] = ms
+    for _ in range(args.rounds):
+        for name, timer in timers.items():
+            timer.run(1 if name == "micrograd 0.1.0" else args.per_round)
 
     # the variants compute the same thing: same weights give the same loss sequence
-    same_losses(drop_losses, plus_losses, "micrograd's code on micrograd_plus")
-    if micrograd is not None:
-        same_losses(mg_losses, plus_losses, "micrograd 0.1.0")
-    print(f"loss after the first step {plus_losses[0]:.6f}, "
-          f"after {len(plus_losses)} steps {plus_losses[-1]:.6f}")
+    ours = timers["micrograd_plus"].losses
+    for name, timer in timers.items():
+        same_losses(timer.losses, ours, name)
+    print(f"loss after the first step {ours[0]:.6f}, after {len(ours)} steps {ours[-1]:.6f}")
 
-    width = max(map(len, results))
-    base = results.get("micrograd 0.1.0")
+    width = max(map(len, timers))
+    base = timers["micrograd 0.1.0"].medians() if MGMLP is not None else None
     print(f"{'':<{width}}  {'wall ms/step':>12}  {'CPU ms/step':>12}")
-    for name, (wall, cpu) in results.items():
+    for name, timer in timers.items():
+        wall, cpu = timer.medians()
         line = f"{name:<{width}}  {wall:12.2f}  {cpu:12.2f}"
         if base and name != "micrograd 0.1.0":
             line += f"   {base[0] / wall:5.1f}x faster (wall), {base[1] / cpu:5.1f}x (CPU)"
