@@ -1,0 +1,376 @@
+"""viz: draw_graph's Digraph source and the SVG that Graphviz's real `dot` renders from it."""
+
+from __future__ import annotations
+
+import re
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from conftest import needs_dot
+from micrograd_plus import Value, autograd, dot, nn
+from micrograd_plus.viz import (GRAD_COLORS, HIGHLIGHT, PROCESSED, ZERO_GRAD_COLOR,
+                                GraphTooLargeError, GraphvizNotFoundError, draw_dot, draw_graph,
+                                format_number, node_name, op_node_name, pretty_label,
+                                render_graph, run_dot)
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def lunch_step1():
+    """E = ½(t − y)², y = w·x at the first lunch sample; grads −3500, −1400, −2800 by hand."""
+    w = [Value(50.0, label=n) for n in ("w_meat", "w_veg", "w_staple")]
+    x = [Value(v, label=n, requires_grad=False)
+         for v, n in zip((5.0, 2.0, 4.0), ("x_meat", "x_veg", "x_staple"))]
+    y = dot(w, x)
+    y.label = "y"
+    t = Value(1250.0, label="t", requires_grad=False)
+    err = t - y
+    err.label = "t − y"
+    sq = err**2
+    half = Value(0.5, label="½")
+    E = half * sq
+    E.label = "E"
+    E.backward()
+    return E, y, w, x
+
+
+def lunch_nodes():
+    E, y, w, x = lunch_step1()
+    half, sq = E._prev
+    err = sq._prev[0]
+    t = err._prev[0]
+    return dict(E=E, y=y, w=w, x=x, half=half, sq=sq, err=err, t=t)
+
+
+def svg_of(graph) -> ET.Element:
+    return ET.fromstring(run_dot(graph, "svg"))
+
+
+def svg_nodes(root: ET.Element) -> dict[str, ET.Element]:
+    return {g.find(f"{SVG}title").text: g for g in root.iter(f"{SVG}g")
+            if g.get("class") == "node"}
+
+
+def svg_edges(root: ET.Element) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if g.get("class") == "edge"]
+
+
+def text_of(g: ET.Element) -> str:
+    return " ".join(t.text or "" for t in g.iter(f"{SVG}text"))
+
+
+def fills_of(g: ET.Element) -> set[str]:
+    return {p.get("fill") for p in g.iter() if p.get("fill") not in (None, "none")}
+
+
+def numbers_in(text: str) -> list[float]:
+    return [float(m) for m in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?|-?\d+e[-+]\d+", text)]
+
+
+# -- text -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("x, text", [
+    (4.0, "4.0000"), (-3500.0, "-3500.0000"), (245000.0, "2.45e+05"), (1.9e-12, "1.9e-12"),
+    (0.0, "0.0000"), (-0.0, "0.0000"), (0.001, "0.0010"), (1e-4, "1e-04"),
+    (12345.6, "1.2346e+04"), (-1e-9, "-1e-09"), (float("nan"), "nan"), (float("-inf"), "-inf"),
+])
+def test_format_number(x, text):
+    assert format_number(x) == text
+
+
+def test_format_number_precision():
+    assert format_number(3.14159, 2) == "3.14"
+    assert format_number(0.05, 2) == "5e-02"  # below 10^-(precision-1): scientific
+    assert format_number(-2800.0, 1) == "-2800.0"
+
+
+@pytest.mark.parametrize("label, shown", [
+    ("w^(1)_12", "w⁽¹⁾₁₂"), ("w^(1)_1,12", "w⁽¹⁾₁,₁₂"), ("b^(2)_3", "b⁽²⁾₃"), ("x_1", "x₁"),
+    ("w_meat", "w_meat"), ("(t − y)^2", "(t − y)²"), ("w1", "w1"),
+])
+def test_pretty_label(label, shown):
+    assert pretty_label(label) == shown
+
+
+# -- the Digraph source -----------------------------------------------------------------------
+
+def test_names_are_the_contract_for_stepper_and_explorer():
+    v = Value(1.0)
+    assert node_name(v) == f"n{id(v)}" and op_node_name(v) == f"n{id(v)}_op"
+    assert draw_dot is draw_graph
+
+
+def test_source_has_one_record_per_value_and_one_op_node_per_result():
+    g = lunch_nodes()
+    src = draw_graph(g["E"]).source
+    values = g["w"] + g["x"] + [g["t"], g["y"], g["err"], g["sq"], g["half"], g["E"]]
+    assert src.count("[label=<<TABLE") == len(values) == 12
+    for v in values:
+        assert re.search(rf"^\s*{node_name(v)} \[label=<<TABLE", src, re.M), v
+    results = [g["y"], g["err"], g["sq"], g["E"]]
+    assert len(re.findall(r"^\s*n\d+_op \[label=", src, re.M)) == len(results)
+    for v in results:
+        assert re.search(rf"^\s*{op_node_name(v)} \[label=\"", src, re.M)
+
+    def record(v):
+        return re.search(rf"^\s*{node_name(v)} \[label=(.*)$", src, re.M).group(1)
+
+    for v, data, grad in ((g["w"][0], "50.0000", "-3500.0000"), (g["w"][1], "50.0000",
+                          "-1400.0000"), (g["w"][2], "50.0000", "-2800.0000"),
+                          (g["y"], "550.0000", "-700.0000"), (g["err"], "700.0000", "700.0000"),
+                          (g["E"], "2.45e+05", "1.0000")):
+        assert f">{v.label}<" in record(v)
+        assert f"data</FONT> {data}<" in record(v) and f"grad</FONT> {grad}<" in record(v)
+
+
+def test_edges_run_in_data_flow_order():
+    E, y, w, x = lunch_step1()
+    src = draw_graph(E).source
+    edges = re.findall(r"^\s*(n\d+(?:_op)?) -> (n\d+(?:_op)?)", src, re.M)
+    order = {node_name(v): i for i, v in enumerate(autograd.topological_order(E))}
+    expected = []
+    for v in autograd.topological_order(E):
+        for p in v._prev:
+            expected.append((node_name(p), op_node_name(v)))
+        if v._prev:
+            expected.append((op_node_name(v), node_name(v)))
+    assert edges == expected
+    # every input edge leaves a node that comes earlier in the forward pass
+    for a, b in edges:
+        if b.endswith("_op") and a in order:
+            assert order[a] < order[b[:-3]]
+    assert len(edges) == sum(len(v._prev) + 1 for v in autograd.topological_order(E) if v._prev)
+
+
+def test_show_data_show_grad_and_before_backward_view():
+    E, *_ = lunch_step1()
+    src = draw_graph(E, show_grad=False).source
+    assert "grad</FONT>" not in src and "data</FONT> 550.0000" in src
+    src = draw_graph(E, show_data=False).source
+    assert "data</FONT>" not in src and "grad</FONT> -700.0000" in src
+    assert "grad</FONT>" not in draw_graph(E, show_data=False, show_grad=False).source
+
+
+def test_constants_show_no_gradient():
+    E, y, w, x = lunch_step1()
+    src = draw_graph(E).source
+    row = re.search(rf"{node_name(x[0])} \[label=(.*)$", src, re.M).group(1)
+    assert "grad</FONT> —" in row
+
+
+def test_edge_labels_are_the_local_derivatives():
+    E, y, w, x = lunch_step1()
+    src = draw_graph(E, edge_labels=True).source
+    # ∂y/∂w_i = x_i (from the dot node's local_grads), ∂(t − y)/∂y = −1, ∂((t−y)²)/∂(t−y) = 1400
+    for name, value in (("w_meat", "5.0000"), ("w_veg", "2.0000"), ("w_staple", "4.0000")):
+        assert f'label="∂y/∂{name} = {value}"' in src
+    assert 'label="∂(t − y)/∂y = -1.0000"' in src
+    assert re.search(r'label="?1400.0000"? ', src)  # into the unlabelled (t − y)² node: the number only
+    assert "∂y/∂x_meat" not in src  # x is data: no gradient flows there, no label
+    assert "∂y/∂w_meat" not in draw_graph(E).source
+
+
+def test_color_by_grad_bins_and_legend():
+    a = Value(1.0, label="big")
+    b = Value(1.0, label="mid")
+    c = Value(1.0, label="tiny")
+    d = Value(1.0, label="unused")
+    out = a * 3.0 + b * 0.05 + c * 1e-12 + d * 0.0
+    out.backward()
+    src = draw_graph(out, color_by_grad=True).source
+
+    def fill(label):
+        return re.search(rf'BGCOLOR="(#\w+)"><TR><TD><FONT COLOR="[#\w]+">{label}<', src).group(1)
+
+    assert fill("big") == GRAD_COLORS[0][1]
+    assert fill("mid") == GRAD_COLORS[1][1]
+    assert fill("tiny") == GRAD_COLORS[4][1]  # vanishing: the palest tint
+    assert fill("unused") == ZERO_GRAD_COLOR[0]
+    assert re.search(r'FONT COLOR="#9a9a9a">tiny', src)  # its text is pale too
+    assert "legend" in src and "vanishing" in src
+    assert "legend" not in draw_graph(out).source
+
+
+def test_highlight_processed_and_path():
+    E, y, w, x = lunch_step1()
+    src = draw_graph(E, highlight=[y], processed=[E]).source
+    assert re.search(rf'{node_name(y)} \[label=<<TABLE BORDER="3"[^>]*COLOR="{HIGHLIGHT}"', src)
+    assert re.search(rf'{node_name(E)} \[label=<<TABLE BORDER="2"[^>]*COLOR="{PROCESSED}"', src)
+    assert re.search(rf'{node_name(w[1])} \[label=<<TABLE BORDER="0"', src)
+    src = draw_graph(E, highlight_path_to=w[0]).source
+    red = re.findall(rf"^\s*(n\d+(?:_op)?) -> (n\d+(?:_op)?) \[[^\]]*color=\"{HIGHLIGHT}\"",
+                     src, re.M)
+    chain = [w[0], y, y and E._prev[1]._prev[0], E._prev[1], E]  # w_meat → y → t−y → (t−y)² → E
+    expected = []
+    for a, b in zip(chain, chain[1:]):
+        expected += [(node_name(a), op_node_name(b)), (op_node_name(b), node_name(b))]
+    assert red == expected
+
+
+def test_clusters_from_an_nn_model_and_from_textbook_labels():
+    model = nn.MLP(3, [2, 1], activation="tanh", seed=0)
+    xs = [Value(v, label=f"x_{i}", requires_grad=False) for i, v in enumerate((1.0, 2.0, -1.0))]
+    out = model(xs)
+    out.backward()
+    for src in (draw_graph(out, model=model).source, draw_graph(out).source):
+        assert "subgraph cluster_layer_1 {" in src and "subgraph cluster_layer_2 {" in src
+        assert 'label="layer 2 (hidden)"' in src and 'label="layer 3 (output)"' in src
+        for k, layer in enumerate(model.layers, 1):
+            for i, neuron in enumerate(layer.neurons, 1):
+                body = re.search(rf"subgraph cluster_layer_{k}_neuron_{i} \{{(.*?)\n\t+\}}",
+                                 src, re.S).group(1)
+                for p in neuron.parameters():
+                    assert node_name(p) in body
+                ops = len(re.findall(r"^\s*n\d+_op \[label=", body, re.M))
+                assert ops == (3 if k == 1 else 2)  # dot, + b, tanh; the output is linear
+        assert not re.search(rf"cluster.*\{{[^}}]*{node_name(xs[0])} \[", src)
+    assert "cluster" not in draw_graph(out, clusters=False).source
+
+
+def test_tensor_graph_shows_shapes_and_summaries():
+    from micrograd_plus import Tensor
+
+    x = Tensor(np.ones((2, 2)), requires_grad=True, label="x")
+    big = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True, label="W")
+    out = ((x + 2) * (x + 2) * 2).mean() + (big * 1.0).sum()
+    out.backward()
+    src = draw_graph(out).source
+    assert ">x<BR/>2×2<" in src
+    assert "[3.0000, 3.0000]<BR/>[3.0000, 3.0000]" in src  # x.grad, the full 2×2 array
+    assert ">W<BR/>3×4<" in src and "data</FONT> mean 5.5000<BR/>‖·‖ 22.4944" in src
+    assert "grad</FONT> None" in src  # intermediate tensors keep no grad, like PyTorch
+
+
+def test_collapse_large_graphs_or_refuse():
+    c = Value(1.0, label="start")
+    for _ in range(60):
+        c = c + 1.0
+    src = draw_graph(c, max_nodes=50).source
+    assert "collapsed view: 121 values" in src  # start, 60 constants, 60 sums
+    assert src.count("[label=") < 10 and "+ ×60" in src
+    with pytest.raises(GraphTooLargeError, match="more than max_nodes=50"):
+        draw_graph(c, max_nodes=50, collapse=False)
+    model = nn.MLP(2, [4, 1], seed=1)
+    loss = sum((model([float(i), 1.0]) - 1.0) ** 2 for i in range(5))
+    loss.backward()
+    src = draw_graph(loss, model=model, collapse=True, color_by_grad=True).source
+    assert src.count("layer 2 (hidden) · neuron") == 4 and "layer 3 (output) · neuron 1" in src
+    # still too large after collapsing: a clear refusal, quickly
+    chain = Value(1.0)
+    for i in range(300):
+        chain = chain.tanh() if i % 2 else chain * 1.01
+    t0 = time.perf_counter()
+    with pytest.raises(GraphTooLargeError, match="even collapsed"):
+        draw_graph(chain, max_nodes=100)
+    assert time.perf_counter() - t0 < 2
+
+
+def test_render_dot_without_the_program(tmp_path, monkeypatch):
+    E, *_ = lunch_step1()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    path = render_graph(E, tmp_path / "lunch.dot")
+    assert path.read_text(encoding="utf-8") == draw_graph(E).source.replace(
+        re.search(r"n\d+", draw_graph(E).source).group(0),
+        re.search(r"n\d+", draw_graph(E).source).group(0))
+    for ext in ("svg", "png", "pdf"):
+        with pytest.raises(GraphvizNotFoundError) as err:
+            render_graph(E, tmp_path / f"lunch.{ext}")
+        assert "apt-get install graphviz" in str(err.value)
+        assert "https://graphviz.org/download/" in str(err.value)
+        assert not (tmp_path / f"lunch.{ext}").exists()
+
+
+def test_render_rejects_unknown_extensions(tmp_path):
+    with pytest.raises(ValueError, match=r"\.svg"):
+        render_graph(Value(1.0), tmp_path / "graph.jpeg2")
+
+
+# -- real SVG from `dot` ----------------------------------------------------------------------
+
+@needs_dot
+def test_svg_shows_every_value_with_label_data_and_grad():
+    E, y, w, x = lunch_step1()
+    root = svg_of(draw_graph(E, color_by_grad=True))
+    nodes = svg_nodes(root)
+    order = autograd.topological_order(E)
+    for v in order + x:
+        g = nodes[node_name(v)]
+        assert g.get("id") == node_name(v)
+        text = text_of(g)
+        if v.label:
+            assert v.label in text
+        assert "data" in text and "grad" in text
+    grads = {v.label: numbers_in(text_of(nodes[node_name(v)]))[-1] for v in w}
+    assert grads == {"w_meat": -3500.0, "w_veg": -1400.0, "w_staple": -2800.0}
+    assert numbers_in(text_of(nodes[node_name(y)])) == [550.0, -700.0]
+    assert numbers_in(text_of(nodes[node_name(E)])) == [245000.0, 1.0]
+    assert GRAD_COLORS[0][1] in fills_of(nodes[node_name(w[0])])
+    ops = [v for v in order if v._prev]
+    assert {op_node_name(v) for v in ops} <= set(nodes)
+    assert [text_of(nodes[op_node_name(v)]) for v in ops] == ["·", "−", "^2", "×"]
+    edges = svg_edges(root)
+    assert len(edges) == sum(len(v._prev) + 1 for v in ops)
+    titles = [e.find(f"{SVG}title").text for e in edges]
+    assert f"{node_name(w[0])}->{op_node_name(y)}" in titles
+    assert f"{op_node_name(E)}->{node_name(E)}" in titles
+    assert "legend" in nodes
+
+
+@needs_dot
+def test_svg_edge_labels_and_highlight_colours():
+    E, y, w, x = lunch_step1()
+    root = svg_of(draw_graph(E, edge_labels=True, highlight_path_to=w[0]))
+    texts = [text_of(e) for e in svg_edges(root)]
+    assert "∂y/∂w_meat = 5.0000" in texts and "∂y/∂w_veg = 2.0000" in texts
+    strokes = {e.find(f"{SVG}title").text: {p.get("stroke") for p in e.iter(f"{SVG}path")}
+               for e in svg_edges(root)}
+    assert strokes[f"{node_name(w[0])}->{op_node_name(y)}"] == {HIGHLIGHT}
+    assert strokes[f"{node_name(w[1])}->{op_node_name(y)}"] != {HIGHLIGHT}
+
+
+@needs_dot
+def test_a_thousand_node_graph_renders_in_seconds(tmp_path):
+    import random
+
+    rng = random.Random(0)
+    nodes = [Value(rng.uniform(-1, 1), label=f"x{i}") for i in range(40)]
+    while len(autograd.topological_order(nodes[-1])) < 1000 or len(nodes) < 500:
+        a, b = rng.sample(nodes[-40:], 2)
+        nodes.append((a * b).tanh() if rng.random() < 0.3 else a + b)
+    root = nodes[-1]
+    root.backward()
+    n = len(autograd.topological_order(root))
+    assert n >= 1000
+    t0 = time.perf_counter()
+    path = render_graph(root, tmp_path / "big.svg", color_by_grad=True)
+    assert time.perf_counter() - t0 < 30
+    svg = ET.parse(path).getroot()
+    assert len(svg_nodes(svg)) >= n + 1  # every value (and its op node) is drawn
+
+
+@needs_dot
+def test_dot_timeout_is_a_clear_error():
+    c = Value(1.0)
+    for _ in range(400):
+        c = c * 1.01
+    with pytest.raises(TimeoutError, match="did not finish"):
+        run_dot(draw_graph(c), "svg", timeout=0.001)
+
+
+@needs_dot
+def test_value_displays_inline_in_jupyter():
+    E, *_ = lunch_step1()
+    bundle = E._repr_mimebundle_()
+    assert "-3500.0000" in bundle["image/svg+xml"].replace("&#45;", "-")
+
+
+@needs_dot
+def test_formats_from_the_extension(tmp_path):
+    E, *_ = lunch_step1()
+    assert render_graph(E, tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    assert render_graph(E, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert render_graph(E, tmp_path / "g.pdf").read_bytes()[:5] == b"%PDF-"
+    assert render_graph(E, tmp_path / "g.dot").read_text().startswith("digraph")
