@@ -272,9 +272,7 @@ def test_render_dot_without_the_program(tmp_path, monkeypatch):
     E, *_ = lunch_step1()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     path = render_graph(E, tmp_path / "lunch.dot")
-    assert path.read_text(encoding="utf-8") == draw_graph(E).source.replace(
-        re.search(r"n\d+", draw_graph(E).source).group(0),
-        re.search(r"n\d+", draw_graph(E).source).group(0))
+    assert path.read_text(encoding="utf-8") == draw_graph(E).source
     for ext in ("svg", "png", "pdf"):
         with pytest.raises(GraphvizNotFoundError) as err:
             render_graph(E, tmp_path / f"lunch.{ext}")

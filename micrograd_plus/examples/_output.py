@@ -11,6 +11,8 @@ from rich.console import Console
 from ..viz import INSTALL_HINT, draw_graph, render_graph
 
 console = Console()
+if not console.is_terminal:  # logs and captured output: wide enough that tables never wrap
+    console.width = max(console.width, 120)
 
 
 def write_graph(root: Any, out_dir: str | Path, stem: str, **draw_kwargs: Any) -> list[Path]:
