@@ -498,10 +498,9 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
             symbol = op_symbol(node._op) or "?"
             op_entry = (op_node_name(node), {
                 "label": symbol, "shape": "circle", "style": "filled",
-                "fillcolor": "#fde0dd" if hl else "#eeeeee", "color": HIGHLIGHT if hl else
-                "#666666", "fontsize": str(o.fontsize + (8 if symbol in "·×−+" else 0)),
-                "width": "0.4", "height": "0.4",
-                "margin": "0.02", "ordering": "in", "id": op_node_name(node)})
+                "fillcolor": "#fde0dd" if hl else "#eeeeee",
+                "color": HIGHLIGHT if hl else "#666666", "margin": "0.02", "ordering": "in",
+                "id": op_node_name(node), **_op_size(symbol, o.fontsize)})
         target = groups.setdefault(where[id(node)], []) if id(node) in where else plain
         target.append(entry)
         if op_entry:
@@ -587,6 +586,15 @@ def _collapse_groups(nodes: list, where: dict) -> dict[int, int]:
         else:
             union(first.setdefault(("inputs",), id(node)), id(node))
     return {key: find(key) for key in rep}
+
+
+def _op_size(symbol: str, fontsize: int) -> dict:
+    """Short symbols in equal circles (thin ones like · × − + drawn larger); words fit."""
+    if len(symbol) > 2:
+        return {"fontsize": str(fontsize), "width": "0.4", "height": "0.4"}
+    bump = 6 if symbol in ("·", "×", "−", "+", "÷") else 2
+    return {"fontsize": str(fontsize + bump), "width": "0.5", "height": "0.5",
+            "fixedsize": "true"}
 
 
 def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict,
