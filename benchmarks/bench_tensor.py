@@ -10,12 +10,13 @@ both libraries (``nn.Sequential`` of ``Linear`` + activations, each library's ``
 
 PyTorch runs in the same process with ``torch.set_num_threads`` equal to numpy's BLAS
 thread count (``--threads N`` sets both). Timings are medians over repeats, runs of the two
-libraries interleaved, garbage collector on. Run: ``python benchmarks/bench_tensor.py``.
+libraries interleaved, garbage collector on (collected between runs). Run: ``python benchmarks/bench_tensor.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -217,6 +218,7 @@ def compare(contenders: dict[str, Callable | None], steps: dict[str, int], repea
     samples: dict[str, list[float]] = {k: [] for k in live}
     for _ in range(repeats):
         for name, f in live.items():
+            gc.collect()  # start clean: one engine's cyclic garbage must not bill the next
             samples[name].append(time_steps(f, steps[name]))
     return {k: 1e3 * statistics.median(v) for k, v in samples.items()}
 
@@ -246,14 +248,15 @@ def main() -> None:
           f"(BLAS and torch)")
 
     X, y = make_moons()
-    a = compare({
-        "micrograd_plus Tensor": ours_moons_step(X, y),
-        "PyTorch": torch_moons_step(X, y),
-        "micrograd_plus Value": scalar_moons_step(X, y),
-        "micrograd 0.1.0": micrograd_moons_step(X, y),
-    }, steps={"micrograd_plus Tensor": 50 if quick else 500, "PyTorch": 50 if quick else 500,
-              "micrograd_plus Value": 1 if quick else 3, "micrograd 0.1.0": 1 if quick else 3},
-        repeats=repeats, warmup=1)
+    a = compare({"micrograd_plus Tensor": ours_moons_step(X, y),
+                 "PyTorch": torch_moons_step(X, y)},
+                steps={"micrograd_plus Tensor": 50 if quick else 500,
+                       "PyTorch": 50 if quick else 500}, repeats=repeats)
+    # the scalar engines take 0.05-3 s per step: one step per sample, three samples
+    a.update(compare({"micrograd_plus Value": scalar_moons_step(X, y),
+                      "micrograd 0.1.0": micrograd_moons_step(X, y)},
+                     steps={"micrograd_plus Value": 1, "micrograd 0.1.0": 1},
+                     repeats=1 if quick else 3, warmup=1))
     Xw, yw = make_blobs3d()
     b = compare({"micrograd_plus Tensor": ours_wide_step(Xw, yw),
                  "PyTorch": torch_wide_step(Xw, yw)},
