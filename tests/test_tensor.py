@@ -206,6 +206,23 @@ def test_reductions_match_torch(name, axis, keepdims):
     check(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x, g_torch=g)
 
 
+@settings(max_examples=40, deadline=None)
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+                    elements=st.sampled_from([-1.0, 0.0, 0.5, 2.0])),  # ties are likely
+       name=st.sampled_from(["sum", "mean", "max", "min"]), keepdims=st.booleans(),
+       data=st.data())
+def test_reductions_on_hypothesis_shapes_and_axes(x, name, keepdims, data):
+    axis = data.draw(st.none() | st.integers(-x.ndim, x.ndim - 1)) if x.ndim else None
+    torch_fn = getattr(torch, {"max": "amax", "min": "amin"}.get(name, name))
+
+    def g(t):
+        if t.ndim == 0 and name in ("max", "min"):
+            return torch_fn(t)
+        return torch_fn(t, dim=tuple(range(t.ndim)) if axis is None else axis, keepdim=keepdims)
+
+    check(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x, g_torch=g)
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1])
 def test_max_min_split_gradient_among_ties_like_amax(axis):
     x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, -1.0], [3.0, 0.0, 3.0]])
