@@ -92,3 +92,14 @@ def test_unsupported_objects_and_missing_torch_give_clear_errors(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(ImportError, match="pip install torch"):
         Tensor([1.0]).to_torch()
+
+
+def test_torch_state_dict_loads_into_same_shaped_sequential():
+    torch.manual_seed(1)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+                                 torch.nn.Linear(4, 2)).double()
+    model = nn.Sequential(nn.Linear(3, 4, seed=0), nn.Tanh(), nn.Linear(4, 2, seed=0))
+    model.load_state_dict({k: v.numpy() for k, v in tmodel.state_dict().items()})
+    x = RNG.normal(size=(6, 3))
+    np.testing.assert_allclose(model(x).data, tmodel(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-12)
