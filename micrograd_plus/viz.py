@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Iterable
 
 import graphviz
@@ -40,6 +41,7 @@ __all__ = [
     "GraphTooLargeError",
     "GraphvizNotFoundError",
     "run_dot",
+    "format_lines",
     "pretty_label",
 ]
 
@@ -110,7 +112,8 @@ def _format_array(a: np.ndarray, precision: int) -> list[str]:
     return [f"mean {format_number(mean, precision)}", f"‖·‖ {format_number(norm, precision)}"]
 
 
-def _format_lines(x: Any, precision: int) -> list[str]:
+def format_lines(x: Any, precision: int = 4) -> list[str]:
+    """The lines of a data or grad cell: a number, a small array's rows, or mean and norm."""
     if x is None:
         return ["None"]
     if isinstance(x, float) or (isinstance(x, int) and not isinstance(x, bool)):
@@ -119,6 +122,9 @@ def _format_lines(x: Any, precision: int) -> list[str]:
     if a.ndim == 0:
         return [format_number(float(a), precision)]
     return _format_array(a.astype(float, copy=False), precision)
+
+
+_format_lines = format_lines  # the name the explorer looked up first
 
 
 def _shape_of(x: Any) -> tuple | None:
@@ -227,7 +233,7 @@ def _model_parameters(model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
     if layers is None and hasattr(model, "neurons"):
         layers = [model]
     if layers is None and hasattr(model, "w"):
-        layers = [type("L", (), {"neurons": [model]})()]
+        layers = [SimpleNamespace(neurons=[model])]  # a lone neuron: layer 1, neuron 1
     found: dict[int, tuple[int, int]] = {}
     if layers is not None and all(hasattr(layer, "neurons") for layer in layers):
         for k, layer in enumerate(layers, 1):
@@ -364,6 +370,8 @@ def draw_graph(
         edge_attr={"fontname": FONT, "fontsize": str(fontsize - 3), "color": "#555555",
                    "arrowsize": "0.7"},
     )
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
+        raise ValueError(f"draw_graph: precision must be an int >= 0, got {precision!r}")
     if record not in ("row", "stacked"):
         raise ValueError(f"draw_graph: record must be 'row' or 'stacked', got {record!r}")
     opts = _Options(show_data, show_grad, precision, color_by_grad, edge_labels, fontsize,
@@ -435,9 +443,9 @@ def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:
 
     numbers = []
     if o.show_data:
-        numbers.append(cell(_format_lines(data, o.precision), head="data"))
+        numbers.append(cell(format_lines(data, o.precision), head="data"))
     if o.show_grad:
-        g = _format_lines(grad, o.precision) if wants_grad else ["—"]
+        g = format_lines(grad, o.precision) if wants_grad else ["—"]
         numbers.append(cell(g, head="grad"))
     name = ""
     if shown or shape:
@@ -462,7 +470,7 @@ def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:
 
 
 def _edge_label(node: Any, parent: Any, local: Any, o: _Options) -> str:
-    value = " ".join(_format_lines(local, o.precision))
+    value = " ".join(format_lines(local, o.precision))
     out_label = getattr(node, "label", "") or ""
     in_label = getattr(parent, "label", "") or ""
     if out_label and in_label:
@@ -635,7 +643,8 @@ def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dic
                 counts[(a, b)] = counts.get((a, b), 0) + 1
     for (a, b), count in counts.items():
         dot.edge(f"g{a}", f"g{b}", label=str(count) if count > 1 else None)
-    return [f"collapsed view: {len(nodes)} values drawn as {len(members)} box{'es' if len(members) != 1 else ''} "
+    boxes = f"{len(members)} box" + ("es" if len(members) != 1 else "")
+    return [f"collapsed view: {len(nodes)} values drawn as {boxes} "
             f"(max_nodes={max_nodes}); a number on an arrow counts the edges it stands for"]
 
 

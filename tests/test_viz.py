@@ -168,7 +168,8 @@ def test_edge_labels_are_the_local_derivatives():
     for name, value in (("w_meat", "5.0000"), ("w_veg", "2.0000"), ("w_staple", "4.0000")):
         assert f'label="∂y/∂{name} = {value}"' in src
     assert 'label="∂(t − y)/∂y = -1.0000"' in src
-    assert re.search(r'label="?1400.0000"? ', src)  # into the unlabelled (t − y)² node: the number only
+    # into the unlabelled (t − y)² node: the number only
+    assert re.search(r'label="?1400.0000"? ', src)
     assert "∂y/∂x_meat" not in src  # x is data: no gradient flows there, no label
     assert "∂y/∂w_meat" not in draw_graph(E).source
 
@@ -195,7 +196,8 @@ def test_color_by_grad_bins_and_legend():
 
 
 def test_highlight_processed_and_path():
-    E, y, w, x = lunch_step1()
+    g = lunch_nodes()
+    E, y, w = g["E"], g["y"], g["w"]
     src = draw_graph(E, highlight=[y], processed=[E]).source
     assert re.search(rf'{node_name(y)} \[label=<<TABLE BORDER="3"[^>]*COLOR="{HIGHLIGHT}"', src)
     assert re.search(rf'{node_name(E)} \[label=<<TABLE BORDER="2"[^>]*COLOR="{PROCESSED}"', src)
@@ -203,7 +205,7 @@ def test_highlight_processed_and_path():
     src = draw_graph(E, highlight_path_to=w[0]).source
     red = re.findall(rf"^\s*(n\d+(?:_op)?) -> (n\d+(?:_op)?) \[[^\]]*color=\"{HIGHLIGHT}\"",
                      src, re.M)
-    chain = [w[0], y, y and E._prev[1]._prev[0], E._prev[1], E]  # w_meat → y → t−y → (t−y)² → E
+    chain = [w[0], y, g["err"], g["sq"], E]  # w_meat → y → t − y → (t − y)² → E
     expected = []
     for a, b in zip(chain, chain[1:]):
         expected += [(node_name(a), op_node_name(b)), (op_node_name(b), node_name(b))]
@@ -372,3 +374,22 @@ def test_formats_from_the_extension(tmp_path):
     assert render_graph(E, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert render_graph(E, tmp_path / "g.pdf").read_bytes()[:5] == b"%PDF-"
     assert render_graph(E, tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_several_roots_and_a_lone_neuron():
+    neuron = nn.Neuron(2, activation="relu", seed=3)
+    a, b = neuron([1.0, 2.0]), neuron([-1.0, 0.5])
+    src = draw_graph([a, b], model=neuron).source
+    for v in (a, b, *neuron.parameters()):
+        assert f"{node_name(v)} [label=" in src
+    body = re.search(r"subgraph cluster_layer_1_neuron_1 \{(.*?)\n\t+\}", src, re.S).group(1)
+    assert all(node_name(p) in body for p in neuron.parameters())
+    assert node_name(a) in body and node_name(b) in body  # both uses of the neuron
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True])
+def test_bad_options_are_clear_errors(bad):
+    with pytest.raises(ValueError, match="precision"):
+        draw_graph(Value(1.0), precision=bad)
+    with pytest.raises(ValueError, match="record"):
+        draw_graph(Value(1.0), record="column")
