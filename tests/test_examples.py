@@ -16,7 +16,8 @@ import pytest
 
 from conftest import close, needs_dot
 from micrograd_plus import autograd
-from micrograd_plus.examples import EXAMPLES, gd_surface, lunch, three_layer, torch_tutorial
+from micrograd_plus.examples import (EXAMPLES, gd_surface, lunch, neuron_342, three_layer,
+                                     torch_tutorial)
 from micrograd_plus.viz import GRAD_COLORS, ZERO_GRAD_COLOR, node_name, render_graph, run_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -170,6 +171,54 @@ def test_gd_surface_plot(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+# -- 5. neuron_342 ----------------------------------------------------------------------------
+
+def test_neuron_342_labels_follow_the_book():
+    g = neuron_342.build(backward=True)
+    model = g["model"]
+    assert model.num_parameters() == 3 * 4 + 4 + 4 * 2 + 2 == 26
+    for l, layer in enumerate(model.layers, 1):
+        for i, neuron in enumerate(layer.neurons, 1):
+            assert [w.label for w in neuron.w] == [f"w^({l})_{i}{j}" for j in
+                                                   range(1, len(neuron.w) + 1)]
+            assert neuron.b.label == f"b^({l})_{i}"
+    assert [a.label for a in g["a1"]] == ["a^(1)_1", "a^(1)_2", "a^(1)_3"]
+    assert [z.label for z in g["z2"]] == [f"z^(2)_{i}" for i in range(1, 5)]
+    assert [a.label for a in g["a3"]] == ["a^(3)_1", "a^(3)_2"]
+
+
+def test_neuron_342_forward_is_the_books_formula():
+    g = neuron_342.build(backward=True)
+    a = [v.data for v in g["a1"]]
+    for k, layer in enumerate(g["model"].layers):
+        # z^(l+1)_i = Σ_j w^(l)_ij a^(l)_j + b^(l)_i,  a^(l+1)_i = σ(z^(l+1)_i)
+        z = [sum(w.data * aj for w, aj in zip(n.w, a)) + n.b.data for n in layer.neurons]
+        assert approx_vec([v.data for v in g[f"z{k + 2}"]], z, tol=1e-12)
+        a = [sigmoid(zi) for zi in z]
+        assert approx_vec([v.data for v in g[f"a{k + 2}"]], a, tol=1e-12)
+    J = 0.5 * sum((y - yhat) ** 2 for y, yhat in zip(neuron_342.Y, a))
+    assert close(g["J"].data, J)
+
+
+def test_neuron_342_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    g = neuron_342.build(backward=True)
+    a = torch.tensor(neuron_342.X, dtype=torch.float64)
+    weights = []
+    for layer in g["model"].layers:
+        W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64,
+                         requires_grad=True)
+        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64,
+                         requires_grad=True)
+        weights.append((W, b))
+        a = torch.sigmoid(W @ a + b)
+    (0.5 * ((torch.tensor(neuron_342.Y, dtype=torch.float64) - a) ** 2).sum()).backward()
+    for layer, (W, b) in zip(g["model"].layers, weights):
+        for i, n in enumerate(layer.neurons):
+            assert approx_vec([w.grad for w in n.w], W.grad[i].tolist(), tol=1e-12)
+            assert close(n.b.grad, b.grad[i].item(), rtol=1e-12)
+
+
 # -- 4. torch_tutorial ------------------------------------------------------------------------
 
 def test_torch_tutorial_values():
@@ -187,7 +236,8 @@ def test_torch_tutorial_matches_pytorch():
 # -- the modules, their images ----------------------------------------------------------------
 
 def test_every_listed_example_is_a_module_with_build_and_main():
-    assert set(EXAMPLES) == {"lunch", "three_layer", "gd_surface", "torch_tutorial"}
+    assert set(EXAMPLES) == {"lunch", "three_layer", "gd_surface", "torch_tutorial",
+                             "neuron_342"}
     for name in EXAMPLES:
         module = importlib.import_module(f"micrograd_plus.examples.{name}")
         built = module.build()
@@ -237,17 +287,17 @@ def test_sigmoid_image_shows_vanishing_gradients_pale(artifacts):
 
 
 def test_mains_print_the_numbers_and_write_images(tmp_path, capsys):
-    for name in ("lunch", "three_layer", "gd_surface", "torch_tutorial"):
+    for name in EXAMPLES:
         module = importlib.import_module(f"micrograd_plus.examples.{name}")
         assert module.main(out_dir=tmp_path) == 0
     out = capsys.readouterr().out
     for text in ("(-3500, -1400, -2800)", "(100, 70, 90)", "(0, -100, -20)", "(0, -40, -20)",
                  "(2480, 2220)", "(180, 300, 450)", "parameters: 20", "-0.0231", "-0.9539",
-                 "[[6, 6], [6, 6]]"):
+                 "[[6, 6], [6, 6]]", "26 parameters", "w⁽²⁾₂₄"):
         assert text in out, text
     ext = "svg" if shutil.which("dot") else "dot"
     for stem in ("lunch", "lunch_forward", "lunch_path", "three_layer_identity",
-                 "three_layer_sigmoid", "gd_surface", "torch_tutorial"):
+                 "three_layer_sigmoid", "gd_surface", "torch_tutorial", "neuron_342"):
         assert (tmp_path / f"{stem}.{ext}").exists(), stem
     if ext == "svg":
         texts = svg_texts((tmp_path / "lunch.svg").read_bytes())
