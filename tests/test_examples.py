@@ -16,8 +16,8 @@ import pytest
 
 from conftest import close, needs_dot
 from micrograd_plus import autograd
-from micrograd_plus.examples import (EXAMPLES, gd_surface, lunch, neuron_342, three_layer,
-                                     torch_tutorial)
+from micrograd_plus.examples import (EXAMPLES, gd_surface, lunch, neuron_342, run_all,
+                                     three_layer, torch_tutorial)
 from micrograd_plus.viz import GRAD_COLORS, ZERO_GRAD_COLOR, node_name, render_graph, run_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -287,9 +287,7 @@ def test_sigmoid_image_shows_vanishing_gradients_pale(artifacts):
 
 
 def test_mains_print_the_numbers_and_write_images(tmp_path, capsys):
-    for name in EXAMPLES:
-        module = importlib.import_module(f"micrograd_plus.examples.{name}")
-        assert module.main(out_dir=tmp_path) == 0
+    assert run_all(out_dir=str(tmp_path)) == 0  # every example's main()
     out = capsys.readouterr().out
     for text in ("(-3500, -1400, -2800)", "(100, 70, 90)", "(0, -100, -20)", "(0, -40, -20)",
                  "(2480, 2220)", "(180, 300, 450)", "parameters: 20", "-0.0231", "-0.9539",

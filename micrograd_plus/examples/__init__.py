@@ -16,4 +16,13 @@ EXAMPLES: dict[str, str] = {
     "torch_tutorial": "x = ones(2,2), z = y·y·2, out = mean: x.grad = 3, twice → 6 (vs PyTorch)",
 }
 
-__all__ = ["EXAMPLES"]
+__all__ = ["EXAMPLES", "run_all"]
+
+
+def run_all(out_dir: str = "out") -> int:
+    """Every example's ``main``: all numbers printed, all images written to ``out_dir``."""
+    import importlib
+
+    for name in EXAMPLES:
+        importlib.import_module(f"{__name__}.{name}").main(out_dir=out_dir)
+    return 0
