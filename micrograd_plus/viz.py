@@ -248,7 +248,19 @@ def _model_parameters(model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
     for name, p in model.named_parameters():
         owner = name.rsplit(".", 1)[0] if "." in name else ""
         found[id(p)] = (0, owners.setdefault(owner, len(owners) + 1))
-    return found, {(0, k): owner or type(model).__name__ for owner, k in owners.items()}
+    return found, {(0, k): _module_title(model, owner) for owner, k in owners.items()}
+
+
+def _module_title(model: Any, path: str) -> str:
+    """``0 (Linear)`` for the submodule at a dotted parameter-name prefix."""
+    obj = model
+    try:
+        for part in path.split(".") if path else []:
+            obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return path
+    name = type(obj).__name__
+    return f"{path} ({name})" if path else name
 
 
 def _cluster_titles(where: dict, module_titles: dict) -> dict[tuple[int, int], tuple]:

@@ -393,3 +393,17 @@ def test_bad_options_are_clear_errors(bad):
         draw_graph(Value(1.0), precision=bad)
     with pytest.raises(ValueError, match="record"):
         draw_graph(Value(1.0), record="column")
+
+
+def test_tensor_model_boxes_per_module():
+    from micrograd_plus import Tensor
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    loss = model(Tensor(np.ones((5, 3)), label="x")).sum()
+    loss.backward()
+    src = draw_graph(loss, model=model).source
+    assert 'label="0 (Linear)"' in src and 'label="2 (Linear)"' in src
+    for name, p in model.named_parameters():
+        box = "cluster_layer_0_neuron_1" if name.startswith("0.") else "cluster_layer_0_neuron_2"
+        body = re.search(rf"subgraph {box} \{{(.*?)\n\t+\}}", src, re.S).group(1)
+        assert node_name(p) in body, name
