@@ -20,6 +20,7 @@ import math
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterable
@@ -124,9 +125,6 @@ def format_lines(x: Any, precision: int = 4) -> list[str]:
     return _format_array(a.astype(float, copy=False), precision)
 
 
-_format_lines = format_lines  # the name the explorer looked up first
-
-
 def _shape_of(x: Any) -> tuple | None:
     shape = getattr(x, "shape", None)
     return tuple(shape) if shape is not None and len(shape) > 0 else None
@@ -167,13 +165,19 @@ def grad_color(magnitude: float | None) -> str:
 
 
 # -- the graph --------------------------------------------------------------------------------
-def _collect(root: Any) -> tuple[list, dict]:
-    """Nodes in topological order (inputs first) and id → node; accepts a root or a list.
+def _collect(root: Any) -> list:
+    """Nodes in topological order (inputs first); ``root`` may be a node or a list of nodes.
 
     ``topological_order`` skips parents that do not require grad (data, constants); they are
     drawn anyway, as leaves, so an op shows all of its inputs.
     """
+    if isinstance(root, dict) and "root" in root:  # what the examples' build() returns
+        root = root["root"]
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
+    for r in roots:
+        if not hasattr(r, "_prev") or not hasattr(r, "data"):
+            raise TypeError(f"draw_graph: expected a Value or Tensor (a graph node), got "
+                            f"{type(r).__name__}: {r!r}"[:200])
     order: list = []
     seen: dict[int, Any] = {}
     for r in roots:
@@ -187,7 +191,7 @@ def _collect(root: Any) -> tuple[list, dict]:
             if id(parent) not in seen:
                 seen[id(parent)] = parent
                 extra.append(parent)
-    return extra + order, seen
+    return extra + order
 
 
 def _path_to(target: Any, order: list) -> set[int]:
@@ -338,6 +342,8 @@ def draw_graph(
 ) -> graphviz.Digraph:
     """Draw the graph that produced ``root`` (a Value, a Tensor, or a list of them).
 
+    ``draw_dot`` is the same function under micrograd's name.
+
     Parameters
     ----------
     rankdir: ``'LR'`` (inputs left) or ``'TB'`` (inputs on top).
@@ -363,7 +369,11 @@ def draw_graph(
     Returns an unrendered ``graphviz.Digraph``; it shows inline in Jupyter, and
     ``render_graph`` writes it to svg/png/pdf/dot.
     """
-    nodes, by_id = _collect(root)
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
+        raise ValueError(f"draw_graph: precision must be an int >= 0, got {precision!r}")
+    if record not in ("row", "stacked"):
+        raise ValueError(f"draw_graph: record must be 'row' or 'stacked', got {record!r}")
+    nodes = _collect(root)
     highlighted = {id(n) for n in (highlight or ())}
     path_edges: set[int] = set()
     if highlight_path_to is not None:
@@ -382,10 +392,6 @@ def draw_graph(
         edge_attr={"fontname": FONT, "fontsize": str(fontsize - 3), "color": "#555555",
                    "arrowsize": "0.7"},
     )
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
-        raise ValueError(f"draw_graph: precision must be an int >= 0, got {precision!r}")
-    if record not in ("row", "stacked"):
-        raise ValueError(f"draw_graph: record must be 'row' or 'stacked', got {record!r}")
     opts = _Options(show_data, show_grad, precision, color_by_grad, edge_labels, fontsize,
                     pretty_labels, record)
     collapsed = collapse is True or len(nodes) > max_nodes
@@ -412,13 +418,18 @@ def draw_graph(
 draw_dot = draw_graph
 
 
+@dataclass(frozen=True)
 class _Options:
-    __slots__ = ("show_data", "show_grad", "precision", "color", "edge_labels", "fontsize",
-                 "pretty", "record")
+    """The drawing options every node needs."""
 
-    def __init__(self, *values: Any) -> None:
-        for name, value in zip(self.__slots__, values):
-            setattr(self, name, value)
+    show_data: bool
+    show_grad: bool
+    precision: int
+    color: bool
+    edge_labels: bool
+    fontsize: int
+    pretty: bool
+    record: str
 
 
 def _record(node: Any, o: _Options, is_highlighted: bool, is_done: bool) -> str:

@@ -407,3 +407,10 @@ def test_tensor_model_boxes_per_module():
         box = "cluster_layer_0_neuron_1" if name.startswith("0.") else "cluster_layer_0_neuron_2"
         body = re.search(rf"subgraph {box} \{{(.*?)\n\t+\}}", src, re.S).group(1)
         assert node_name(p) in body, name
+
+
+def test_not_a_graph_node_is_a_clear_error():
+    with pytest.raises(TypeError, match="expected a Value or Tensor.*float"):
+        draw_graph(3.5)
+    g = {"root": Value(2.0, label="r")}
+    assert ">r<" in draw_graph(g).source  # an example's build() dict works too
