@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import needs_dot
 from micrograd_plus import Value, autograd, dot, nn
@@ -414,3 +416,53 @@ def test_not_a_graph_node_is_a_clear_error():
         draw_graph(3.5)
     g = {"root": Value(2.0, label="r")}
     assert ">r<" in draw_graph(g).source  # an example's build() dict works too
+
+
+OPS = ("+", "-", "*", "tanh", "sigmoid", "exp_small", "relu", "**2")
+
+
+@st.composite
+def random_graphs(draw):
+    """A random expression over a few leaves (with reuse), as a Value after backward()."""
+    n = draw(st.integers(1, 4))
+    leaves = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(n)]
+    pool = list(leaves)
+    for _ in range(draw(st.integers(1, 25))):
+        op = draw(st.sampled_from(OPS))
+        a = draw(st.sampled_from(pool))
+        if op in ("+", "-", "*"):
+            b = draw(st.sampled_from(pool + [1.5]))
+            out = a + b if op == "+" else a - b if op == "-" else a * b
+        elif op == "exp_small":
+            out = (a * 0.1).exp()
+        elif op == "**2":
+            out = a**2
+        else:
+            out = getattr(a, op)()
+        pool.append(out)
+    root = pool[-1]
+    root.backward()
+    return root
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_graphs(), st.booleans(), st.sampled_from(["LR", "TB"]))
+def test_random_graphs_draw_every_node_and_edge(root, color, rankdir):
+    src = draw_graph(root, color_by_grad=color, edge_labels=True, rankdir=rankdir).source
+    order = autograd.topological_order(root)
+    everything = {id(v): v for v in order}
+    for v in order:
+        for p in v._prev:
+            everything.setdefault(id(p), p)
+    records = re.findall(r"^\s*(n\d+) \[label=<<TABLE", src, re.M)
+    assert sorted(records) == sorted(node_name(v) for v in everything.values())
+    ops = re.findall(r"^\s*(n\d+)_op \[label=", src, re.M)
+    assert sorted(ops) == sorted(node_name(v) for v in order if v._prev)
+    edges = re.findall(r"^\s*(n\d+(?:_op)?) -> (n\d+(?:_op)?)", src, re.M)
+    assert len(edges) == sum(len(v._prev) + 1 for v in order if v._prev)
+    position = {node_name(v): i for i, v in enumerate(order)}
+    for a, b in edges:  # data flows forward: input → its op → result, never backwards
+        if b.endswith("_op"):
+            assert a in records and position.get(a, -1) < position[b[:-3]]
+        else:
+            assert a == b + "_op"
