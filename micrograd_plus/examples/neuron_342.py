@@ -63,7 +63,8 @@ def main(out_dir: str | Path = "out") -> int:
     for k, layer in enumerate(g["model"].layers, 1):
         for i, neuron in enumerate(layer.neurons, 1):
             for j, w in enumerate(neuron.w, 1):
-                table.add_row(pretty_label(w.label), f"{pretty_label(f'a^({k})_{j}')} → neuron {i} of layer {k + 1}",
+                source = pretty_label(f"a^({k})_{j}")
+                table.add_row(pretty_label(w.label), f"{source} → neuron {i} of layer {k + 1}",
                               f"{w.data:.4f}", f"{w.grad:.3g}")
             table.add_row(pretty_label(neuron.b.label), f"bias of neuron {i}, layer {k + 1}",
                           f"{neuron.b.data:.4f}", f"{neuron.b.grad:.3g}")
