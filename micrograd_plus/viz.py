@@ -60,6 +60,7 @@ PALE_TEXT = "#9a9a9a"
 HIGHLIGHT = "#d62728"
 PROCESSED = "#1f5fa8"
 PROCESSED_FILL = "#dceaf7"
+MAX_GROUP_EDGES = 150
 ACTIVATIONS = {"tanh", "sigmoid", "ReLU", "relu", "leaky_relu", "softplus"}
 
 
@@ -630,8 +631,17 @@ def _op_size(symbol: str, fontsize: int) -> dict:
 
 def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict,
                     o: _Options, max_nodes: int) -> list[str]:
-    """One box per group of ``_collapse_groups``; returns the note for the caption."""
+    """One box per group of ``_collapse_groups``; returns the note for the caption.
+
+    When neuron boxes would need more than MAX_GROUP_EDGES arrows (wide layers connect all
+    to all), each layer becomes one box instead.
+    """
     group_of = _collapse_groups(nodes, where)
+    counts = _group_edges(nodes, group_of)
+    if len(counts) > MAX_GROUP_EDGES and any(layer for layer, _ in where.values()):
+        where, titles = _per_layer(where, titles)
+        group_of = _collapse_groups(nodes, where)
+        counts = _group_edges(nodes, group_of)
     members: dict[int, list] = {}
     for node in nodes:
         members.setdefault(group_of[id(node)], []).append(node)
@@ -658,17 +668,35 @@ def _draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dic
                 fill = grad_color(max(mags))
         dot.node(f"g{key}", label="\n".join(lines), shape="box", style="rounded,filled",
                  fillcolor=fill, id=f"g{key}")
+    for (a, b), count in counts.items():
+        dot.edge(f"g{a}", f"g{b}", label=str(count) if count > 1 else None)
+    boxes = f"{len(members)} box" + ("es" if len(members) != 1 else "")
+    return [f"collapsed view: {len(nodes)} values drawn as {boxes} "
+            f"(max_nodes={max_nodes}); a number on an arrow counts the edges it stands for"]
+
+
+def _group_edges(nodes: list, group_of: dict) -> dict[tuple[int, int], int]:
+    """(group of parent, group of child) → number of graph edges between them."""
     counts: dict[tuple[int, int], int] = {}
     for node in nodes:
         for parent in node._prev:
             a, b = group_of[id(parent)], group_of[id(node)]
             if a != b:
                 counts[(a, b)] = counts.get((a, b), 0) + 1
-    for (a, b), count in counts.items():
-        dot.edge(f"g{a}", f"g{b}", label=str(count) if count > 1 else None)
-    boxes = f"{len(members)} box" + ("es" if len(members) != 1 else "")
-    return [f"collapsed view: {len(nodes)} values drawn as {boxes} "
-            f"(max_nodes={max_nodes}); a number on an arrow counts the edges it stands for"]
+    return counts
+
+
+def _per_layer(where: dict, titles: dict) -> tuple[dict, dict]:
+    """Neuron keys (l, i) merged into one key (l, 0) per layer (module boxes stay)."""
+    neurons: dict[int, set[int]] = {}
+    for layer, i in where.values():
+        neurons.setdefault(layer, set()).add(i)
+    merged = dict(titles)
+    for layer, members in neurons.items():
+        if layer:
+            outer = titles[(layer, min(members))][0]
+            merged[(layer, 0)] = (outer, f"{len(members)} neuron" + "s" * (len(members) > 1))
+    return {k: (v[0], 0) if v[0] else v for k, v in where.items()}, merged
 
 
 def _group_title(group: list, where: dict, titles: dict) -> str:

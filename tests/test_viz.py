@@ -466,3 +466,14 @@ def test_random_graphs_draw_every_node_and_edge(root, color, rankdir):
             assert a in records and position.get(a, -1) < position[b[:-3]]
         else:
             assert a == b + "_op"
+
+
+def test_wide_layers_collapse_to_one_box_per_layer():
+    model = nn.MLP(2, [12, 12, 1], seed=0)
+    loss = sum(model([0.1 * i, 1.0]).relu() for i in range(12))
+    loss.backward()
+    src = draw_graph(loss, model=model, max_nodes=300).source
+    assert "layer 2 (hidden) · 12 neurons" in src and "layer 4 (output) · 1 neuron\n" in src
+    # 12 × 12 neuron-to-neuron arrows would be unreadable: one arrow, labelled 12·12·12
+    assert re.search(r'-> g\d+ \[label=1728\]', src)
+    assert len(re.findall(r"^\s*g\d+ \[", src, re.M)) < 10
