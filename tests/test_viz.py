@@ -477,3 +477,24 @@ def test_wide_layers_collapse_to_one_box_per_layer():
     # 12 × 12 neuron-to-neuron arrows would be unreadable: one arrow, labelled 12·12·12
     assert re.search(r'-> g\d+ \[label=1728\]', src)
     assert len(re.findall(r"^\s*g\d+ \[", src, re.M)) < 10
+
+
+def centre(g: ET.Element) -> tuple[float, float]:
+    """Mean position of a node's texts in SVG coordinates (y grows downwards)."""
+    xs = [(float(t.get("x")), float(t.get("y"))) for t in g.iter(f"{SVG}text")]
+    return sum(x for x, _ in xs) / len(xs), sum(y for _, y in xs) / len(xs)
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir, axis", [("LR", 0), ("TB", 1)])
+def test_svg_data_flows_left_to_right_or_top_down(rankdir, axis):
+    g = lunch_nodes()
+    root = svg_of(draw_graph(g["E"], rankdir=rankdir))
+    nodes = svg_nodes(root)
+    edges = [e.find(f"{SVG}title").text.split("->") for e in svg_edges(root)]
+    assert len(edges) == 7 + 3 + 2 + 3  # into and out of ·, −, ^2, ×
+    for a, b in edges:  # every arrow points downstream: input → op → result
+        assert centre(nodes[a])[axis] < centre(nodes[b])[axis], (a, b)
+    order = [g["w"][0], g["y"], g["err"], g["sq"], g["E"]]
+    positions = [centre(nodes[node_name(v)])[axis] for v in order]
+    assert positions == sorted(positions)
