@@ -78,3 +78,14 @@ def test_tour_renders_lunch_and_the_loss_falls(tmp_path, capsys):
         assert any(t.startswith("w_meat data 50.00 grad -3500.00") for t in texts)
     else:
         assert (tmp_path / "lunch.dot").exists()
+
+
+def test_tour_and_examples_without_graphviz_write_dot_files(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    assert cli.main(["tour", "-o", str(tmp_path / "tour")]) == 0
+    assert cli.main(["example", "three_layer", "-o", str(tmp_path / "ex")]) == 0
+    out = capsys.readouterr().out
+    assert "Graphviz `dot` not found" in out and "apt-get install graphviz" in out
+    assert (tmp_path / "tour" / "lunch.dot").read_text(encoding="utf-8").startswith("digraph")
+    assert (tmp_path / "ex" / "three_layer_sigmoid.dot").exists()
+    assert not list(tmp_path.rglob("*.svg")) and not list(tmp_path.rglob("*.png"))
