@@ -331,9 +331,7 @@ class Neuron(Module):
     def forward(self, x: Sequence[Any]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        z = dot(self.w, x)
-        if self.b is not None:
-            z = z + self.b
+        z = dot(self.w, x, self.b)  # one node: the textbook's z = Σ_j w_j·x_j + b
         act = self.activation
         if act == "linear":
             return z

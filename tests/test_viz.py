@@ -229,7 +229,7 @@ def test_clusters_from_an_nn_model_and_from_textbook_labels():
                 for p in neuron.parameters():
                     assert node_name(p) in body
                 ops = len(re.findall(r"^\s*n\d+_op \[label=", body, re.M))
-                assert ops == (3 if k == 1 else 2)  # dot, + b, tanh; the output is linear
+                assert ops == (2 if k == 1 else 1)  # dot with bias, tanh; the output is linear
         assert not re.search(rf"cluster.*\{{[^}}]*{node_name(xs[0])} \[", src)
     assert "cluster" not in draw_graph(out, clusters=False).source
 
