@@ -5,47 +5,67 @@ Subcommands::
     micrograd-plus tour                      render the lunch graph, train a small model
     micrograd-plus examples                  list the worked examples
     micrograd-plus example NAME [-o DIR]     print an example's numbers, write its images
+    micrograd-plus example --all [-o DIR]    every example, numbers and images
     micrograd-plus render TARGET -o FILE     draw TARGET's graph (svg/png/pdf/dot)
     micrograd-plus step TARGET               step through backprop in the terminal
     micrograd-plus explore TARGET -o FILE    write the interactive HTML explorer page
     micrograd-plus demo [NAME]               run (or list) the training demos
-    micrograd-plus bench [NAME]              run a benchmark script
+    micrograd-plus bench [NAME [ARGS...]]    run (or list) the benchmarks; ARGS go to the script
 
 TARGET is a worked-example name (``lunch``) or a Python file that defines ``root`` (a Value
-or Tensor after ``backward()``) or a function ``build()`` returning one.
+or Tensor) or a function ``build()`` returning one. ``render`` draws an example after
+``backward()``; ``step`` and ``explore`` replay the backward pass themselves.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import runpy
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
-def resolve_root(target: str) -> Any:
-    """The graph root named by TARGET: an example name or a Python file defining ``root``."""
+
+class UsageError(Exception):
+    """A bad name or file on the command line: reported like argparse does (exit status 2)."""
+
+
+def resolve_root(target: str, backward: bool = False) -> Any:
+    """The graph root named by TARGET: an example name or a Python file.
+
+    A file defines ``root`` (used as it is) or ``build()``; an example's ``build()`` is the
+    forward pass, and ``backward=True`` also runs ``backward()`` (as does a file's
+    ``build(backward=...)`` when it takes that argument). The stepper and the explorer replay
+    backward themselves, so they ask for the forward pass.
+    """
     path = Path(target)
     if path.suffix == ".py":
         if not path.is_file():
-            raise SystemExit(f"error: no such file: {target}")
+            raise UsageError(f"no such file: {target}")
         namespace = runpy.run_path(str(path), run_name="__micrograd_plus_target__")
         if "root" in namespace:
             return namespace["root"]
-        if callable(namespace.get("build")):
-            return _root_of(namespace["build"]())
-        raise SystemExit(f"error: {target} defines neither `root` nor `build()`")
+        build = namespace.get("build")
+        if callable(build):
+            takes_backward = "backward" in inspect.signature(build).parameters
+            return _root_of(build(backward=backward) if takes_backward else build())
+        raise UsageError(f"{target} defines neither `root` nor `build()`")
+    module = _example_module(target, ", or give a .py file that defines `root`")
+    return _root_of(module.build(backward=backward))
+
+
+def _example_module(name: str, alternative: str = "") -> Any:
+    """The module ``micrograd_plus.examples.NAME``, or a UsageError listing the names."""
     from .examples import EXAMPLES
 
-    if target not in EXAMPLES:
-        raise SystemExit(
-            f"error: unknown example {target!r}; choose one of {', '.join(EXAMPLES)} "
-            "or give a .py file that defines `root`"
-        )
-    module = importlib.import_module(f"micrograd_plus.examples.{target}")
-    return _root_of(module.build())
+    if name not in EXAMPLES:
+        raise UsageError(f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}"
+                         + alternative)
+    return importlib.import_module(f"micrograd_plus.examples.{name}")
 
 
 def _root_of(built: Any) -> Any:
@@ -70,18 +90,22 @@ def _cmd_examples(args: argparse.Namespace) -> int:
 
 
 def _cmd_example(args: argparse.Namespace) -> int:
-    from .examples import EXAMPLES
+    if args.all:
+        if args.name:
+            raise UsageError("give an example NAME or --all, not both")
+        from .examples import run_all
 
-    if args.name not in EXAMPLES:
-        raise SystemExit(f"error: unknown example {args.name!r}; choose one of {', '.join(EXAMPLES)}")
-    module = importlib.import_module(f"micrograd_plus.examples.{args.name}")
-    return module.main(out_dir=args.out) or 0
+        return run_all(out_dir=args.out)
+    if not args.name:
+        raise UsageError("give an example NAME (see `micrograd-plus examples`) or --all")
+    return _example_module(args.name).main(out_dir=args.out) or 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from .viz import render_graph
 
-    path = render_graph(resolve_root(args.target), args.output, rankdir=args.rankdir)
+    root = resolve_root(args.target, backward=True)
+    path = render_graph(root, args.output, rankdir=args.rankdir)
     print(f"wrote {path}")
     return 0
 
@@ -107,21 +131,33 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         for name, summary in DEMOS.items():
             print(f"{name:16s} {summary}")
         return 0
+    if args.name not in DEMOS:
+        raise UsageError(f"unknown demo {args.name!r}; choose one of {', '.join(DEMOS)}")
     return run_demo(args.name, quick=args.quick, out_dir=args.out) or 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    bench_dir = Path(__file__).resolve().parent.parent / "benchmarks"
-    scripts = sorted(p.stem for p in bench_dir.glob("bench_*.py"))
+    scripts = sorted(BENCH_DIR.glob("bench_*.py"))
     if not scripts:
-        raise SystemExit("error: benchmarks/ is not next to the package (run from a checkout)")
+        raise UsageError("benchmarks/ is not next to the package (run from a checkout)")
+    names = [p.stem.removeprefix("bench_") for p in scripts]
     if not args.name:
-        print("\n".join(scripts))
+        print("\n".join(names))
         return 0
-    name = args.name if args.name.startswith("bench_") else f"bench_{args.name}"
-    if name not in scripts:
-        raise SystemExit(f"error: unknown benchmark {args.name!r}; choose one of {scripts}")
-    runpy.run_path(str(bench_dir / f"{name}.py"), run_name="__main__")
+    name = args.name.removeprefix("bench_")
+    if name not in names:
+        raise UsageError(f"unknown benchmark {args.name!r}; choose one of {', '.join(names)}")
+    script = BENCH_DIR / f"bench_{name}.py"
+    saved = sys.argv
+    sys.argv = [str(script), *args.script_args]  # the script parses its own options
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as stop:  # sys.exit(main()) in the script; a message is re-raised
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        raise
+    finally:
+        sys.argv = saved
     return 0
 
 
@@ -139,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_examples)
 
     p = sub.add_parser("example", help="print a worked example's numbers and write its images")
-    p.add_argument("name")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--all", action="store_true", help="every example, into one directory")
     p.add_argument("-o", "--out", default="out", help="directory for images (default: out)")
     p.set_defaults(func=_cmd_example)
 
@@ -164,15 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", default="out", help="directory for plots (default: out)")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("bench", help="run a benchmark (no name: list them)")
+    p = sub.add_parser("bench", help="run a benchmark (no name: list them)",
+                       description="Run benchmarks/bench_NAME.py; ARGS go to the script "
+                       "(e.g. `micrograd-plus bench tensor --quick`).")
     p.add_argument("name", nargs="?")
+    p.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="options for the benchmark script")
     p.set_defaults(func=_cmd_bench)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as error:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {error}\n")
 
 
 if __name__ == "__main__":
