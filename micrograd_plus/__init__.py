@@ -1,19 +1,27 @@
-"""micrograd_plus: a scalar and numpy autograd engine that makes backpropagation visible."""
+"""micrograd_plus: a scalar and numpy autograd engine that makes backpropagation visible.
+
+``Value`` (scalar) and ``Tensor`` (numpy) nodes share one autograd core; ``nn``, ``losses``,
+``optim`` build models on them; ``draw_graph`` draws any graph with its data and gradients;
+``BackpropStepper`` and ``explore`` step through backprop in the REPL, terminal or browser.
+"""
 
 from .autograd import anomaly, enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, vsum
-from .viz import draw_dot, draw_graph, render_graph
 from .tensor import Tensor
-from .explorer import explore
+from . import losses, nn, optim
+from . import data, metrics
+from .train import History, evaluate, fit, predict
+from .viz import draw_dot, draw_graph, render_graph
 from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
                     detect_anomaly, explain, gradcheck)
-from . import losses, nn, optim  # noqa: E402  (after engine: they build on Value)
-from . import data, metrics  # noqa: E402
-from .train import History, evaluate, fit, predict  # noqa: E402
+from .explorer import explore
 
 __version__ = "0.1.0"
 
-__all__ = ["Value", "vsum", "dot", "no_grad", "enable_grad", "is_grad_enabled", "anomaly",
-           "explore", "BackpropStepper", "explain", "gradcheck", "compare_with_torch",
-           "assert_grads_match_torch", "detect_anomaly", "draw_graph", "draw_dot", "render_graph",
-           "fit", "evaluate", "predict", "History"]
+__all__ = [
+    "Value", "Tensor", "vsum", "dot",
+    "no_grad", "enable_grad", "is_grad_enabled", "anomaly", "detect_anomaly",
+    "nn", "losses", "optim", "data", "metrics", "fit", "evaluate", "predict", "History",
+    "draw_graph", "draw_dot", "render_graph", "explore",
+    "BackpropStepper", "explain", "gradcheck", "compare_with_torch", "assert_grads_match_torch",
+]
