@@ -114,7 +114,7 @@ def explorer_data(root: Any) -> dict:
 def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, str]:
     """The page's JSON and (unless ``rankdir`` is None) the SVG of the graph."""
     from .debug import BackpropStepper, format_chain_rule
-    from .viz import draw_graph, node_name, op_node_name
+    from .viz import draw_graph, node_name, op_node_name, run_dot
 
     if not hasattr(root, "_prev") or not hasattr(root, "_op"):
         raise TypeError(
@@ -219,7 +219,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         if rankdir is not None:
             digraph = draw_graph(root, rankdir=rankdir, show_data=True, show_grad=True,
                                  **draw_options)
-            svg = digraph.pipe(format="svg").decode("utf-8")
+            svg = run_dot(digraph, "svg", what="the explorer's graph").decode("utf-8")
         explain_each = len(order) <= MAX_EXPLAINED
         for node in order:
             text = _explain(node, root) if explain_each else None

@@ -495,3 +495,23 @@ def test_jupyter_iframe_runs_its_scripts(browser, tmp_path):
     finally:
         browser.switch_to.default_content()
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_missing_graphviz_says_how_to_install(tmp_path, monkeypatch):
+    from micrograd_plus.viz import GraphvizNotFoundError
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        explore(build_lunch(), tmp_path / "page.html")
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_a_hanging_dot_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
+    import subprocess
+
+    def hang(args, **kwargs):
+        raise subprocess.TimeoutExpired(args, kwargs.get("timeout"))
+
+    monkeypatch.setattr("micrograd_plus.viz.subprocess.run", hang)
+    with pytest.raises(TimeoutError, match="did not finish the explorer's graph"):
+        explore(build_lunch(), tmp_path / "page.html")
