@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread per test worker: OpenBLAS reads these only when numpy loads (so before any
+# import of numpy); its threads on large matmuls made a demo 15x slower under `pytest -n 2`
+# on 2 cores. setdefault: an explicit setting in the environment still wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import math
 import shutil
 import sys
