@@ -1,0 +1,39 @@
+"""The README's code runs as written: every ```python block, in order, in one namespace."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import needs_dot
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+@needs_dot
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    blocks = python_blocks()
+    assert len(blocks) >= 6
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), namespace)
+    # the quick look's numbers, and the stepper left exactly backward()'s gradient
+    assert [wi.grad for wi in namespace["w"]] == [-3500.0, -1400.0, -2800.0]
+    assert namespace["g"]["w_meat"].grad == -3500.0
+    assert bool(namespace["report"])
+    assert (tmp_path / "lunch.svg").read_text().count("<svg") == 1
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"<!-- test-command -->\n```bash\n(.*?)\n```\n<!-- /test-command -->",
+                      text, re.S)
+    assert block is not None
+    assert "pytest" in block.group(1)
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "test-command" in ci
