@@ -24,7 +24,7 @@ from .autograd import enable_grad
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
-    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR",
+    "LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
 ]
 
 
@@ -453,7 +453,7 @@ class LRScheduler:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = self._current()
 
     def get_lr(self) -> list[float]:
         """The lrs for step ``last_epoch`` (≥ 1), from the groups' current lrs."""
@@ -461,9 +461,12 @@ class LRScheduler:
 
     def step(self) -> None:
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._set(self.get_lr())
+
+    def _set(self, lrs: list[float]) -> None:
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current()
 
     def get_last_lr(self) -> list[float]:
         return list(self._last_lr)
@@ -542,3 +545,44 @@ class CosineAnnealingLR(LRScheduler):
                     for lr, base in zip(lrs, self.base_lrs)]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr_t = base_lr · lr_lambda(t), t = 0, 1, … (torch's LambdaLR; not chainable).
+
+    ``lr_lambda`` is one function of the step count for every parameter group, or a list
+    with one per group. As in torch, construction already sets lr = base_lr · lr_lambda(0).
+    micrograd's demo schedule: ``LambdaLR(SGD(params, lr=1.0), lambda k: 1 - 0.9 * k / 100)``.
+    ``state_dict()`` leaves the functions out: pass them to the constructor again.
+    """
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
+        _require_optimizer("LambdaLR", optimizer)
+        n = len(optimizer.param_groups)
+        fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(fns) != n:
+            raise ValueError(f"LambdaLR: got {len(fns)} lr_lambdas for {n} parameter groups")
+        for fn in fns:
+            if not callable(fn):
+                raise TypeError(f"LambdaLR: lr_lambda must be a function of the step count, "
+                                f"got {fn!r}")
+        self.lr_lambdas = fns
+        super().__init__(optimizer)
+        self._set(self.get_lr())  # step 0
+
+    def get_lr(self) -> list[float]:
+        """base_lr · lr_lambda(last_epoch) for each group (from 0, unlike the chained rules)."""
+        lrs = []
+        for fn, base in zip(self.lr_lambdas, self.base_lrs):
+            factor = fn(self.last_epoch)
+            if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+                raise TypeError(f"LambdaLR: lr_lambda({self.last_epoch}) returned {factor!r}, "
+                                "not a number")
+            lrs.append(base * factor)
+        return lrs
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        del state["lr_lambdas"]  # functions do not serialise; the constructor takes them
+        return state

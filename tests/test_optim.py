@@ -224,20 +224,34 @@ def test_real_tensor_parameters_when_tensor_exists():
 
 # -- schedulers -------------------------------------------------------------------------------
 
+def micrograd_decay(k):
+    """micrograd demo.ipynb's lr = 1.0 − 0.9·k/100, as a factor of the base lr."""
+    return 1.0 - 0.9 * k / 100
+
+
+def warmup_then_decay(k):
+    """λ(0) = 0.2 ≠ 1: the constructor must already scale the lr, as torch's does."""
+    return min(1.0, (k + 1) / 5) * 0.93**k
+
+
 SCHEDULERS = [
     ("StepLR", dict(step_size=7, gamma=0.5)),
     ("ExponentialLR", dict(gamma=0.95)),
     ("CosineAnnealingLR", dict(T_max=20)),
     ("CosineAnnealingLR", dict(T_max=8, eta_min=1e-3)),  # several periods: trough branch
+    ("LambdaLR", dict(lr_lambda=micrograd_decay)),
+    ("LambdaLR", dict(lr_lambda=warmup_then_decay)),
 ]
+# ids by function name, not repr: a repr holds an address, and xdist workers must agree
+SCHED_IDS = [f"{n}-" + ",".join(f"{k}={getattr(v, '__name__', v)}" for k, v in kw.items())
+             for n, kw in SCHEDULERS]
 SCHED_OPTS = [("SGD", dict(lr=5e-4, momentum=0.9)), ("Adam", dict(lr=0.05)),
               ("RMSprop", dict(lr=0.01, centered=True))]
 
 
 @pytest.mark.parametrize("problem_name", sorted(PROBLEMS))
 @pytest.mark.parametrize("opt_name,opt_kwargs", SCHED_OPTS, ids=[n for n, _ in SCHED_OPTS])
-@pytest.mark.parametrize("sched_name,sched_kwargs", SCHEDULERS,
-                         ids=[f"{n}-{kw}" for n, kw in SCHEDULERS])
+@pytest.mark.parametrize("sched_name,sched_kwargs", SCHEDULERS, ids=SCHED_IDS)
 def test_scheduler_trajectory_matches_torch(problem_name, opt_name, opt_kwargs, sched_name,
                                             sched_kwargs):
     problem = PROBLEMS[problem_name]()
@@ -281,6 +295,41 @@ def test_steplr_floor_trajectory_equals_torch_with_a_manual_clamp(problem_name):
 
     run_both(problem, opt, ref, sched, tsched, after_tsched=clamp)
     assert sched.get_last_lr() == [1.5e-4]
+
+
+def test_lambdalr_one_function_per_group_matches_torch():
+    problem = TinyMLP(seed=2)
+    half = 12
+    W1, b1, W2, b2 = problem.tparams
+    opt = optim.SGD([{"params": problem.params[:half]},
+                     {"params": problem.params[half:], "lr": 2e-3}], lr=5e-4, momentum=0.9)
+    ref = torch.optim.SGD([{"params": [W1]}, {"params": [b1, W2, b2], "lr": 2e-3}], lr=5e-4,
+                          momentum=0.9, foreach=False)
+    fns = [warmup_then_decay, micrograd_decay]
+    sched = optim.LambdaLR(opt, fns)
+    tsched = torch.optim.lr_scheduler.LambdaLR(ref, fns)
+    assert sched.get_last_lr() == tsched.get_last_lr() == [5e-4 * 0.2, 2e-3]
+    run_both(problem, opt, ref, sched, tsched)
+
+
+def test_lambdalr_errors_and_state_dict():
+    opt = optim.SGD([Value(0.0)], lr=0.1)
+    with pytest.raises(ValueError, match="LambdaLR: got 2 lr_lambdas for 1 parameter groups"):
+        optim.LambdaLR(opt, [micrograd_decay, micrograd_decay])
+    with pytest.raises(TypeError, match="lr_lambda must be a function"):
+        optim.LambdaLR(opt, 0.5)
+    with pytest.raises(TypeError, match=r"lr_lambda\(0\) returned 'fast', not a number"):
+        optim.LambdaLR(opt, lambda k: "fast")
+    sched = optim.LambdaLR(opt, micrograd_decay)
+    for _ in range(30):
+        sched.step()
+    saved = sched.state_dict()
+    assert "lr_lambdas" not in saved and saved["last_epoch"] == 30
+    resumed = optim.LambdaLR(optim.SGD([Value(0.0)], lr=0.1), micrograd_decay)
+    resumed.load_state_dict(saved)
+    resumed.step()
+    sched.step()
+    assert resumed.get_last_lr() == sched.get_last_lr() == [0.1 * micrograd_decay(31)]
 
 
 def test_seed_schedule_times_09_every_50_with_floor_00008():
