@@ -50,6 +50,14 @@ def test_demo_without_matplotlib_still_prints(monkeypatch, tmp_path, capsys):
     assert "test accuracy" in out and "matplotlib is not installed" in out
 
 
+def test_moons_follows_micrograds_learning_rate_schedule(monkeypatch, tmp_path):
+    monkeypatch.setattr(_common, "pyplot", lambda: None)  # the numbers only
+    hist = moons.run(quick=True, out_dir=str(tmp_path), verbose=False)["history"]
+    # micrograd's demo.ipynb: step k uses lr = 1.0 - 0.9 * k / 100; History.lr is the lr
+    # after each epoch's scheduler step, i.e. the one step k + 1 uses
+    assert hist.lr == pytest.approx([1.0 - 0.9 * k / 100 for k in range(1, 9)], rel=1e-12)
+
+
 def test_cli_lists_and_runs(tmp_path, capsys):
     assert cli_main(["demo"]) == 0
     listing = capsys.readouterr().out

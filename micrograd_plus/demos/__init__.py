@@ -1,9 +1,10 @@
 """The training demos: the textbook exercises (seeds 000, 001, 003) and micrograd's demo.
 
 ``micrograd-plus demo`` lists them, ``micrograd-plus demo NAME [--quick] [-o DIR]`` runs one.
-Each demo is a module with ``run(quick, out_dir, verbose) -> dict`` (numbers for tests) and
-``main(quick, out_dir) -> int``. Plots need matplotlib (the ``plot`` extra); without it the
-demos print their results and skip the figures. ``quick`` runs a few iterations only.
+Each demo is a module with ``SUMMARY`` and ``run(quick, out_dir, verbose) -> dict`` (its
+numbers, for tests; ``'plot'`` is the figure's path). Plots need matplotlib (the ``plot``
+extra); without it the demos print their results and skip the figures. ``quick`` runs a few
+iterations only.
 """
 
 from __future__ import annotations
@@ -26,5 +27,5 @@ def run_demo(name: str, quick: bool = False, out_dir: str = "out") -> int:
     """Run demo ``name`` (printing its results, writing plots to ``out_dir``); returns 0."""
     if name not in DEMOS:
         raise SystemExit(f"error: unknown demo {name!r}; choose one of {', '.join(DEMOS)}")
-    module = importlib.import_module(f"micrograd_plus.demos.{name}")
-    return module.main(quick=quick, out_dir=out_dir) or 0
+    importlib.import_module(f"micrograd_plus.demos.{name}").run(quick, out_dir, verbose=True)
+    return 0

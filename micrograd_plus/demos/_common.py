@@ -1,7 +1,8 @@
-"""Shared by the demos: optional matplotlib, output files, printing a result table."""
+"""Shared by the demos: optional matplotlib, writing the figure, printing result lines."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +19,24 @@ def pyplot() -> Any:
     return plt
 
 
-def save(fig: Any, out_dir: str | Path, name: str, verbose: bool) -> str:
-    """Write ``fig`` to out_dir/name, close it, and return the path."""
+def finish(result: dict, draw: Callable[[Any], Any], out_dir: str | Path, name: str,
+           verbose: bool) -> dict:
+    """Every demo's last step: ``draw(plt) -> figure``, written to out_dir/name.png, its path
+    stored in ``result['plot']``. Without matplotlib the demo only prints (and says why)."""
+    plt = pyplot()
+    if plt is None:
+        say(verbose, "(matplotlib is not installed: no plot; `pip install micrograd_plus[plot]`)")
+        return result
+    fig = draw(plt)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / name
+    path = out / f"{name}.png"
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    pyplot().close(fig)
-    if verbose:
-        print(f"wrote {path}")
-    return str(path)
-
-
-def no_plot_note(verbose: bool) -> None:
-    if verbose:
-        print("(matplotlib is not installed: no plot; `pip install micrograd_plus[plot]`)")
+    plt.close(fig)
+    say(verbose, f"wrote {path}")
+    result["plot"] = str(path)
+    return result
 
 
 def say(verbose: bool, *lines: str) -> None:

@@ -10,12 +10,14 @@ rate is multiplied by 0.9 every 50 iterations and never drops below 0.0008 (``St
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import losses, nn, optim
 from ..data import make_3d_classes, train_test_split
 from ..metrics import accuracy, confusion_matrix
-from ..train import fit, predict
+from ..train import History, fit, predict
 from . import _common
 
 SUMMARY = "book Ex 3.1/3.3: 3-4-2 tanh net, cross-entropy, 7:3 split, StepLR with floor"
@@ -49,10 +51,11 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         "(0.01 × 0.9 every 50 iterations, floor 0.0008)",
         f"test confusion matrix (rows: true class):\n{confusion_matrix(y_test, test_scores)}",
     )
-    plt = _common.pyplot()
-    if plt is None:
-        _common.no_plot_note(verbose)
-        return result
+    return _common.finish(result, lambda plt: _figure(plt, hist), out_dir, "binary3d", verbose)
+
+
+def _figure(plt: Any, hist: History) -> Any:
+    """The loss and the learning rate of every iteration."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     axes[0].plot(hist.batch_loss, linewidth=0.8)
     axes[0].set_xlabel("iteration")
@@ -62,10 +65,4 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     axes[1].set_xlabel("iteration")
     axes[1].set_ylabel("learning rate")
     axes[1].set_title("StepLR(50, 0.9), floor 0.0008 (book Fig. 3-8)")
-    result["plot"] = _common.save(fig, out_dir, "binary3d.png", verbose)
-    return result
-
-
-def main(quick: bool = False, out_dir: str = "out") -> int:
-    run(quick=quick, out_dir=out_dir, verbose=True)
-    return 0
+    return fig

@@ -10,12 +10,14 @@ of 16. One change: the scalers are fitted on the training set and applied to the
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import losses, nn, optim
 from ..data import HOUSING_FEATURES, MinMaxScaler, make_housing, train_test_split
 from ..metrics import mae, r2_score, rmse
-from ..train import fit, predict
+from ..train import History, fit, predict
 from . import _common
 
 SUMMARY = "book Ex 3.4: housing-style price regression, 13-512-1 sigmoid net, MAE/RMSE/R²"
@@ -44,38 +46,35 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     # back to prices (MEDV units) before measuring
     pred_train = y_scale.inverse_transform(predict(model, Xs_train))
     pred_test = y_scale.inverse_transform(predict(model, Xs_test))
-    result = {
-        "train": {"mae": mae(y_train, pred_train), "rmse": rmse(y_train, pred_train),
-                  "r2": r2_score(y_train, pred_train)},
-        "test": {"mae": mae(y_test, pred_test), "rmse": rmse(y_test, pred_test),
-                 "r2": r2_score(y_test, pred_test)},
-        "history": hist,
-    }
+    result = {"train": _scores(y_train, pred_train), "test": _scores(y_test, pred_test),
+              "history": hist}
     for part in ("train", "test"):
         m = result[part]
         _common.say(verbose, f"{part:5s}  MAE {m['mae']:.2f}  RMSE {m['rmse']:.2f}  "
                              f"R² {m['r2']:.3f}")
-    plt = _common.pyplot()
-    if plt is None:
-        _common.no_plot_note(verbose)
-        return result
+    r2 = result["test"]["r2"]
+    return _common.finish(result, lambda plt: _figure(plt, y_test, pred_test, r2, hist),
+                          out_dir, "housing", verbose)
+
+
+def _scores(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    return {"mae": mae(y, pred), "rmse": rmse(y, pred), "r2": r2_score(y, pred)}
+
+
+def _figure(plt: Any, y_test: np.ndarray, pred_test: np.ndarray, r2: float,
+            hist: History) -> Any:
+    """True and predicted test prices (sorted by price), and the loss curves."""
     order = np.argsort(y_test)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     axes[0].plot(y_test[order], label="true price")
     axes[0].plot(pred_test[order], ".", label="predicted")
     axes[0].set_xlabel("test house (sorted by price)")
     axes[0].set_ylabel("MEDV (median value)")
-    axes[0].set_title(f"test set: R² = {result['test']['r2']:.3f} (book Fig. 3-10)")
+    axes[0].set_title(f"test set: R² = {r2:.3f} (book Fig. 3-10)")
     axes[0].legend()
     axes[1].plot(hist.loss, label="train MSE (scaled)")
     axes[1].plot(hist.val_loss, label="test MSE (scaled)")
     axes[1].set_yscale("log")
     axes[1].set_xlabel("epoch")
     axes[1].legend()
-    result["plot"] = _common.save(fig, out_dir, "housing.png", verbose)
-    return result
-
-
-def main(quick: bool = False, out_dir: str = "out") -> int:
-    run(quick=quick, out_dir=out_dir, verbose=True)
-    return 0
+    return fig

@@ -12,12 +12,14 @@ precision, recall, F1 (partial credit); Hamming loss.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import losses, nn, optim
 from ..data import MULTILABEL_NAMES, make_multilabel, train_test_split
 from ..metrics import multilabel_report
-from ..train import fit, predict
+from ..train import History, fit, predict
 from . import _common
 
 SUMMARY = "seed 001 §3.13: multi-label classification with sigmoid outputs and metrics"
@@ -54,11 +56,15 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         pred = [n for n, p in zip(MULTILABEL_NAMES, Y_pred[i]) if p] or ["(none)"]
         _common.say(verbose, f"  x = {np.round(X_test[i], 2).tolist()}: true {true}, "
                              f"predicted {pred}")
-    plt = _common.pyplot()
-    if plt is None:
-        _common.no_plot_note(verbose)
-        return result
     step = 0.1 if quick else 0.02
+    return _common.finish(
+        result, lambda plt: _figure(plt, model, X_test, Y_test, per_label, hist, step),
+        out_dir, "multilabel", verbose)
+
+
+def _figure(plt: Any, model: Any, X_test: np.ndarray, Y_test: np.ndarray, per_label: dict,
+            hist: History, step: float) -> Any:
+    """Each label's probability over the square with its test points; exact-match curves."""
     xx, yy = np.meshgrid(np.arange(-1, 1 + step, step), np.arange(-1, 1 + step, step))
     grid = 1.0 / (1.0 + np.exp(-predict(model, np.c_[xx.ravel(), yy.ravel()])))
     fig, axes = plt.subplots(1, 5, figsize=(16, 3.4))
@@ -74,10 +80,4 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     axes[4].plot(hist["val_hamming_loss"], label="test Hamming loss")
     axes[4].set_xlabel("epoch")
     axes[4].legend(fontsize=8)
-    result["plot"] = _common.save(fig, out_dir, "multilabel.png", verbose)
-    return result
-
-
-def main(quick: bool = False, out_dir: str = "out") -> int:
-    run(quick=quick, out_dir=out_dir, verbose=True)
-    return 0
+    return fig

@@ -16,6 +16,8 @@ slower, and the comparison of optimizers does not need the width.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import losses, nn, optim
@@ -61,22 +63,18 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     for name in OPTIMIZERS:
         _common.say(verbose, f"{name:8s} final loss {result['loss'][name][-1]:.4g}   "
                              f"test accuracy {result['test_accuracy'][name]:.1%}")
-    plt = _common.pyplot()
-    if plt is None:
-        _common.no_plot_note(verbose)
-        return result
+    return _common.finish(result, lambda plt: _figure(plt, result["loss"]), out_dir,
+                          "optimizers", verbose)
+
+
+def _figure(plt: Any, curves: dict[str, list[float]]) -> Any:
+    """Every optimizer's mean loss per epoch, on one log-scale plot."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for name, curve in result["loss"].items():
+    for name, curve in curves.items():
         ax.plot(range(1, len(curve) + 1), curve, marker="o", label=name)
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean BCE loss (log scale)")
     ax.set_title("Loss across epochs for different optimizers (seed 003 Fig. 3-13)")
     ax.legend()
-    result["plot"] = _common.save(fig, out_dir, "optimizers.png", verbose)
-    return result
-
-
-def main(quick: bool = False, out_dir: str = "out") -> int:
-    run(quick=quick, out_dir=out_dir, verbose=True)
-    return 0
+    return fig

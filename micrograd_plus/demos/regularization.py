@@ -79,21 +79,23 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         note = f"   {extra:.0%} of weights |w| < 0.01" if extra is not None else ""
         _common.say(verbose, f"{name:20s} {result['train_loss'][name]:10.4f} "
                              f"{result['test_loss'][name]:10.4f}{note}")
-    plt = _common.pyplot()
-    if plt is None:
-        _common.no_plot_note(verbose)
-        return result
+    return _common.finish(result, lambda plt: _figure(plt, result["history"]), out_dir,
+                          "regularization", verbose)
+
+
+def _figure(plt: Any, history: dict[str, Any]) -> Any:
+    """Train and test curves: no penalty, L2, L1 (linear model); MLP with/without dropout."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharey=True)
     panels = [("none", "no regularisation: overfitting"), (f"L2 (λ={L2_LAMBDA})", "L2"),
               (f"L1 (λ={L1_LAMBDA})", "L1")]
     for ax, (name, title) in zip(axes.flat, panels):
-        hist = result["history"][name]
+        hist = history[name]
         ax.plot(hist.loss, label="train (loss incl. penalty)")
         ax.plot(hist.val_loss, label="test")
         ax.set_title(title)
     ax = axes.flat[3]
     for name, style in (("MLP", "--"), ("MLP + dropout 0.5", "-")):
-        hist = result["history"][name]
+        hist = history[name]
         ax.plot(hist.loss, style, label=f"{name} train")
         ax.plot(hist.val_loss, style, label=f"{name} test")
     ax.set_title("dropout (150 → 64 → 1)")
@@ -102,10 +104,4 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         ax.set_xlabel("epoch")
         ax.set_ylabel("MSE")
         ax.legend(fontsize=8)
-    result["plot"] = _common.save(fig, out_dir, "regularization.png", verbose)
-    return result
-
-
-def main(quick: bool = False, out_dir: str = "out") -> int:
-    run(quick=quick, out_dir=out_dir, verbose=True)
-    return 0
+    return fig
