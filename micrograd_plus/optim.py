@@ -440,6 +440,15 @@ def _require_optimizer(owner: str, optimizer: Any) -> None:
         )
 
 
+def _per_group(owner: str, what: str, value: Any, optimizer: Optimizer) -> list:
+    """``value`` for each parameter group: one shared value, or a list with one per group."""
+    n = len(optimizer.param_groups)
+    values = list(value) if isinstance(value, (list, tuple)) else [value] * n
+    if len(values) != n:
+        raise ValueError(f"{owner}: got {len(values)} {what} for {n} parameter groups")
+    return values
+
+
 class LRScheduler:
     """Base class: call ``step()`` after ``optimizer.step()``; it rewrites each group's 'lr'.
 
@@ -499,10 +508,7 @@ class StepLR(LRScheduler):
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
         _at_least("StepLR", "gamma", gamma)
         _require_optimizer("StepLR", optimizer)
-        n = len(optimizer.param_groups)
-        floors = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
-        if len(floors) != n:
-            raise ValueError(f"StepLR: got {len(floors)} min_lr values for {n} parameter groups")
+        floors = _per_group("StepLR", "min_lr values", min_lr, optimizer)
         for f in floors:
             _at_least("StepLR", "min_lr", f)
         self.step_size, self.gamma, self.min_lrs = step_size, gamma, floors
@@ -559,10 +565,7 @@ class LambdaLR(LRScheduler):
     def __init__(self, optimizer: Optimizer,
                  lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
         _require_optimizer("LambdaLR", optimizer)
-        n = len(optimizer.param_groups)
-        fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(fns) != n:
-            raise ValueError(f"LambdaLR: got {len(fns)} lr_lambdas for {n} parameter groups")
+        fns = _per_group("LambdaLR", "lr_lambdas", lr_lambda, optimizer)
         for fn in fns:
             if not callable(fn):
                 raise TypeError(f"LambdaLR: lr_lambda must be a function of the step count, "

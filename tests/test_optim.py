@@ -428,6 +428,8 @@ def test_scheduler_errors():
         optim.StepLR(opt, 0)
     with pytest.raises(ValueError, match="min_lr"):
         optim.StepLR(opt, 5, min_lr=-1.0)
+    with pytest.raises(ValueError, match="StepLR: got 2 min_lr values for 1 parameter groups"):
+        optim.StepLR(opt, 5, min_lr=[0.1, 0.2])
     with pytest.raises(ValueError, match="T_max"):
         optim.CosineAnnealingLR(opt, T_max=0)
 
