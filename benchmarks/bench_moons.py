@@ -33,26 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import micrograd_plus  # noqa: E402
 from micrograd_plus import Value, dot, vsum  # noqa: E402
+from micrograd_plus.data import make_moons  # noqa: E402
 from micrograd_plus.nn import MLP  # noqa: E402
 
 ALPHA = 1e-4
 SIZES = [16, 16, 1]
-
-
-def make_moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (as sklearn.datasets.make_moons), labels ±1."""
-    rng = np.random.default_rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
-    t_out = np.linspace(0, math.pi, n_out)
-    t_in = np.linspace(0, math.pi, n_in)
-    X = np.vstack([
-        np.column_stack([np.cos(t_out), np.sin(t_out)]),
-        np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
-    ])
-    X += rng.normal(scale=noise, size=X.shape)
-    y = np.concatenate([-np.ones(n_out, dtype=int), np.ones(n_in, dtype=int)])
-    return X, y
 
 
 def micrograd_step(model: Any, value_cls: type, X: np.ndarray, y: np.ndarray,
@@ -143,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed micrograd_plus steps per round (default 10)")
     args = parser.parse_args(argv)
 
-    X, y = make_moons()
+    X, y01 = make_moons(100, noise=0.1, seed=1337)  # the moons demo's points
+    y = 2 * y01 - 1  # labels ±1 for the max-margin loss; every variant gets these same points
     Xf = X.tolist()
     yf = [float(v) for v in y]
     random.seed(1337)

@@ -24,6 +24,7 @@ __all__ = [
     "as_lists", "one_hot",
 ]
 
+
 def _rng(seed: Any) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -47,12 +48,20 @@ def _take(x: Any, idx: np.ndarray) -> Any:
 
 
 def _check_same_length(X: Any, y: Any, fn: str) -> int:
+    """The number of samples; ValueError naming ``fn`` if X is empty or y has another length."""
     n = _length(X, f"{fn}: X")
     if y is not None and _length(y, f"{fn}: y") != n:
         raise ValueError(f"{fn}: X has {n} samples but y has {_length(y, 'y')}")
     if n == 0:
         raise ValueError(f"{fn}: X is empty")
     return n
+
+
+def _check_batch_size(batch_size: Any, fn: str) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"{fn}: batch_size must be a positive int, got {batch_size!r}")
+    return int(batch_size)
 
 
 # -- splitting --------------------------------------------------------------------------------
@@ -139,15 +148,32 @@ def _as_2d(X: Any, fn: str) -> tuple[np.ndarray, bool]:
 
 
 class _Scaler:
-    """Fit statistics on the training set once; apply the same transform to any set."""
+    """x' = (x − shift) / scale per column: fitted on the training set once, then applied
+    unchanged to any set. Subclasses name the two statistics (scikit-learn's attribute
+    names) and compute them from the training array."""
 
-    _stats: tuple[str, str]
+    _stats: tuple[str, str]  # attribute names of (shift, scale)
 
-    def fit(self, X: Any) -> _Scaler:
+    def __init__(self) -> None:
+        for name in self._stats:
+            setattr(self, name, None)
+
+    @staticmethod
+    def _statistics(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def fit(self, X: Any) -> _Scaler:
+        arr, _ = _as_2d(X, f"{type(self).__name__}.fit")
+        if arr.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}.fit: X has no samples")
+        shift, spread = self._statistics(arr)
+        setattr(self, self._stats[0], shift)
+        # a constant column keeps scale 1: it stays put instead of becoming 0/0
+        setattr(self, self._stats[1], np.where(spread > 0, spread, 1.0))
+        return self
+
     def _check(self, X: Any, fn: str) -> tuple[np.ndarray, bool]:
-        if getattr(self, self._stats[0], None) is None:
+        if getattr(self, self._stats[0]) is None:
             raise RuntimeError(f"{type(self).__name__}.{fn}: call fit(X_train) first")
         arr, flat = _as_2d(X, f"{type(self).__name__}.{fn}")
         expected = getattr(self, self._stats[0]).shape[0]
@@ -161,14 +187,14 @@ class _Scaler:
 
     def transform(self, X: Any) -> np.ndarray:
         arr, flat = self._check(X, "transform")
-        a, b = (getattr(self, s) for s in self._stats)
-        out = (arr - a) / b
+        shift, scale = (getattr(self, s) for s in self._stats)
+        out = (arr - shift) / scale
         return out[:, 0] if flat else out
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         arr, flat = self._check(X, "inverse_transform")
-        a, b = (getattr(self, s) for s in self._stats)
-        out = arr * b + a
+        shift, scale = (getattr(self, s) for s in self._stats)
+        out = arr * scale + shift
         return out[:, 0] if flat else out
 
 
@@ -176,34 +202,25 @@ class StandardScaler(_Scaler):
     """z = (x − μ) / σ per column, μ and σ from the training set (σ = 0 columns left at 1)."""
 
     _stats = ("mean_", "scale_")
+    mean_: np.ndarray | None
+    scale_: np.ndarray | None
 
-    def __init__(self) -> None:
-        self.mean_: np.ndarray | None = None
-        self.scale_: np.ndarray | None = None
-
-    def fit(self, X: Any) -> StandardScaler:
-        arr, _ = _as_2d(X, "StandardScaler.fit")
-        self.mean_ = arr.mean(axis=0)
-        std = arr.std(axis=0)
-        self.scale_ = np.where(std > 0, std, 1.0)  # a constant column stays put, no 0/0
-        return self
+    @staticmethod
+    def _statistics(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return arr.mean(axis=0), arr.std(axis=0)
 
 
 class MinMaxScaler(_Scaler):
     """x' = (x − min) / (max − min) per column, from the training set (the book's map_minmax)."""
 
     _stats = ("min_", "range_")
+    min_: np.ndarray | None
+    range_: np.ndarray | None
 
-    def __init__(self) -> None:
-        self.min_: np.ndarray | None = None
-        self.range_: np.ndarray | None = None
-
-    def fit(self, X: Any) -> MinMaxScaler:
-        arr, _ = _as_2d(X, "MinMaxScaler.fit")
-        self.min_ = arr.min(axis=0)
-        span = arr.max(axis=0) - self.min_
-        self.range_ = np.where(span > 0, span, 1.0)
-        return self
+    @staticmethod
+    def _statistics(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        low = arr.min(axis=0)
+        return low, arr.max(axis=0) - low
 
 
 def standardize(X_train: Any, *others: Any) -> tuple[np.ndarray, ...]:
@@ -230,8 +247,7 @@ def batches(
     batches of 100 and one of 28, as in the book. ``seed`` fixes the shuffle.
     """
     n = _check_same_length(X, y, "batches")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    batch_size = _check_batch_size(batch_size, "batches")
     order = _rng(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
@@ -246,10 +262,8 @@ class DataLoader:
     def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
                  seed: Any = 0, drop_last: bool = False) -> None:
         self.n = _check_same_length(X, y, "DataLoader")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        self.batch_size = _check_batch_size(batch_size, "DataLoader")
         self.X, self.y = X, y
-        self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self._rng = _rng(seed)

@@ -87,6 +87,13 @@ def test_minmax_scaler_and_errors():
         D.MinMaxScaler().transform([[1.0]])
     with pytest.raises(ValueError, match="fitted on 2 features, got 3"):
         s.transform([[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(s.inverse_transform([[0.5, 0.5]]), [[2.0, 0.0]])
+    assert s.min_.tolist() == [0.0, -1.0] and s.range_.tolist() == [4.0, 2.0]
+    # a constant column keeps range 1: shifted to 0, not divided by 0
+    np.testing.assert_allclose(D.MinMaxScaler().fit_transform([[3.0], [3.0]]), [[0.0], [0.0]])
+    for scaler in (D.MinMaxScaler, D.StandardScaler):
+        with pytest.raises(ValueError, match=f"{scaler.__name__}.fit: X has no samples"):
+            scaler().fit(np.zeros((0, 2)))
 
 
 def test_batches_book_sizes_and_cover():
@@ -99,8 +106,10 @@ def test_batches_book_sizes_and_cover():
     assert sorted(seen.tolist()) == X.tolist()
     ordered = next(iter(D.batches(X, batch_size=5, shuffle=False)))
     assert ordered.tolist() == [0, 1, 2, 3, 4]
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batches: batch_size must be a positive int"):
         next(D.batches(X, batch_size=0))
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be a positive int"):
+        D.DataLoader(X, batch_size=True)
 
 
 def test_dataloader_reshuffles_each_epoch_reproducibly():
