@@ -152,7 +152,7 @@ class _Scaler:
     unchanged to any set. Subclasses name the two statistics (scikit-learn's attribute
     names) and compute them from the training array."""
 
-    _stats: tuple[str, str]  # attribute names of (shift, scale)
+    _stats: tuple[str, str]  # attribute names of (shift, scale): None until fit()
 
     def __init__(self) -> None:
         for name in self._stats:
@@ -202,8 +202,6 @@ class StandardScaler(_Scaler):
     """z = (x − μ) / σ per column, μ and σ from the training set (σ = 0 columns left at 1)."""
 
     _stats = ("mean_", "scale_")
-    mean_: np.ndarray | None
-    scale_: np.ndarray | None
 
     @staticmethod
     def _statistics(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,8 +212,6 @@ class MinMaxScaler(_Scaler):
     """x' = (x − min) / (max − min) per column, from the training set (the book's map_minmax)."""
 
     _stats = ("min_", "range_")
-    min_: np.ndarray | None
-    range_: np.ndarray | None
 
     @staticmethod
     def _statistics(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
