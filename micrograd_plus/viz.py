@@ -563,6 +563,9 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
         local = getattr(node, "local_grads", None) if o.edge_labels else None
         for i, parent in enumerate(node._prev):
             attrs = {"id": f"{node_name(parent)}->{op}#{i}"}
+            from_box, to_box = where.get(id(parent)), where.get(id(node))
+            if from_box and to_box and from_box[0] != to_box[0]:
+                attrs["minlen"] = "2"  # one layer's box to the next: side by side, no staircase
             if id(parent) in path and id(node) in path:
                 attrs.update(color=HIGHLIGHT, penwidth="2.5")
             if local is not None and i < len(local) and getattr(parent, "requires_grad", True):

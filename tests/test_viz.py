@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import needs_dot
-from micrograd_plus import Value, autograd, dot, nn
+from micrograd_plus import Value, autograd, dot, nn, vsum
 from micrograd_plus.viz import (GRAD_COLORS, HIGHLIGHT, PROCESSED, ZERO_GRAD_COLOR,
                                 GraphTooLargeError, GraphvizNotFoundError, draw_dot, draw_graph,
                                 format_number, node_name, op_node_name, pretty_label,
@@ -498,3 +498,32 @@ def test_svg_data_flows_left_to_right_or_top_down(rankdir, axis):
     order = [g["w"][0], g["y"], g["err"], g["sq"], g["E"]]
     positions = [centre(nodes[node_name(v)])[axis] for v in order]
     assert positions == sorted(positions)
+
+
+def cluster_boxes(root: ET.Element) -> dict[str, tuple[float, float, float, float]]:
+    """cluster name → (x min, y min, x max, y max) of its outline in the SVG."""
+    boxes = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "cluster":
+            outline = g.find(f"{SVG}polygon") or g.find(f"{SVG}path")
+            nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?",
+                                                  outline.get("points") or outline.get("d"))]
+            xs, ys = nums[0::2], nums[1::2]
+            boxes[g.find(f"{SVG}title").text] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir, axis", [("LR", 0), ("TB", 1)])
+def test_layer_boxes_follow_each_other_in_the_flow_direction(rankdir, axis):
+    """Layer l+1's box starts after layer l's box ends (no staircase of boxes)."""
+    model = nn.MLP(3, [3, 2], activation="sigmoid", seed=1)
+    xs = [Value(v, label=f"x_{i}", requires_grad=False) for i, v in enumerate((1.0, 2.0, -1.0))]
+    out = vsum(model(xs))
+    out.backward()
+    graph = draw_graph(out, model=model, rankdir=rankdir)
+    between = re.findall(r"^\s*n\d+ -> n\d+_op \[.*minlen=2", graph.source, re.M)
+    assert len(between) == 3 * 2  # each of the 3 hidden outputs into each of 2 output neurons
+    boxes = cluster_boxes(svg_of(graph))
+    hidden, output = boxes["cluster_layer_1"], boxes["cluster_layer_2"]
+    assert hidden[axis + 2] < output[axis]
