@@ -25,6 +25,7 @@ __all__ = [
     "mae", "mse", "rmse", "mape", "r2_score", "r2",
     "accuracy", "confusion_matrix", "precision", "recall", "f1_score",
     "precision_recall_f1", "top_k_accuracy", "classification_report", "scores_to_labels",
+    "default_threshold",
     "exact_match_ratio", "zero_one_loss", "multilabel_accuracy", "multilabel_precision",
     "multilabel_recall", "multilabel_f1", "hamming_loss", "multilabel_report",
     "METRICS",
@@ -80,11 +81,11 @@ def _labels_1d(x: Any, fn: str, name: str) -> np.ndarray:
     if arr.ndim != 1:
         raise ValueError(f"{fn}: {name} must be a 1-D list of class labels, got shape "
                          f"{arr.shape}")
-    if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+    bad = ~np.isfinite(arr) | (arr != np.round(arr))
+    if np.any(bad):
         raise ValueError(
-            f"{fn}: {name} must be integer class labels, got e.g. "
-            f"{arr[arr != np.round(arr)][:3].tolist() or arr[~np.isfinite(arr)][:3].tolist()}"
-            "; turn scores into labels first (scores_to_labels, or p >= 0.5)"
+            f"{fn}: {name} must be integer class labels, got e.g. {arr[bad][:3].tolist()}; "
+            "turn scores into labels first (scores_to_labels, or p >= 0.5)"
         )
     return arr.astype(np.int64)
 
@@ -125,7 +126,8 @@ def mse(y_true: Any, y_pred: Any) -> float:
 
 def rmse(y_true: Any, y_pred: Any) -> float:
     """RMSE = √MSE"""
-    return float(np.sqrt(mse(y_true, y_pred)))
+    t, p = _pair(y_true, y_pred, "rmse")
+    return float(np.sqrt(np.mean((t - p) ** 2)))
 
 
 def mape(y_true: Any, y_pred: Any) -> float:
@@ -168,8 +170,14 @@ def scores_to_labels(scores: Any, y_true: Any = None, threshold: float | None = 
         if np.all(np.isin(t, (-1.0, 1.0))) and np.any(t == -1.0):
             return np.where(s >= (0.0 if threshold is None else threshold), 1, -1)
     if threshold is None:
-        threshold = 0.5 if np.all((s >= 0) & (s <= 1)) else 0.0
+        threshold = default_threshold(s)
     return (s >= threshold).astype(np.int64)
+
+
+def default_threshold(scores: Any) -> float:
+    """0.5 if every score lies in [0, 1] (probabilities), else 0.0 (logits or margins)."""
+    s = np.asarray(scores, dtype=np.float64)
+    return 0.5 if np.all((s >= 0) & (s <= 1)) else 0.0
 
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
@@ -219,9 +227,16 @@ def precision_recall_f1(
     'micro' (pool TP/FP/FN over classes), 'weighted' (mean weighted by class support), or
     None (one value per class, as arrays in the order of ``labels``).
     """
+    return _prf("precision_recall_f1", y_true, y_pred, average, pos_label, labels,
+                zero_division)
+
+
+def _prf(name: str, y_true: Any, y_pred: Any, average: str | None, pos_label: int,
+         labels: Sequence[int] | None, zero_division: float) -> tuple[Any, Any, Any]:
+    """``precision_recall_f1``, with errors naming the public function ``name`` called."""
     if average not in _AVERAGES:
-        raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
-    t, p = _class_pair(y_true, y_pred, "precision_recall_f1")
+        raise ValueError(f"{name}: average must be one of {_AVERAGES}, got {average!r}")
+    t, p = _class_pair(y_true, y_pred, name)
     if average == "binary":
         tp = float(np.sum((t == pos_label) & (p == pos_label)))
         fp = float(np.sum((t != pos_label) & (p == pos_label)))
@@ -253,19 +268,19 @@ def precision_recall_f1(
 def precision(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: int = 1,
               labels: Sequence[int] | None = None, zero_division: float = 0.0) -> Any:
     """Precision = TP / (TP + FP); see ``precision_recall_f1`` for ``average``."""
-    return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[0]
+    return _prf("precision", y_true, y_pred, average, pos_label, labels, zero_division)[0]
 
 
 def recall(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: int = 1,
            labels: Sequence[int] | None = None, zero_division: float = 0.0) -> Any:
     """Recall = TP / (TP + FN); see ``precision_recall_f1`` for ``average``."""
-    return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[1]
+    return _prf("recall", y_true, y_pred, average, pos_label, labels, zero_division)[1]
 
 
 def f1_score(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: int = 1,
              labels: Sequence[int] | None = None, zero_division: float = 0.0) -> Any:
     """F1 = 2·P·R / (P + R) = 2TP / (2TP + FP + FN); see ``precision_recall_f1``."""
-    return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[2]
+    return _prf("f1_score", y_true, y_pred, average, pos_label, labels, zero_division)[2]
 
 
 def top_k_accuracy(y_true: Any, scores: Any, k: int = 1) -> float:
@@ -289,14 +304,14 @@ def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None
     """Per-class precision/recall/F1/support plus accuracy and macro/weighted averages."""
     t, p = _class_pair(y_true, y_pred, "classification_report")
     classes = _label_set(t, p, labels, None)
-    prec, rec, f1 = precision_recall_f1(t, p, average=None, labels=labels)
+    prec, rec, f1 = _prf("classification_report", t, p, None, 1, labels, 0.0)
     report: dict[str, Any] = {}
     for i, c in enumerate(classes):
         report[int(c)] = {"precision": float(prec[i]), "recall": float(rec[i]),
                           "f1": float(f1[i]), "support": int(np.sum(t == c))}
     report["accuracy"] = float(np.mean(t == p))
     for avg in ("macro", "weighted"):
-        a, b, c = precision_recall_f1(t, p, average=avg, labels=labels)
+        a, b, c = _prf("classification_report", t, p, avg, 1, labels, 0.0)
         report[avg] = {"precision": a, "recall": b, "f1": c, "support": int(t.size)}
     return report
 
@@ -318,45 +333,57 @@ def _indicator_pair(y_true: Any, y_pred: Any, fn: str) -> tuple[np.ndarray, np.n
     return t.astype(bool), p.astype(bool)
 
 
+def _exact_match(t: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(np.all(t == p, axis=1)))
+
+
+def _jaccard(t: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(t | p, axis=1), 1.0)))
+
+
+def _ml_precision(t: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(p, axis=1), 0.0)))
+
+
+def _ml_recall(t: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(t, axis=1), 0.0)))
+
+
+def _ml_f1(t: np.ndarray, p: np.ndarray) -> float:
+    den = np.sum(t, axis=1) + np.sum(p, axis=1)
+    return float(np.mean(_ratio(2 * np.sum(t & p, axis=1), den, 0.0)))
+
+
 def exact_match_ratio(y_true: Any, y_pred: Any) -> float:
     """MR = (1/m) Σ 1[ŷ⁽ⁱ⁾ = y⁽ⁱ⁾]: a sample counts only if every label is right."""
-    t, p = _indicator_pair(y_true, y_pred, "exact_match_ratio")
-    return float(np.mean(np.all(t == p, axis=1)))
+    return _exact_match(*_indicator_pair(y_true, y_pred, "exact_match_ratio"))
 
 
 def zero_one_loss(y_true: Any, y_pred: Any) -> float:
     """L₀₋₁ = 1 − exact-match ratio: the fraction of samples with any wrong label."""
-    return 1.0 - exact_match_ratio(y_true, y_pred)
+    return 1.0 - _exact_match(*_indicator_pair(y_true, y_pred, "zero_one_loss"))
 
 
 def multilabel_accuracy(y_true: Any, y_pred: Any, partial: bool = True) -> float:
     """With partial credit: (1/m) Σ |y ∩ ŷ| / |y ∪ ŷ| (a sample with y = ŷ = ∅ scores 1);
     without (``partial=False``): the exact-match ratio."""
-    if not partial:
-        return exact_match_ratio(y_true, y_pred)
     t, p = _indicator_pair(y_true, y_pred, "multilabel_accuracy")
-    inter = np.sum(t & p, axis=1)
-    union = np.sum(t | p, axis=1)
-    return float(np.mean(_ratio(inter, union, 1.0)))
+    return _jaccard(t, p) if partial else _exact_match(t, p)
 
 
 def multilabel_precision(y_true: Any, y_pred: Any) -> float:
     """(1/m) Σ |y ∩ ŷ| / |ŷ| (a sample with nothing predicted scores 0)."""
-    t, p = _indicator_pair(y_true, y_pred, "multilabel_precision")
-    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(p, axis=1), 0.0)))
+    return _ml_precision(*_indicator_pair(y_true, y_pred, "multilabel_precision"))
 
 
 def multilabel_recall(y_true: Any, y_pred: Any) -> float:
     """(1/m) Σ |y ∩ ŷ| / |y| (a sample with no true label scores 0)."""
-    t, p = _indicator_pair(y_true, y_pred, "multilabel_recall")
-    return float(np.mean(_ratio(np.sum(t & p, axis=1), np.sum(t, axis=1), 0.0)))
+    return _ml_recall(*_indicator_pair(y_true, y_pred, "multilabel_recall"))
 
 
 def multilabel_f1(y_true: Any, y_pred: Any) -> float:
     """(1/m) Σ 2|y ∩ ŷ| / (|y| + |ŷ|) (a sample with y = ŷ = ∅ scores 0, as in the book)."""
-    t, p = _indicator_pair(y_true, y_pred, "multilabel_f1")
-    den = np.sum(t, axis=1) + np.sum(p, axis=1)
-    return float(np.mean(_ratio(2 * np.sum(t & p, axis=1), den, 0.0)))
+    return _ml_f1(*_indicator_pair(y_true, y_pred, "multilabel_f1"))
 
 
 def hamming_loss(y_true: Any, y_pred: Any) -> float:
@@ -367,14 +394,16 @@ def hamming_loss(y_true: Any, y_pred: Any) -> float:
 
 def multilabel_report(y_true: Any, y_pred: Any) -> dict[str, float]:
     """Every multi-label metric of the book, by name."""
+    t, p = _indicator_pair(y_true, y_pred, "multilabel_report")
+    exact = _exact_match(t, p)
     return {
-        "exact_match": exact_match_ratio(y_true, y_pred),
-        "zero_one_loss": zero_one_loss(y_true, y_pred),
-        "accuracy": multilabel_accuracy(y_true, y_pred),
-        "precision": multilabel_precision(y_true, y_pred),
-        "recall": multilabel_recall(y_true, y_pred),
-        "f1": multilabel_f1(y_true, y_pred),
-        "hamming_loss": hamming_loss(y_true, y_pred),
+        "exact_match": exact,
+        "zero_one_loss": 1.0 - exact,
+        "accuracy": _jaccard(t, p),
+        "precision": _ml_precision(t, p),
+        "recall": _ml_recall(t, p),
+        "f1": _ml_f1(t, p),
+        "hamming_loss": float(np.mean(t != p)),
     }
 
 

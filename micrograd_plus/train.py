@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from . import metrics as _metrics
 from .autograd import no_grad
-from .data import DataLoader
+from .data import DataLoader, _check_batch_size, _check_same_length
 
 __all__ = ["fit", "evaluate", "predict", "History"]
 
@@ -129,10 +130,9 @@ def _scalar(loss: Any, where: str) -> float:
     if data is None:
         raise TypeError(f"{where}: loss_fn must return a Value or Tensor, got "
                         f"{type(loss).__name__}")
-    value = float(np.asarray(data).reshape(-1)[0]) if np.size(data) == 1 else None
-    if value is None:
+    if np.size(data) != 1:
         raise ValueError(f"{where}: loss_fn must return a scalar, got shape {np.shape(data)}")
-    return value
+    return float(np.asarray(data).reshape(-1)[0])
 
 
 def _output_array(outputs: Any) -> np.ndarray:
@@ -193,21 +193,36 @@ def _compute_metrics(specs: list, y_true: np.ndarray, outputs: np.ndarray) -> di
         if kind == "class":
             pred = _metrics.scores_to_labels(outputs, y_true)
         elif kind == "multilabel":
-            threshold = 0.5 if np.all((outputs >= 0) & (outputs <= 1)) else 0.0
-            pred = (outputs >= threshold).astype(np.int64)
+            pred = (outputs >= _metrics.default_threshold(outputs)).astype(np.int64)
         else:
             pred = outputs
         result[name] = float(fn(y_true, pred))
     return result
 
 
-def _loader(data: Any, batch_size: int, shuffle: bool, seed: Any, where: str) -> Any:
+def _loader(data: Any, batch_size: int, shuffle: bool, seed: Any) -> Any:
     if isinstance(data, tuple) and len(data) == 2:
+        _check_same_length(data[0], data[1], "fit: data")
+        _check_batch_size(batch_size, "fit")
         return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
     if isinstance(data, Iterable):
         return data  # a DataLoader or any re-iterable of (X, y) batches
-    raise TypeError(f"{where}: data must be (X, y) or an iterable of (X, y) batches, got "
+    raise TypeError(f"fit: data must be (X, y) or an iterable of (X, y) batches, got "
                     f"{type(data).__name__}")
+
+
+@contextmanager
+def _eval_mode(model: Any) -> Iterator[None]:
+    """Eval mode and no graph for the block; the model's training flag is restored after."""
+    was_training = getattr(model, "training", True)
+    if callable(getattr(model, "eval", None)):
+        model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        if was_training and callable(getattr(model, "train", None)):
+            model.train()
 
 
 def _stack(parts: list[np.ndarray]) -> np.ndarray:
@@ -217,43 +232,36 @@ def _stack(parts: list[np.ndarray]) -> np.ndarray:
 # -- public API ----------------------------------------------------------------------------------
 def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
     """The model's outputs for every row of X, in eval mode without a graph, as numpy."""
+    _check_same_length(X, None, "predict")
+    _check_batch_size(batch_size, "predict")
     tensor_model = _is_tensor_model(model)
-    was_training = getattr(model, "training", True)
-    if callable(getattr(model, "eval", None)):
-        model.eval()
-    try:
-        parts = []
-        with no_grad():
-            for xb in DataLoader(X, None, batch_size=batch_size, shuffle=False):
-                parts.append(_output_array(_forward(model, xb, tensor_model)))
-    finally:
-        if was_training and callable(getattr(model, "train", None)):
-            model.train()
+    with _eval_mode(model):
+        parts = [_output_array(_forward(model, xb, tensor_model))
+                 for xb in DataLoader(X, None, batch_size=batch_size, shuffle=False)]
     return _stack(parts)
 
 
 def evaluate(model: Any, loss_fn: Any, X: Any, y: Any, metrics: Any = (),
              batch_size: int = 256) -> dict[str, float]:
     """Mean loss and metrics on (X, y), in eval mode without a graph: {'loss': …, name: …}."""
-    loss_fn = _resolve_loss(loss_fn)
-    specs = _resolve_metrics(metrics)
+    _check_same_length(X, y, "evaluate")
+    _check_batch_size(batch_size, "evaluate")
+    return _evaluate(model, _resolve_loss(loss_fn), X, y, _resolve_metrics(metrics), batch_size)
+
+
+def _evaluate(model: Any, loss_fn: Callable, X: Any, y: Any, specs: list, batch_size: int
+              ) -> dict[str, float]:
+    """``evaluate`` on checked arguments (``fit`` resolves loss and metrics once)."""
     tensor_model = _is_tensor_model(model)
-    was_training = getattr(model, "training", True)
-    if callable(getattr(model, "eval", None)):
-        model.eval()
     total, count, outs, ys = 0.0, 0, [], []
-    try:
-        with no_grad():
-            for xb, yb in DataLoader(X, y, batch_size=batch_size, shuffle=False):
-                out = _forward(model, xb, tensor_model)
-                n = len(yb)
-                total += _scalar(loss_fn(out, _targets(yb, tensor_model)), "evaluate") * n
-                count += n
-                outs.append(_output_array(out))
-                ys.append(np.asarray(yb, dtype=np.float64))
-    finally:
-        if was_training and callable(getattr(model, "train", None)):
-            model.train()
+    with _eval_mode(model):
+        for xb, yb in DataLoader(X, y, batch_size=batch_size, shuffle=False):
+            out = _forward(model, xb, tensor_model)
+            n = len(yb)
+            total += _scalar(loss_fn(out, _targets(yb, tensor_model)), "evaluate") * n
+            count += n
+            outs.append(_output_array(out))
+            ys.append(np.asarray(yb, dtype=np.float64))
     result = {"loss": total / count}
     result.update(_compute_metrics(specs, _stack(ys), _stack(outs)))
     return result
@@ -314,9 +322,14 @@ def fit(
     if not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got "
                         f"{type(optimizer).__name__}")
+    if val_data is not None:
+        if not (isinstance(val_data, (tuple, list)) and len(val_data) == 2):
+            raise TypeError(f"fit: val_data must be a pair (X_val, y_val), got "
+                            f"{type(val_data).__name__}")
+        _check_same_length(val_data[0], val_data[1], "fit: val_data")
     loss_fn = _resolve_loss(loss_fn)
     specs = _resolve_metrics(metrics)
-    loader = _loader(data, batch_size, shuffle, seed, "fit")
+    loader = _loader(data, batch_size, shuffle, seed)
     tensor_model = _is_tensor_model(model)
     history = History()
     for name, _, _ in specs:
@@ -370,8 +383,8 @@ def fit(
                 for name, v in _compute_metrics(specs, _stack(ys), _stack(outs)).items():
                     history.metrics[name].append(v)
             if val_data is not None:
-                res = evaluate(model, loss_fn, val_data[0], val_data[1], _specs_to_arg(specs),
-                               batch_size=_eval_batch_size(loader, batch_size))
+                res = _evaluate(model, loss_fn, val_data[0], val_data[1], specs,
+                                _eval_batch_size(loader, batch_size))
                 history.val_loss.append(res.pop("loss"))
                 for name, v in res.items():
                     history.val_metrics[name].append(v)
@@ -380,11 +393,6 @@ def fit(
         progress.close()
     history.seconds = time.perf_counter() - start
     return history
-
-
-def _specs_to_arg(specs: list) -> list:
-    """Resolved metric specs back into the (name, function) form ``evaluate`` accepts."""
-    return [name if kind != "raw" else (name, fn) for name, fn, kind in specs]
 
 
 def _lr(optimizer: Any) -> float:

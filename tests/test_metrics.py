@@ -140,6 +140,42 @@ def test_classification_errors():
         M.accuracy([0, 1], [0, 1, 1])
 
 
+REGRESSION = [M.mae, M.mse, M.rmse, M.mape, M.r2_score]
+CLASSIFICATION = [M.accuracy, M.precision, M.recall, M.f1_score, M.precision_recall_f1,
+                  M.confusion_matrix, M.classification_report]
+MULTILABEL = [M.exact_match_ratio, M.zero_one_loss, M.multilabel_accuracy,
+              M.multilabel_precision, M.multilabel_recall, M.multilabel_f1, M.hamming_loss,
+              M.multilabel_report]
+
+
+@pytest.mark.parametrize("fn", REGRESSION + CLASSIFICATION + MULTILABEL,
+                         ids=lambda f: f.__name__)
+def test_empty_or_mismatched_inputs_name_the_function_called(fn):
+    a, b = ([[0, 1], [1, 0], [1, 1]], [[0, 1], [1, 0]]) if fn in MULTILABEL else \
+        ([1, 2, 1], [1, 2])
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: y_true has .*3.* but y_pred has"):
+        fn(a, b)
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: y_true is empty"):
+        fn([], [])
+    with pytest.raises(ValueError, match=rf"^{fn.__name__}: y_pred is empty"):
+        fn(a, [])
+
+
+def test_non_integer_labels_are_shown_in_the_error():
+    with pytest.raises(ValueError, match=r"y_pred must be integer class labels, got e.g. \[0.5\]"):
+        M.accuracy([0, 1, 1], [0, 0.5, 1])
+    with pytest.raises(ValueError, match=r"y_true must be integer class labels, got e.g. \[nan\]"):
+        M.recall([0, math.nan], [0, 1])
+    with pytest.raises(ValueError, match=r"^f1_score: average must be one of"):
+        M.f1_score([0, 1], [0, 1], average="mean")
+
+
+def test_default_threshold_reads_probabilities_and_logits():
+    assert M.default_threshold([0.0, 0.3, 1.0]) == 0.5
+    assert M.default_threshold([-0.1, 0.3]) == 0.0
+    assert M.default_threshold([[0.2, 1.5]]) == 0.0
+
+
 def test_scores_to_labels():
     assert M.scores_to_labels([0.2, 0.7, 0.5]).tolist() == [0, 1, 1]  # probabilities
     assert M.scores_to_labels([-2.0, 3.0, 0.4]).tolist() == [0, 1, 1]  # logits: at 0

@@ -182,6 +182,47 @@ def test_errors():
         fit(model, lambda o, t: tensor_mse(o, t) * float("nan"), opt, (X, y), verbose=False)
 
 
+def test_mismatched_or_empty_data_is_refused_before_any_training():
+    X, y = _regression(n=10)
+    model = TensorLinear(3, 1)
+    start = model.W.data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    cases = [
+        (dict(data=(X, y[:9])), ValueError, "fit: data: X has 10 samples but y has 9"),
+        (dict(data=(X[:0], y[:0])), ValueError, "fit: data: X is empty"),
+        (dict(data=(X, y), batch_size=0), ValueError, "fit: batch_size must be a positive int"),
+        (dict(data=(X, y), val_data=(X, y[:3])), ValueError,
+         "fit: val_data: X has 10 samples but y has 3"),
+        (dict(data=(X, y), val_data=X), TypeError, "val_data must be a pair"),
+    ]
+    for kwargs, error, message in cases:
+        with pytest.raises(error, match=message):
+            fit(model, tensor_mse, opt, epochs=2, verbose=False, **kwargs)
+    np.testing.assert_array_equal(model.W.data, start)  # not one step was taken
+    with pytest.raises(ValueError, match="evaluate: X has 10 samples but y has 4"):
+        evaluate(model, tensor_mse, X, y[:4])
+    with pytest.raises(ValueError, match="predict: X is empty"):
+        predict(model, [])
+    with pytest.raises(TypeError, match="predict: X must be a sequence or array"):
+        predict(model, 3.0)
+    with pytest.raises(ValueError, match="predict: batch_size must be a positive int"):
+        predict(model, X, batch_size=-1)
+
+
+def test_predict_and_evaluate_restore_the_training_flag():
+    X, y = _regression(n=6)
+    model = TensorLinear(3, 1)
+    predict(model, X)
+    assert model.training
+    model.eval()
+    evaluate(model, tensor_mse, X, y)
+    assert not model.training
+    model.train()
+    with pytest.raises(ValueError, match="loss_fn must return a scalar"):
+        evaluate(model, lambda o, t: o, X, y)  # an error inside still restores the flag
+    assert model.training
+
+
 def test_value_model_multilabel_with_list_data():
     """Plain Python lists in, a multi-output Value MLP, the multi-label loss and metrics."""
     X = [[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]] * 3
