@@ -275,6 +275,13 @@ class DataLoader:
 
 
 # -- dataset makers ---------------------------------------------------------------------------
+def _counts(fn: str, **counts: Any) -> None:
+    """Sizes must be positive ints: a clear error instead of numpy's about shapes."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
+
+
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Any = 0
                ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's construction), labels 0/1.
@@ -282,6 +289,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Any = 0
     Outer moon: (cos t, sin t); inner moon: (1 − cos t, 0.5 − sin t), t ∈ [0, π], plus
     Gaussian noise of std ``noise``. micrograd's demo uses ``y * 2 - 1`` (labels ±1).
     """
+    _counts("make_moons", n_samples=n_samples)
     n_out = n_samples // 2
     n_in = n_samples - n_out
     t_out = np.linspace(0, np.pi, n_out)
@@ -308,6 +316,7 @@ def make_3d_classes(n_per_class: int = 1020, seed: Any = 0, inner: float = 0.3,
     model gets about 54 %), but two tanh units can, so the book's 3-4-2 network reaches
     100 %. Rows are shuffled; labels are int64 0/1.
     """
+    _counts("make_3d_classes", n_per_class=n_per_class)
     if not 0 <= inner <= outer:
         raise ValueError(f"make_3d_classes: need 0 <= inner <= outer, got {inner}, {outer}")
     rng = _rng(seed)
@@ -346,6 +355,7 @@ def make_housing(n_samples: int = 506, seed: Any = 0, noise: float = 2.5
 
     clipped to [5, 50] like the original's censored prices.
     """
+    _counts("make_housing", n_samples=n_samples)
     rng = _rng(seed)
     n = n_samples
     u = rng.normal(size=n)  # urban-ness: links the features the way the real ones are linked
@@ -378,8 +388,7 @@ def make_blobs(n_samples: int = 300, centers: int = 3, n_features: int = 2,
 
     Samples are spread over the classes as evenly as possible; rows are shuffled.
     """
-    if centers < 1:
-        raise ValueError(f"make_blobs: centers must be >= 1, got {centers}")
+    _counts("make_blobs", n_samples=n_samples, centers=centers, n_features=n_features)
     rng = _rng(seed)
     mids = rng.uniform(*center_box, size=(centers, n_features))
     y = np.arange(n_samples) % centers
@@ -392,6 +401,7 @@ def make_spirals(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, s
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms in 2-D (cs231n's toy multi-class set): arm k has radius
     r ∈ [0, 1] and angle θ = 4r + 2πk/classes + noise·N(0, 1)."""
+    _counts("make_spirals", n_per_class=n_per_class, classes=classes)
     rng = _rng(seed)
     X, y = [], []
     for k in range(classes):
@@ -416,6 +426,7 @@ def make_multilabel(n_samples: int = 400, seed: Any = 0, noise: float = 0.0
     ``noise`` jitters the point before labelling, so labels near a border can look wrong.
     Returns X (n, 2) float and Y (n, 4) int 0/1.
     """
+    _counts("make_multilabel", n_samples=n_samples)
     rng = _rng(seed)
     X = rng.uniform(-1, 1, size=(n_samples, 2))
     P = X + rng.normal(scale=noise, size=X.shape) if noise else X
@@ -435,6 +446,7 @@ def make_wide_regression(n_train: int = 80, n_test: int = 110, n_features: int =
     w ~ 0.01·N(0, 1)ⁿ, b = 0.01, x ~ N(0, I), y = x·w + b + N(0, noise²).
     Returns ``(X_train, X_test, y_train, y_test)``; y is (n, 1).
     """
+    _counts("make_wide_regression", n_train=n_train, n_test=n_test, n_features=n_features)
     rng = _rng(seed)
     w = rng.normal(size=(n_features, 1)) * 0.01
     X = rng.normal(size=(n_train + n_test, n_features))
@@ -449,7 +461,13 @@ def as_lists(X: Any) -> list:
 
 def one_hot(y: Sequence[int], num_classes: int | None = None) -> np.ndarray:
     """Labels as one-hot rows: one_hot([0, 2], 3) = [[1, 0, 0], [0, 0, 1]]."""
-    arr = np.asarray(y, dtype=np.int64).reshape(-1)
+    values = np.asarray(y, dtype=np.float64).reshape(-1)
+    bad = ~np.isfinite(values) | (values != np.round(values))  # int64 would truncate 0.5
+    if np.any(bad):
+        raise ValueError(f"one_hot: labels must be integers, got e.g. {values[bad][:3].tolist()}")
+    if values.size == 0 and num_classes is None:
+        raise ValueError("one_hot: no labels; pass num_classes to one-hot an empty list")
+    arr = values.astype(np.int64)
     k = int(arr.max()) + 1 if num_classes is None else num_classes
     if arr.size and (arr.min() < 0 or arr.max() >= k):
         raise ValueError(f"one_hot: labels must be in 0..{k - 1}, got {arr.min()}..{arr.max()}")

@@ -172,6 +172,25 @@ def test_blobs_spirals_multilabel_wide():
     assert Xtr.shape == (80, 150) and Xte.shape == (110, 150) and ytr.shape == (80, 1)
 
 
+def test_bad_sizes_and_labels_give_clear_errors():
+    cases = [
+        (lambda: D.make_moons(-1), "make_moons: n_samples must be a positive int, got -1"),
+        (lambda: D.make_3d_classes(0), "make_3d_classes: n_per_class must be a positive int"),
+        (lambda: D.make_blobs(10, centers=0), "make_blobs: centers must be a positive int"),
+        (lambda: D.make_spirals(5, classes=2.5), "make_spirals: classes must be a positive int"),
+        (lambda: D.make_housing(True), "make_housing: n_samples must be a positive int"),
+        (lambda: D.make_multilabel(0), "make_multilabel: n_samples must be a positive int"),
+        (lambda: D.make_wide_regression(n_test=0), "make_wide_regression: n_test must be"),
+        (lambda: D.one_hot([0, 0.5]), r"one_hot: labels must be integers, got e.g. \[0.5\]"),
+        (lambda: D.one_hot([1, float("inf")]), r"labels must be integers, got e.g. \[inf\]"),
+        (lambda: D.one_hot([]), "one_hot: no labels; pass num_classes"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert D.one_hot([], 3).shape == (0, 3)
+
+
 def test_one_hot_and_as_lists():
     np.testing.assert_array_equal(D.one_hot([0, 2], 3), [[1, 0, 0], [0, 0, 1]])
     with pytest.raises(ValueError, match="labels must be in 0..1"):
