@@ -10,33 +10,25 @@ log-sum-exp; gradient ``softmax − one_hot``).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
+from . import losses
+from .losses import (_BCE_EPS, _LOG_FLOOR, _check_reduction, _hinge_margin, _huber_delta,
+                     _parameters)
 from .tensor import Tensor, _binary, _lift, _unary, where
-from .tensor_ops import Function
+from .tensor_ops import Function, shifted_by_max, sigmoid
 
-__all__ = [
-    "mse", "sse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy", "nll", "hinge",
-    "multilabel_bce", "l1_penalty", "l2_penalty",
-]
-
-REDUCTIONS = ("mean", "sum", "none")
-_BCE_EPS = 9.999999960041972e-13  # PyTorch's float32 1e-12 in binary_cross_entropy backward
-_LOG_FLOOR = -100.0
+__all__ = list(losses.__all__)  # the same functions as for Values
 
 
 # ---- plumbing -------------------------------------------------------------------------------
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
+    _check_reduction(reduction, name)
     if reduction == "mean":
         return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _pair(pred: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:
@@ -109,8 +101,7 @@ def l1(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def huber(pred: Tensor, target: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     """½d² where |d| < δ, else δ(|d| − ½δ), d = y − t (torch.nn.functional.huber_loss)."""
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
-        raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
+    delta = _huber_delta(delta)
     y, t = _pair(pred, target, "huber")
     d = y - t
     a = d.abs()
@@ -156,9 +147,7 @@ class BCEWithLogits(Function):
 
     def backward(self, g):
         x = self.x
-        e = np.exp(-np.abs(x))
-        sig = np.where(x >= 0, 1.0, e) / (1.0 + e)
-        return g * (sig - self.t), (-g * x if self.needs[1] else None)
+        return g * (sigmoid(x) - self.t), (-g * x if self.needs[1] else None)
 
 
 def bce_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -170,12 +159,11 @@ def bce_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Ten
 
 def hinge(scores: Tensor, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Max-margin loss with labels ±1: max(0, margin − y·s);  ∂/∂s = −y where active."""
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
-        raise TypeError(f"hinge: margin must be a number, got {margin!r}")
+    margin = _hinge_margin(margin)
     s, y = _pair(scores, labels, "hinge")
     if not np.all((y.data == 1.0) | (y.data == -1.0)):
         raise ValueError("hinge: labels must be -1 or +1 (map 0/1 labels with 2*y - 1)")
-    return _reduce((float(margin) - y * s).relu(), reduction, "hinge")
+    return _reduce((margin - y * s).relu(), reduction, "hinge")
 
 
 def multilabel_bce(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
@@ -198,7 +186,7 @@ class CrossEntropy(Function):
         self.target = target
 
     def forward(self, z):
-        shifted = z - np.max(z, axis=1, keepdims=True)
+        shifted = shifted_by_max(z, 1)
         e = np.exp(shifted)
         total = np.sum(e, axis=1, keepdims=True)
         self.softmax = e / total
@@ -234,33 +222,22 @@ def _raw(x: Any) -> Any:
 
 
 # ---- regularisation -------------------------------------------------------------------------
-def _params(params: Any, lam: Any, name: str) -> list:
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
-        raise ValueError(f"{name}: lam must be a non-negative number, got {lam!r}")
-    if callable(getattr(params, "parameters", None)):
-        params = params.parameters()
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
-    if not params:
+def _total(terms: list[Tensor], name: str) -> Tensor:
+    if not terms:
         raise ValueError(f"{name}: no parameters given")
-    return params
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def l1_penalty(params: Any, lam: float = 1.0) -> Tensor:
     """λ·Σ|w| over all parameter Tensors;  ∂/∂w = λ·sign(w)."""
-    total = None
-    for p in _params(params, lam, "l1_penalty"):
-        term = p.abs().sum()
-        total = term if total is None else total + term
-    return float(lam) * total
+    params = _parameters(params, lam, "l1_penalty", Tensor)
+    return float(lam) * _total([p.abs().sum() for p in params], "l1_penalty")
 
 
 def l2_penalty(params: Any, lam: float = 1.0) -> Tensor:
     """λ·Σw² over all parameter Tensors;  ∂/∂w = 2λw."""
-    total = None
-    for p in _params(params, lam, "l2_penalty"):
-        term = (p * p).sum()
-        total = term if total is None else total + term
-    return float(lam) * total
+    params = _parameters(params, lam, "l2_penalty", Tensor)
+    return float(lam) * _total([(p * p).sum() for p in params], "l2_penalty")

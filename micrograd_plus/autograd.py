@@ -10,8 +10,10 @@ A node type takes part by providing:
 - ``_store_grad(g)``: add this pass's gradient into the node's ``.grad`` (or not),
 - ``_hooks``: ``None`` or a list of callables ``hook(grad) -> grad | None``.
 
-Nodes hash by identity. Nothing here recurses, and no node refers back to its
-children, so a graph is freed by reference counting as soon as its root is dropped.
+What every node type does the same way (``register_hook``, ``zero_grad``, ``is_leaf``) is
+written once, in :class:`Node`, their common base. Nodes hash by identity. Nothing here
+recurses, and no node refers back to its children, so a graph is freed by reference
+counting as soon as its root is dropped.
 """
 
 from __future__ import annotations
@@ -21,10 +23,17 @@ import math
 from typing import Any, Callable, Iterator
 
 __all__ = [
+    "Node",
     "topological_order",
     "run_backward",
+    "run_hooks",
+    "check_requires_grad",
+    "check_backward_anomaly",
+    "raise_forward_anomaly",
+    "describe",
     "no_grad",
     "enable_grad",
+    "set_grad_enabled",
     "is_grad_enabled",
     "anomaly",
     "is_anomaly_enabled",
@@ -60,41 +69,39 @@ def is_anomaly_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def no_grad() -> Iterator[None]:
+def _switched(switch: str, value: bool) -> Iterator[None]:
+    """Set ``mode.<switch>`` to ``value`` inside the block; restore it afterwards, always."""
+    previous = getattr(mode, switch)
+    setattr(mode, switch, value)
+    try:
+        yield
+    finally:
+        setattr(mode, switch, previous)
+
+
+def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager:
+    """Record the graph (True) or not (False) inside this block, like torch.set_grad_enabled."""
+    return _switched("grad_enabled", bool(enabled))
+
+
+def no_grad() -> contextlib.AbstractContextManager:
     """Within this block operations compute values but record no graph (like torch.no_grad)."""
-    previous = mode.grad_enabled
-    mode.grad_enabled = False
-    try:
-        yield
-    finally:
-        mode.grad_enabled = previous
+    return _switched("grad_enabled", False)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> contextlib.AbstractContextManager:
     """Turn graph recording back on inside a ``no_grad`` block."""
-    previous = mode.grad_enabled
-    mode.grad_enabled = True
-    try:
-        yield
-    finally:
-        mode.grad_enabled = previous
+    return _switched("grad_enabled", True)
 
 
-@contextlib.contextmanager
-def anomaly(enabled: bool = True) -> Iterator[None]:
+def anomaly(enabled: bool = True) -> contextlib.AbstractContextManager:
     """Raise :class:`AnomalyError` at the first operation that produces NaN or inf.
 
     Checks the forward pass (an op whose inputs are finite but whose result is not) and the
     backward pass (a local gradient that turns a finite upstream gradient into NaN/inf).
     The error names the operation, the node label and the input values.
     """
-    previous = mode.anomaly
-    mode.anomaly = enabled
-    try:
-        yield
-    finally:
-        mode.anomaly = previous
+    return _switched("anomaly", bool(enabled))
 
 
 def non_finite(x: Any) -> bool:
@@ -121,6 +128,48 @@ class RemovableHandle:
     def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
+
+
+class Node:
+    """The base of every node type: what Value and Tensor do the same way, written once.
+
+    A subclass sets ``_cleared_grad``, the ``.grad`` that ``zero_grad()`` leaves (0.0 for a
+    Value, None for a Tensor).
+    """
+
+    __slots__ = ()
+    _cleared_grad: Any = None
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this node's gradient of a backward pass is complete.
+
+        A hook may return a replacement gradient, which is stored and propagated further.
+        """
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def zero_grad(self) -> None:
+        """Clear ``grad`` on this node and on every node it depends on."""
+        cleared = self._cleared_grad
+        for node in topological_order(self):
+            node.grad = cleared
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a node no operation made: an input, a parameter, or a constant."""
+        return not self._prev
+
+
+def check_requires_grad(node: Any, action: str = "backward()") -> None:
+    """Raise a RuntimeError naming ``node`` unless gradients can flow from it."""
+    if not getattr(node, "requires_grad", False):
+        name = describe(node) if hasattr(node, "_op") else type(node).__name__
+        raise RuntimeError(
+            f"{action} on {name}, which does not require grad (it is a leaf created with "
+            "requires_grad=False, or was detached, or computed under no_grad())"
+        )
 
 
 def topological_order(root: Any) -> list:
@@ -179,14 +228,14 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
         if g is None:
             continue
         if node._hooks:
-            g = _run_hooks(node, g)
+            g = run_hooks(node, g)
         node._store_grad(g)
         parents = node._prev
         if not parents:
             continue
         contributions = node._backward(g)
         if check:
-            _check_backward(node, g, contributions)
+            check_backward_anomaly(node, g, contributions)
         for parent, pg in zip(parents, contributions):
             if pg is None or not parent.requires_grad:
                 continue
@@ -194,7 +243,8 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
             grads[parent] = pg if previous is None else previous + pg
 
 
-def _run_hooks(node: Any, g: Any) -> Any:
+def run_hooks(node: Any, g: Any) -> Any:
+    """``g`` passed through ``node``'s hooks in order; a hook returning None keeps it."""
     for hook in tuple(node._hooks):
         replaced = hook(g)
         if replaced is not None:
@@ -231,7 +281,7 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
         for node in reversed(order):
             g = node._pass_grad
             if node._hooks:
-                g = _run_hooks(node, g)
+                g = run_hooks(node, g)
             node.grad += g
             local = node._local
             if local:
@@ -243,7 +293,13 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
         _scalar_pass_running = False
 
 
-def _check_backward(node: Any, upstream: Any, contributions: Any) -> None:
+def check_backward_anomaly(node: Any, upstream: Any, contributions: Any) -> None:
+    """Anomaly mode's backward check of one node: raise :class:`AnomalyError` when the finite
+    gradient ``upstream`` arriving at ``node`` gives a NaN/inf contribution to a parent.
+
+    ``contributions`` is ``node._backward(upstream)``. ``run_backward`` calls this in anomaly
+    mode, and so does any code that replays the pass (the stepper).
+    """
     if non_finite(upstream):
         return
     for i, pg in enumerate(contributions):

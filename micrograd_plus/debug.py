@@ -14,31 +14,23 @@ Everything is re-exported from small modules, one job each:
 
 from __future__ import annotations
 
+from . import explain as _explain
+from . import gradcheck as _gradcheck
+from . import stepper as _stepper
+from . import terminal as _terminal
+from . import torchcompare as _torchcompare
 from .autograd import AnomalyError
 from .autograd import anomaly as detect_anomaly
 from .explain import ChainPath, Explanation, explain
-from .gradcheck import GradcheckError, GradcheckReport, gradcheck
-from .stepper import BackpropStepper, ParentStep, Step, fmt, format_chain_rule
+from .gradcheck import GradcheckEntry, GradcheckError, GradcheckReport, gradcheck
+from .stepper import (BackpropStepper, ParentStep, Step, fmt, format_chain_rule, node_names,
+                      sym)
 from .terminal import render_state, run_terminal
-from .torchcompare import TorchComparison, assert_grads_match_torch, compare_with_torch
+from .torchcompare import (ComparisonRow, TorchComparison, assert_grads_match_torch,
+                           compare_with_torch)
 
+# what the parts export, and PyTorch's name for anomaly mode
 __all__ = [
-    "BackpropStepper",
-    "Step",
-    "ParentStep",
-    "format_chain_rule",
-    "fmt",
-    "render_state",
-    "run_terminal",
-    "explain",
-    "Explanation",
-    "ChainPath",
-    "gradcheck",
-    "GradcheckReport",
-    "GradcheckError",
-    "compare_with_torch",
-    "assert_grads_match_torch",
-    "TorchComparison",
-    "detect_anomaly",
-    "AnomalyError",
+    *_stepper.__all__, *_terminal.__all__, *_explain.__all__, *_gradcheck.__all__,
+    *_torchcompare.__all__, "detect_anomaly", "AnomalyError",
 ]

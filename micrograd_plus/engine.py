@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from . import autograd
-from .autograd import RemovableHandle, mode
+from .autograd import Node, mode
 
-__all__ = ["Value", "vsum", "dot", "OPS"]
+__all__ = ["Value", "vsum", "dot", "OPS", "op_symbol", "op_rule"]
 
 _exp = math.exp
 _new = object.__new__
@@ -39,8 +39,10 @@ def _pow(a: float, b: float) -> float:
     except ZeroDivisionError:
         odd = float(b).is_integer() and int(b) % 2 == 1
         return math.copysign(math.inf, a) if odd else math.inf
-    except OverflowError:
-        return math.inf if a > 0 or float(b).is_integer() and int(b) % 2 == 0 else -math.inf
+    except OverflowError:  # |a^b| beyond the float range
+        if not float(b).is_integer():
+            return math.inf if a > 0 else math.nan  # a negative base: NaN, as for small |a^b|
+        return math.inf if a > 0 or int(b) % 2 == 0 else -math.inf
     if type(r) is complex:
         return math.nan
     return float(r)
@@ -100,7 +102,7 @@ def _leaf(x: float) -> "Value":
     return out
 
 
-class Value:
+class Value(Node):
     """A scalar node of the computation graph.
 
     ``Value(data, _children=(), _op='', label='')`` is micrograd's constructor, so code
@@ -111,6 +113,7 @@ class Value:
     # _pass_grad: scratch space of autograd.run_backward (this pass's gradient)
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_local", "requires_grad", "_hooks",
                  "_pass_grad", "__weakref__")
+    _cleared_grad = 0.0  # what zero_grad() leaves in .grad
 
     def __init__(
         self,
@@ -160,36 +163,13 @@ class Value:
         twice doubles every gradient. Call ``zero_grad()`` (or ``model.zero_grad()``) to
         start fresh.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"backward() on {autograd.describe(self)}, which does not require grad "
-                "(it was detached or computed under no_grad())"
-            )
+        autograd.check_requires_grad(self)
         seed = _check_number(grad, "backward() seed gradient")
         autograd.run_backward(self, seed)
-
-    def zero_grad(self) -> None:
-        """Set ``grad`` to 0 on this node and on every node it depends on."""
-        for node in autograd.topological_order(self):
-            node.grad = 0.0
-
-    def register_hook(self, hook: Callable[[float], float | None]) -> RemovableHandle:
-        """Call ``hook(grad)`` when this node's gradient of a backward pass is complete.
-
-        A hook may return a replacement gradient, which is stored and propagated further.
-        """
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return RemovableHandle(self._hooks, hook)
 
     def detach(self) -> "Value":
         """A new leaf with the same data that records no graph (``requires_grad=False``)."""
         return Value(self.data, label=self.label, requires_grad=False)
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self._prev
 
     @property
     def local_grads(self) -> tuple:
@@ -263,9 +243,7 @@ class Value:
 
     def __rpow__(self, other: Any) -> "Value":
         other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        return other.__pow__(self)
+        return other if other is NotImplemented else other.__pow__(self)
 
     def __radd__(self, other: Any) -> "Value":
         return self.__add__(other)
@@ -275,15 +253,11 @@ class Value:
 
     def __rsub__(self, other: Any) -> "Value":
         other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        return other.__sub__(self)
+        return other if other is NotImplemented else other.__sub__(self)
 
     def __rtruediv__(self, other: Any) -> "Value":
         other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        return other.__truediv__(self)
+        return other if other is NotImplemented else other.__truediv__(self)
 
     # -- unary operations -----------------------------------------------------------------
     def __neg__(self) -> "Value":
@@ -483,7 +457,8 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
     return _result(total, tuple(parents), tuple(local), "dot")
 
 
-# Display symbol and the derivative rule, per op name: read by viz, explain and the stepper.
+# Display symbol and derivative rule of every Value op, by op name (Tensor-only ops are in
+# tensor_ops.TENSOR_OPS); read through op_symbol/op_rule by viz, explain and the stepper.
 OPS: dict[str, tuple[str, str]] = {
     "+": ("+", "∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1"),
     "-": ("−", "∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1"),
@@ -504,14 +479,31 @@ OPS: dict[str, tuple[str, str]] = {
     "cos": ("cos", "∂cos a/∂a = −sin a"),
     "sum": ("Σ", "∂(Σ v_i)/∂v_i = 1"),
     "dot": ("·", "∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1"),
+    "bce": ("BCE", "∂BCE/∂p = (p − t)/(p(1 − p)), ∂BCE/∂t = ln(1 − p) − ln p"),  # losses.bce
 }
 
 
+def _op_entry(op: str) -> tuple[str, str]:
+    """(symbol, derivative rule) of a Value or Tensor op name; (op, '') when unknown."""
+    entry = OPS.get(op)
+    if entry is not None:
+        return entry
+    if op.startswith("**"):  # a number exponent, named after it: '**2'
+        k = op[2:]
+        return "^" + k, f"∂(a^{k})/∂a = {k}·a^({k}−1)"
+    from .tensor_ops import TENSOR_OPS  # numpy only; imported when a Tensor op is first shown
+
+    return TENSOR_OPS.get(op, (op, ""))
+
+
 def op_symbol(op: str) -> str:
-    """The symbol a graph shows for an op name (``'**2'`` shows as ``^2``)."""
-    if op.startswith("**") and op != "**":
-        return "^" + op[2:]
-    return OPS.get(op, (op, ""))[0]
+    """The symbol a graph shows for an op name (``'*'`` shows as ``×``, ``'**2'`` as ``^2``)."""
+    return _op_entry(op)[0]
+
+
+def op_rule(op: str) -> str:
+    """The derivative rule of an op name, as text ('' when there is none to show)."""
+    return _op_entry(op)[1]
 
 
 autograd.register_scalar_type(Value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import autograd
-from .engine import OPS, Value, op_symbol
+from .engine import Value, op_rule, op_symbol
 from .stepper import fmt, node_names, sym
 
 __all__ = ["explain", "Explanation", "ChainPath"]
@@ -217,8 +217,7 @@ def _explain_local(node: Value) -> str:
         formula = f"{names[node._prev[0]]}{op_symbol(node._op)}"
     else:
         formula = f"{op_symbol(node._op)}({', '.join(names[p] for p in node._prev)})"
-    op = "**" if node._op.startswith("**") and node._op not in OPS else node._op
-    rule = OPS.get(op, ("", ""))[1]
+    rule = op_rule(node._op)
     lines = [f"{n} = {formula} = {fmt(node.data)}"]
     if rule:
         lines[0] += f"    [{rule}]"

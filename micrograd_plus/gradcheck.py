@@ -160,7 +160,7 @@ def _analytic(out: Any, weights: Any, nodes: list) -> list:
     saved = [(n, n.grad) for n in graph]
     extra = [(n, n.grad) for n in nodes if all(n is not g for g, _ in saved)]
     for n, _ in saved + extra:
-        n.grad = 0.0 if isinstance(n.grad, float) else None
+        n.grad = n._cleared_grad
     try:
         out.backward(weights)
         grads = []

@@ -20,7 +20,7 @@ import math
 import numbers
 from typing import Any, Callable
 
-from .engine import OPS, Value, vsum
+from .engine import Value, vsum
 
 __all__ = [
     "mse", "sse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy", "nll", "hinge",
@@ -33,8 +33,6 @@ REDUCTIONS = ("mean", "sum", "none")
 # constant 1e-12; using the same number makes gradients at p = 0 or 1 agree exactly.
 _BCE_EPS = 9.999999960041972e-13
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) and log(1 − p) here in binary_cross_entropy
-
-OPS.setdefault("bce", ("BCE", "∂BCE/∂p = (p − t)/(p(1 − p)), ∂BCE/∂t = ln(1 − p) − ln p"))
 
 
 # ---- plumbing shared by every loss ----------------------------------------------------------
@@ -66,6 +64,33 @@ def _holds_tensor(x: Any) -> bool:
 def _check_reduction(reduction: str, name: str) -> None:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+
+
+# argument checks shared with the Tensor versions in _tensor_losses
+def _huber_delta(delta: Any) -> float:
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
+    return float(delta)
+
+
+def _hinge_margin(margin: Any) -> float:
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
+        raise TypeError(f"hinge: margin must be a number, got {margin!r}")
+    return float(margin)
+
+
+def _parameters(params: Any, lam: Any, name: str, node_type: type) -> list:
+    """The parameters of a Module (or a list of them) for a penalty, each a ``node_type``."""
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
+        raise ValueError(f"{name}: lam must be a non-negative number, got {lam!r}")
+    if callable(getattr(params, "parameters", None)):
+        params = params.parameters()
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, node_type):
+            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, "
+                            f"not a {node_type.__name__}")
+    return params
 
 
 def _as_list(x: Any) -> Any:
@@ -195,9 +220,7 @@ def l1(pred: Any, target: Any, reduction: str = "mean") -> Any:
 def huber(pred: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Any:
     """Huber: ½d² if |d| < δ else δ(|d| − ½δ), d = y − t (torch.nn.functional.huber_loss)."""
     _check_reduction(reduction, "huber")
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
-        raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
-    delta = float(delta)
+    delta = _huber_delta(delta)
     ps, ts, shape = _flatten(pred, target, "huber")
     terms = []
     for p, t in zip(ps, ts):
@@ -269,14 +292,13 @@ def bce_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Any:
 def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Any:
     """Max-margin (SVM) loss, labels ±1: max(0, margin − y·s);  ∂/∂s = −y where active."""
     _check_reduction(reduction, "hinge")
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
-        raise TypeError(f"hinge: margin must be a number, got {margin!r}")
+    margin = _hinge_margin(margin)
     ss, ys, shape = _flatten(scores, labels, "hinge")
     for i, y in enumerate(ys):
         if isinstance(y, Value) or y not in (-1.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1, got {_data(y)!r} at index {i} "
                              "(map 0/1 labels with 2*y - 1)")
-    return _reduce([(float(margin) - y * s).relu() for s, y in zip(ss, ys)], shape, reduction)
+    return _reduce([(margin - y * s).relu() for s, y in zip(ss, ys)], shape, reduction)
 
 
 @_accepts_tensors
@@ -378,28 +400,16 @@ def nll(log_probs: Any, target: Any, reduction: str = "mean") -> Any:
 # ---- regularisation -------------------------------------------------------------------------
 
 
-def _param_list(params: Any, name: str, lam: Any) -> list:
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
-        raise ValueError(f"{name}: lam must be a non-negative number, got {lam!r}")
-    if callable(getattr(params, "parameters", None)):
-        params = params.parameters()
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, Value):
-            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Value")
-    return params
-
-
 @_accepts_tensors
 def l1_penalty(params: Any, lam: float = 1.0) -> Value:
     """L1 regularisation λ·Σ|w| over a Module's (or a list's) parameters;  ∂/∂w = λ·sign(w)."""
-    params = _param_list(params, "l1_penalty", lam)
+    params = _parameters(params, lam, "l1_penalty", Value)
     return float(lam) * vsum([abs(p) for p in params])
 
 
 @_accepts_tensors
 def l2_penalty(params: Any, lam: float = 1.0) -> Value:
     """L2 regularisation λ·Σw²;  ∂/∂w = 2λw (so SGD's weight_decay=wd is λ = wd/2)."""
-    params = _param_list(params, "l2_penalty", lam)
+    params = _parameters(params, lam, "l2_penalty", Value)
     return float(lam) * vsum([p**2 for p in params])
 

@@ -103,11 +103,7 @@ class BackpropStepper:
     """
 
     def __init__(self, root: Any, seed: Any = 1.0) -> None:
-        if not getattr(root, "requires_grad", False):
-            raise RuntimeError(
-                f"cannot step through backward of {autograd.describe(root)}: it does not "
-                "require grad (it was detached or computed under no_grad())"
-            )
+        autograd.check_requires_grad(root, "stepping through backward()")
         self.root = root
         self.order = autograd.topological_order(root)
         self.names = node_names(self.order, root)
@@ -204,6 +200,26 @@ class BackpropStepper:
         while self.position:
             self.back()
 
+    def move(self, action: str) -> Step | None:
+        """A front end's command: ``'next'``, ``'back'``, ``'end'`` or ``'start'``.
+
+        At either end of the pass ``'next'``/``'back'`` do nothing (no error, so a held key
+        stops there). Returns the current step afterwards.
+        """
+        if action == "next":
+            if not self.done:
+                self.step()
+        elif action == "back":
+            if self.position:
+                self.back()
+        elif action == "end":
+            self.run()
+        elif action == "start":
+            self.reset()
+        else:
+            raise ValueError(f"unknown move {action!r}: use 'next', 'back', 'end' or 'start'")
+        return self.current
+
     def __iter__(self) -> Iterator[Step]:
         return self
 
@@ -262,17 +278,14 @@ def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
         if g is None:
             continue
         if node._hooks:
-            for hook in tuple(node._hooks):
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
+            g = autograd.run_hooks(node, g)
         own = _stored(node, base[node], g)
         effect = [(node, own)]
         records = []
         if node._prev:
             contributions = node._backward(g)
             if check:
-                autograd._check_backward(node, g, contributions)
+                autograd.check_backward_anomaly(node, g, contributions)
             local = node.local_grads if hasattr(node, "local_grads") else None
             for i, (parent, pg) in enumerate(zip(node._prev, contributions)):
                 if pg is None or not parent.requires_grad:

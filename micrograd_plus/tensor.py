@@ -28,13 +28,13 @@ Semantics follow PyTorch:
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from . import autograd
 from . import tensor_ops as ops
-from .autograd import RemovableHandle, mode
+from .autograd import Node, mode
 
 __all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor"]
 
@@ -42,7 +42,7 @@ _new = object.__new__
 _ndarray = np.ndarray
 
 
-class Tensor:
+class Tensor(Node):
     """An n-dimensional array node of the computation graph.
 
     ``Tensor(data, requires_grad=False, dtype=np.float64, label='')``: ``data`` is anything
@@ -57,6 +57,7 @@ class Tensor:
 
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_prev", "_fn", "_hooks",
                  "_keep", "__weakref__")
+    _cleared_grad = None  # what zero_grad() leaves in .grad
 
     # numpy defers to Tensor's reflected operators (array + Tensor -> Tensor.__radd__)
     __array_ufunc__ = None
@@ -122,11 +123,7 @@ class Tensor:
         Leaves that require grad (and ``retain_grad()`` nodes) receive ∂L/∂leaf in
         ``.grad``, added to what is already there, exactly like PyTorch.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"backward() on {autograd.describe(self)}, which does not require grad "
-                "(create leaves with requires_grad=True; no_grad() and detach() record no graph)"
-            )
+        autograd.check_requires_grad(self)
         if grad is None:
             if self.data.size != 1:
                 raise ValueError(
@@ -152,21 +149,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def zero_grad(self) -> None:
-        """Set ``grad`` to None on this Tensor and every node it depends on."""
-        for node in autograd.topological_order(self):
-            node.grad = None
-
-    def register_hook(self, hook: Callable[[np.ndarray], np.ndarray | None]) -> RemovableHandle:
-        """Call ``hook(grad)`` when this node's gradient of a backward pass is complete.
-
-        A hook may return a replacement gradient, which is stored and propagated further.
-        """
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return RemovableHandle(self._hooks, hook)
-
     def detach(self) -> "Tensor":
         """A new leaf sharing this data that records no graph (``requires_grad=False``)."""
         return _leaf(self.data, self.label)
@@ -187,10 +169,6 @@ class Tensor:
     @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._fn is None
 
     @property
     def grad_fn(self) -> ops.Function | None:
@@ -220,6 +198,11 @@ class Tensor:
         return len(self.data)
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a Tensor of shape {self.shape} is ambiguous: use "
+                "(t > 0).any() or .all() for elementwise tests"
+            )
         return bool(self.data)
 
     def __repr__(self) -> str:
@@ -235,80 +218,44 @@ class Tensor:
             extra += f", label={self.label!r}"
         return f"Tensor({body}{extra})"
 
-    # -- arithmetic (broadcasting) --------------------------------------------------------
+    # -- arithmetic (broadcasting); a number or array operand is a constant ---------------
     def __add__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Add(), self, other)
+        return _operator(ops.Add, self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Add(), other, self)
+        return _operator(ops.Add, self, other, reflected=True)
 
     def __sub__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Sub(), self, other)
+        return _operator(ops.Sub, self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Sub(), other, self)
+        return _operator(ops.Sub, self, other, reflected=True)
 
     def __mul__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Mul(), self, other)
+        return _operator(ops.Mul, self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Mul(), other, self)
+        return _operator(ops.Mul, self, other, reflected=True)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Div(), self, other)
+        return _operator(ops.Div, self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Div(), other, self)
+        return _operator(ops.Div, self, other, reflected=True)
 
     def __pow__(self, other: Any) -> "Tensor":
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return _unary(ops.PowScalar(other), self)
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Pow(), self, other)
+        return _operator(ops.Pow, self, other)
 
     def __rpow__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.Pow(), other, self)
+        return _operator(ops.Pow, self, other, reflected=True)
 
     def __matmul__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.MatMul(), self, other)
+        return _operator(ops.MatMul, self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        other = _lift(other, self.data.dtype)
-        if other is NotImplemented:
-            return other
-        return _binary(ops.MatMul(), other, self)
+        return _operator(ops.MatMul, self, other, reflected=True)
 
     def matmul(self, other: Any) -> "Tensor":
         """self @ other with numpy's rules (1-D, 2-D and batched operands)."""
@@ -389,19 +336,20 @@ class Tensor:
         return _unary(ops.LogSoftmax(_axis(axis, self)), self)
 
     # -- reductions -----------------------------------------------------------------------
+    # ``axis``: None (every axis), an int or a tuple of ints; ``keepdims`` as in numpy
     def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return _unary(ops.Sum(_axes(axis), keepdims), self)
+        return _reduction(ops.Sum, self, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return _unary(ops.Mean(_axes(axis), keepdims), self)
+        return _reduction(ops.Mean, self, axis, keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """Largest entry along ``axis``; tied maxima share the gradient (torch.amax)."""
-        return _unary(ops.Max(_axes(axis), keepdims), self)
+        return _reduction(ops.Max, self, axis, keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """Smallest entry along ``axis``; tied minima share the gradient (torch.amin)."""
-        return _unary(ops.Min(_axes(axis), keepdims), self)
+        return _reduction(ops.Min, self, axis, keepdims)
 
     # -- shape ----------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> "Tensor":
@@ -482,6 +430,19 @@ def _binary(fn: ops.Function, a: Tensor, b: Tensor) -> Tensor:
             f"{fn.op}: shapes {a.shape} and {b.shape} are not compatible ({e})"
         ) from None
     return _result(fn, data, (a, b), (a.requires_grad, b.requires_grad))
+
+
+def _operator(op: type, a: Tensor, other: Any, reflected: bool = False) -> Tensor:
+    """``a op other`` (or ``other op a`` when ``reflected``); a number or array ``other`` is
+    a constant of ``a``'s dtype. NotImplemented for other types, so Python raises its error."""
+    b = _lift(other, a.data.dtype)
+    if b is NotImplemented:
+        return b
+    return _binary(op(), b, a) if reflected else _binary(op(), a, b)
+
+
+def _reduction(op: type, a: Tensor, axis: Any, keepdims: bool) -> Tensor:
+    return _unary(op(_axes(axis), bool(keepdims)), a)
 
 
 def _nary(fn: ops.Function, parents: tuple) -> Tensor:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Function", "OPS"]
-
+__all__ = ["Function", "TENSOR_OPS"]
 
 
 def _ignore() -> np.errstate:
@@ -76,15 +75,17 @@ class Div(Function):
     op = "/"
 
     def forward(self, a, b):
-        self.a, self.b = a, b
         with _ignore():
-            return a / b
+            out = a / b
+        self.b, self.out = b, out
+        return out
 
     def backward(self, g):
-        a, b = self.a, self.b
+        b = self.b
         with _ignore():
             ga = g / b if self.needs[0] else None
-            gb = -g * a / (b * b) if self.needs[1] else None
+            # −g·(a/b)/b rather than −g·a/b²: b² underflows to 0 for |b| < 1e-162
+            gb = -g * (self.out / b) if self.needs[1] else None
         return ga, gb
 
 
@@ -224,14 +225,24 @@ class Tanh(Function):
         return (d,)
 
 
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """σ(a) = 1/(1 + e^−a) elementwise, computed from e^−|a|, which never overflows."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0, e) / (1.0 + e)
+
+
+def shifted_by_max(a: np.ndarray, axis: int) -> np.ndarray:
+    """a − max(a) along ``axis``: softmax is unchanged by the shift, and e^a cannot overflow."""
+    return a - np.max(a, axis=axis, keepdims=True)
+
+
 class Sigmoid(Function):
     """σ(a) = 1/(1 + e^−a);  ∂/∂a = g·σ(a)(1 − σ(a))  (stable for large |a|)"""
 
     op = "sigmoid"
 
     def forward(self, a):
-        e = np.exp(-np.abs(a))  # never overflows
-        self.out = np.where(a >= 0, 1.0, e) / (1.0 + e)
+        self.out = sigmoid(a)
         return self.out
 
     def backward(self, g):
@@ -304,6 +315,20 @@ class Clip(Function):
 
 
 # -- reductions -----------------------------------------------------------------------------
+class _Reduction(Function):
+    """A reduction over ``axis`` (None: all axes; an int or a tuple), keeping dims or not."""
+
+    def __init__(self, axis, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+
+class _Along(Function):
+    """An op along one ``axis``: concatenate, stack, softmax, log_softmax."""
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+
 def _expand(g, shape, axis, keepdims):
     """Broadcast a reduced gradient back over the reduced axes of an input of ``shape``."""
     if axis is not None and not keepdims:
@@ -311,13 +336,10 @@ def _expand(g, shape, axis, keepdims):
     return np.broadcast_to(g, shape)
 
 
-class Sum(Function):
+class Sum(_Reduction):
     """Σ a over axis;  ∂/∂a_i = g (broadcast back over the summed axes)"""
 
     op = "sum"
-
-    def __init__(self, axis, keepdims: bool) -> None:
-        self.axis, self.keepdims = axis, keepdims
 
     def forward(self, a):
         self.shape = a.shape
@@ -327,13 +349,10 @@ class Sum(Function):
         return (_expand(g, self.shape, self.axis, self.keepdims),)
 
 
-class Mean(Function):
+class Mean(_Reduction):
     """(1/n) Σ a over axis;  ∂/∂a_i = g/n"""
 
     op = "mean"
-
-    def __init__(self, axis, keepdims: bool) -> None:
-        self.axis, self.keepdims = axis, keepdims
 
     def forward(self, a):
         self.shape = a.shape
@@ -345,14 +364,11 @@ class Mean(Function):
         return (_expand(g / self.n, self.shape, self.axis, self.keepdims),)
 
 
-class Max(Function):
+class Max(_Reduction):
     """max of a over axis;  ∂/∂a_i = g/k for each of the k tied maxima (like torch.amax)"""
 
     op = "max"
     reduce = staticmethod(np.max)
-
-    def __init__(self, axis, keepdims: bool) -> None:
-        self.axis, self.keepdims = axis, keepdims
 
     def forward(self, a):
         out = self.reduce(a, axis=self.axis, keepdims=self.keepdims)
@@ -426,13 +442,10 @@ class GetItem(Function):
         return (grad,)
 
 
-class Concatenate(Function):
+class Concatenate(_Along):
     """concatenate(ts, axis);  each input gets its slice of g"""
 
     op = "concatenate"
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
 
     def forward(self, *arrays):
         self.splits = np.cumsum([a.shape[self.axis] for a in arrays])[:-1]
@@ -442,13 +455,10 @@ class Concatenate(Function):
         return tuple(np.split(g, self.splits, axis=self.axis))
 
 
-class Stack(Function):
+class Stack(_Along):
     """stack(ts, axis);  input i gets g taken at position i of the new axis"""
 
     op = "stack"
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
 
     def forward(self, *arrays):
         return np.stack(arrays, axis=self.axis)
@@ -536,16 +546,13 @@ class Linear(Function):
 
 
 # -- normalised exponentials ----------------------------------------------------------------
-class Softmax(Function):
+class Softmax(_Along):
     """s = e^(a − max a)/Σ e^(a − max a);  ∂/∂a = s·(g − Σ g·s)"""
 
     op = "softmax"
 
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-
     def forward(self, a):
-        e = np.exp(a - np.max(a, axis=self.axis, keepdims=True))
+        e = np.exp(shifted_by_max(a, self.axis))
         self.out = e / np.sum(e, axis=self.axis, keepdims=True)
         return self.out
 
@@ -554,16 +561,13 @@ class Softmax(Function):
         return (s * (g - np.sum(g * s, axis=self.axis, keepdims=True)),)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(_Along):
     """a − max a − ln Σ e^(a − max a);  ∂/∂a = g − softmax(a)·Σ g"""
 
     op = "log_softmax"
 
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-
     def forward(self, a):
-        shifted = a - np.max(a, axis=self.axis, keepdims=True)
+        shifted = shifted_by_max(a, self.axis)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=self.axis, keepdims=True))
         self.out = out
         return out
@@ -572,8 +576,9 @@ class LogSoftmax(Function):
         return (g - np.exp(self.out) * np.sum(g, axis=self.axis, keepdims=True),)
 
 
-# Display symbol and derivative rule per Tensor op name (same shape as engine.OPS).
-OPS: dict[str, tuple[str, str]] = {
+# Display symbol and derivative rule of the Tensor ops that Values do not have (the shared
+# names, '+' to 'ReLU', are in engine.OPS); read through engine.op_symbol/op_rule.
+TENSOR_OPS: dict[str, tuple[str, str]] = {
     "matmul": ("@", "∂(A@B)/∂A = G@Bᵀ, ∂(A@B)/∂B = Aᵀ@G"),
     "linear": ("linear", "y = x@Wᵀ + b: ∂x = G@W, ∂W = Gᵀ@x, ∂b = Σ_rows G"),
     "mean": ("mean", "∂mean(a)/∂a_i = 1/n"),
@@ -589,17 +594,7 @@ OPS: dict[str, tuple[str, str]] = {
     "softmax": ("softmax", "∂s/∂a: s·(g − Σ g·s)"),
     "log_softmax": ("log_softmax", "∂/∂a: g − softmax(a)·Σ g"),
     "where": ("where", "∂/∂a = g where cond, ∂/∂b = g elsewhere"),
+    # the single-node losses of _tensor_losses ('bce' is shared with Values)
+    "bce_with_logits": ("BCE(σ)", "∂/∂x = σ(x) − t, ∂/∂t = −x"),
+    "cross_entropy": ("CE", "∂/∂z_j = softmax_j − [j = y]"),
 }
-OPS["bce_with_logits"] = ("BCE(σ)", "∂/∂x = σ(x) − t, ∂/∂t = −x")
-OPS["cross_entropy"] = ("CE", "∂/∂z_j = softmax_j − [j = y]")
-
-
-def _register_symbols() -> None:
-    """Let viz, explain and the stepper show Tensor ops by symbol (engine.op_symbol)."""
-    from .engine import OPS as engine_ops
-
-    for name, entry in OPS.items():
-        engine_ops.setdefault(name, entry)
-
-
-_register_symbols()

@@ -16,7 +16,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from . import autograd
 from .engine import op_symbol
 from .stepper import BackpropStepper, fmt, format_chain_rule, sym
 
@@ -119,8 +118,7 @@ def run_terminal(
     on screen are those of one backward pass even if the target already ran ``backward()``.
     """
     if fresh:
-        for node in autograd.topological_order(root):
-            node.grad = 0.0 if isinstance(node.grad, float) else None
+        root.zero_grad()
     stepper = BackpropStepper(root)
     console = console or Console()
     interactive = read_key is None and sys.stdin.isatty()
@@ -157,14 +155,8 @@ def _session(stepper: BackpropStepper, console: Console, read_key: Callable[[], 
         action = _ACTIONS.get(key if key.startswith("\x1b") else key[:1].lower())
         if action == "quit":
             return 0
-        if action == "next" and not stepper.done:
-            stepper.step()
-        elif action == "back" and stepper.position:
-            stepper.back()
-        elif action == "end":
-            stepper.run()
-        elif action == "start":
-            stepper.reset()
+        if action is not None:
+            stepper.move(action)
 
 
 def _read_line() -> str:

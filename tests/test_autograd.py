@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import close
 from micrograd_plus import Value, anomaly, dot, enable_grad, is_grad_enabled, no_grad, vsum
+from micrograd_plus import autograd
 from micrograd_plus.autograd import AnomalyError, run_backward, topological_order
 
 # -- random expression DAGs -------------------------------------------------------------------
@@ -186,6 +187,35 @@ def test_zero_grad_clears_the_whole_graph():
     assert [n.grad for n in (a, b, c, y)] == [0.0] * 4
 
 
+def test_value_and_tensor_share_hooks_zero_grad_and_leaf_test_from_node():
+    import numpy as np
+
+    from micrograd_plus.tensor import Tensor
+
+    for leaf, cleared in ((Value(2.0), 0.0), (Tensor([2.0], requires_grad=True), None)):
+        assert isinstance(leaf, autograd.Node) and leaf.is_leaf
+        seen = []
+        handle = leaf.register_hook(lambda g: seen.append(g) or g * 3)
+        y = (leaf * leaf).sum() if isinstance(leaf, Tensor) else leaf * leaf
+        assert not y.is_leaf
+        y.backward()
+        assert np.allclose(seen, [4.0]) and np.allclose(leaf.grad, 12.0)
+        handle.remove()
+        y.zero_grad()
+        assert (leaf.grad is None) if cleared is None else (leaf.grad == 0.0)
+        y.backward()
+        assert len(seen) == 1 and np.allclose(leaf.grad, 4.0)
+
+
+def test_backward_without_grad_names_the_node_for_both_node_types():
+    from micrograd_plus.tensor import Tensor
+
+    for node in (Value(1.0, label="k", requires_grad=False), Tensor([1.0], label="k")):
+        with pytest.raises(RuntimeError, match=r"backward\(\) on 'k'.*does not require grad.*"
+                                               r"requires_grad=False"):
+            node.backward(1.0 if isinstance(node, Value) else [1.0])
+
+
 def test_topological_order_puts_inputs_first_and_lists_each_node_once():
     a, b = Value(1.0), Value(2.0)
     c = a * b
@@ -238,6 +268,25 @@ def test_no_grad_nests_restores_and_survives_exceptions():
         with no_grad():
             raise KeyError("boom")
     assert is_grad_enabled()
+
+
+def test_set_grad_enabled_and_no_grad_as_a_decorator():
+    with autograd.set_grad_enabled(False):
+        assert not is_grad_enabled()
+        with autograd.set_grad_enabled(True):
+            assert (Value(1.0) * 2)._prev
+    assert is_grad_enabled()
+
+    @no_grad()
+    def frozen(x):
+        return x * 2
+
+    assert not frozen(Value(1.0))._prev and is_grad_enabled()
+    with anomaly():
+        assert autograd.is_anomaly_enabled()
+        with anomaly(False):
+            assert not autograd.is_anomaly_enabled()
+    assert not autograd.is_anomaly_enabled()
 
 
 def test_values_made_under_no_grad_are_constants_to_later_graphs():

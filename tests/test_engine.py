@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conftest import close
 from micrograd_plus import Value, dot, no_grad, vsum
-from micrograd_plus.engine import OPS, op_symbol
+from micrograd_plus.engine import OPS, op_rule, op_symbol
 from torch_compare import assert_matches_torch
 
 SETTINGS = settings(max_examples=40, deadline=None)
@@ -206,6 +206,23 @@ def test_power_overflow_gives_signed_infinity():
     assert_matches_torch(lambda a: a**2, -1e200)
     assert_matches_torch(lambda a: a**-3, 1e-200)
     assert_matches_torch(lambda a: a**-3, -1e-200)
+
+
+# |a^b| beyond the float range: Python raises OverflowError, which must not become ±inf
+# for a negative base with a fractional exponent (that is NaN at every size, as in torch)
+@pytest.mark.parametrize("x, e", [(-10.0, 400.5), (-0.5, -2000.5), (-1e200, 2.5)])
+def test_power_overflow_with_negative_base_and_fractional_exponent_is_nan(x, e):
+    y = Value(x) ** e
+    assert type(y.data) is float and math.isnan(y.data)
+    assert_matches_torch(lambda a: a**e, x)
+    assert_matches_torch(lambda a, b: a**b, x, e)
+
+
+@pytest.mark.parametrize("x, e", [(-10.0, 401.0), (-10.0, 400.0), (10.0, 400.5),
+                                  (-0.5, -2001.0), (0.5, -2000.5)])
+def test_power_overflow_with_a_value_exponent_matches_torch(x, e):
+    assert_matches_torch(lambda a: a**e, x)
+    assert_matches_torch(lambda a, b: a**b, x, e)
 
 
 def test_sqrt_of_zero_has_infinite_gradient():
@@ -414,6 +431,19 @@ def test_every_op_name_is_registered_with_one_local_grad_per_parent():
     assert (x * y).local_grads == (1.3, 0.7)
     assert (x**2)._op == "**2" and op_symbol("**2") == "^2"
     assert op_symbol("*") == "×" and op_symbol("ReLU") == "ReLU"
+
+
+def test_op_symbol_and_rule_find_value_tensor_and_number_exponent_ops():
+    import micrograd_plus.losses  # noqa: F401  (importing modules must not change OPS)
+    import micrograd_plus.tensor  # noqa: F401
+    from micrograd_plus.tensor_ops import TENSOR_OPS
+
+    assert not set(TENSOR_OPS) & set(OPS), "an op name is described in two tables"
+    assert op_symbol("matmul") == "@" and "Bᵀ" in op_rule("matmul")
+    assert op_symbol("cross_entropy") == "CE" and op_symbol("bce") == "BCE"
+    assert op_rule("**3") == "∂(a^3)/∂a = 3·a^(3−1)"
+    assert op_rule("**") == OPS["**"][1] and op_rule("tanh") == OPS["tanh"][1]
+    assert (op_symbol("no_such_op"), op_rule("no_such_op")) == ("no_such_op", "")
 
 
 def test_no_grad_records_no_graph():

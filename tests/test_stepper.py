@@ -102,7 +102,7 @@ def test_stepper_to_end_equals_backward(recipe, accumulated, rnd):
 
 
 @settings(max_examples=40, deadline=None)
-@given(recipes, st.lists(st.sampled_from(["step", "back", "step", "end", "reset"]),
+@given(recipes, st.lists(st.sampled_from(["next", "back", "next", "end", "start"]),
                          max_size=25))
 def test_random_walk_of_steps_and_undos(recipe, moves):
     root, _ = build(*recipe)
@@ -116,14 +116,7 @@ def test_random_walk_of_steps_and_undos(recipe, moves):
     stepper = BackpropStepper(root)
     snapshots = {0: start}
     for move in moves:
-        if move == "step" and not stepper.done:
-            stepper.step()
-        elif move == "back" and stepper.position:
-            stepper.back()
-        elif move == "end":
-            stepper.run()
-        elif move == "reset":
-            stepper.reset()
+        assert stepper.move(move) is stepper.current  # at either end next/back do nothing
         state = [n.grad for n in nodes]
         # the same position always shows the same gradients, whatever the path to it
         seen = snapshots.setdefault(stepper.position, state)
@@ -248,6 +241,10 @@ def test_navigation_and_errors():
     with pytest.raises(StopIteration):
         stepper.step()
     assert len(stepper) == len(stepper.steps) == stepper.position
+    assert stepper.move("next") is stepper.steps[-1]  # at the end: nothing happens
+    assert stepper.move("start") is None and stepper.move("back") is None
+    with pytest.raises(ValueError, match="unknown move 'sideways'"):
+        stepper.move("sideways")
     with pytest.raises(RuntimeError, match="does not require grad"):
         BackpropStepper(Value(1.0, requires_grad=False))
     with pytest.raises(TypeError, match="seed must be a real number"):

@@ -95,6 +95,13 @@ def test_mixing_with_numpy_arrays_reflected():
     np.testing.assert_allclose(out.data, c - x.data)
 
 
+def test_div_gradient_with_tiny_divisor_does_not_underflow():
+    # ∂(a/b)/∂b = −a/b²: with b² computed first, b = 1e-200 gives b² = 0 and −inf
+    a, b = np.array([1e-200, 3.0, -2e-170]), np.array([1e-200, 1e-170, 4e-170])
+    check(lambda x, y: x / y, a, b, rtol=1e-12, atol=0)
+    check(lambda x, y: 2.0 / (x / y), a, b, rtol=1e-12, atol=0)
+
+
 def test_pow_with_tensor_exponent_at_zero_base_matches_torch():
     check(lambda a, b: a ** b, np.array([0.0, 0.0, 2.0, 3.0]), np.array([0.0, 2.0, 0.5, 0.0]))
 
@@ -551,6 +558,9 @@ def test_attributes_and_conversions():
     t = Tensor(src)
     src[0] = 99.0
     assert t.data[0] == 1.0  # the constructor copies
+    assert bool(Tensor([2.0])) and not Tensor(0.0)
+    with pytest.raises(ValueError, match=r"truth value of a Tensor of shape \(2,\)"):
+        bool(Tensor([1.0, 2.0]))
 
 
 # -- errors -------------------------------------------------------------------------------

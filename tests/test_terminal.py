@@ -84,6 +84,20 @@ def row(screen: str, name: str) -> str:
     raise AssertionError(f"no row for {name} in:\n{screen}")
 
 
+def end_then_back_to_y(term: Terminal, total: int, at_y: int) -> tuple[str, str]:
+    """Press ``e`` (run to the end), then ``b`` until y's step: both screens, checked."""
+    term.keys("e")
+    end = term.wait_for(f"step {total} of {total}")
+    assert "done: every gradient of this pass is computed" in end
+    assert row(end, "w_meat").rstrip().endswith("−3500")
+    for _ in range(total - at_y):
+        term.keys("b")
+    at = term.wait_for(f"step {at_y} of {total}")
+    assert f"step {at_y}: y" in at
+    assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in at
+    return end, at
+
+
 @needs_tmux
 def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
     stepper = BackpropStepper(runpy.run_path(str(lunch_file))["root"])
@@ -99,19 +113,10 @@ def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
         screen = term.wait_for(f"step 1 of {total}")
         assert "node E" in screen and "∂E/∂E" in screen
 
-        term.keys("e")
-        screen = term.wait_for(f"step {total} of {total}")
-        (artifacts / "step_session_end.txt").write_text(screen)
-        assert "done: every gradient of this pass is computed" in screen
-        assert row(screen, "w_meat").rstrip().endswith("−3500")
-        assert row(screen, "w_veg").rstrip().endswith("−1400")
-        assert row(screen, "w_staple").rstrip().endswith("−2800")
-
-        for _ in range(total - at_y):
-            term.keys("b")
-        screen = term.wait_for(f"step {at_y} of {total}")
-        assert f"step {at_y}: y" in screen
-        assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in screen
+        end, screen = end_then_back_to_y(term, total, at_y)
+        (artifacts / "step_session_end.txt").write_text(end)
+        assert row(end, "w_veg").rstrip().endswith("−1400")
+        assert row(end, "w_staple").rstrip().endswith("−2800")
         (artifacts / "step_session_y.txt").write_text(screen)
 
         term.keys("Left")  # back across y's step: its contributions are undone
@@ -140,13 +145,7 @@ def test_step_lunch_example_in_tmux():
     term = Terminal([sys.executable, "-m", "micrograd_plus", "step", "lunch"])
     try:
         term.wait_for(f"step 0 of {total}")
-        term.keys("e")
-        screen = term.wait_for("done: every gradient")
-        assert row(screen, "w_meat").rstrip().endswith("−3500")
-        for _ in range(total - at_y):
-            term.keys("b")
-        screen = term.wait_for(f"step {at_y} of {total}")
-        assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in screen
+        end_then_back_to_y(term, total, at_y)
         term.keys("b")
         screen = term.wait_for(f"step {at_y - 1} of {total}")
         assert row(screen, "w_meat").rstrip().endswith("0")
