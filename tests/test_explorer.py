@@ -512,6 +512,6 @@ def test_a_hanging_dot_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
     def hang(args, **kwargs):
         raise subprocess.TimeoutExpired(args, kwargs.get("timeout"))
 
-    monkeypatch.setattr("micrograd_plus.viz.subprocess.run", hang)
+    monkeypatch.setattr("micrograd_plus.viz_dot.subprocess.run", hang)
     with pytest.raises(TimeoutError, match="did not finish the explorer's graph"):
         explore(build_lunch(), tmp_path / "page.html")

@@ -1,0 +1,106 @@
+"""Numbers and labels as the graph shows them, and the fill colour of a gradient.
+
+Numbers: fixed point with ``precision`` decimals for 10^-(precision-1) <= |x| < 10^4 (and 0),
+scientific otherwise: ``4.0000``, ``-3500.0000``, ``2.45e+05``, ``1.9e-12``. Arrays: every
+entry when small, else mean and norm. Labels: ``w^(1)_12`` is shown ``w⁽¹⁾₁₂``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+# (smallest |grad| of the bin, fill colour, legend text); pale = small gradient
+GRAD_COLORS: list[tuple[float, str, str]] = [
+    (1.0, "#f9844a", "|grad| ≥ 1"),
+    (1e-2, "#fcb27b", "10⁻² ≤ |grad| < 1"),
+    (1e-4, "#fdd6b0", "10⁻⁴ ≤ |grad| < 10⁻²"),
+    (1e-8, "#fdeedf", "10⁻⁸ ≤ |grad| < 10⁻⁴"),
+    (0.0, "#f7f7f7", "0 < |grad| < 10⁻⁸  vanishing"),
+]
+ZERO_GRAD_COLOR = ("#ffffff", "grad = 0, or no grad")
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """``4.0000`` in the readable range, ``-3.5e+05`` style outside it, ``nan``/``inf`` as is."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    a = abs(x)
+    if a == 0.0 or 10.0 ** -(precision - 1) <= a < 1e4:
+        s = f"{x:.{precision}f}"
+        return s[1:] if s.startswith("-") and not s.strip("-0.") else s  # no "-0.0000"
+    mantissa, exponent = f"{x:.{precision}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{exponent}"
+
+
+def _format_array(a: np.ndarray, precision: int) -> list[str]:
+    """Lines showing an array: every entry when small (<= 6), else its mean and norm."""
+    if a.size == 0:
+        return ["[]"]
+    if a.size <= 6:
+        if a.ndim <= 1:
+            return ["[" + ", ".join(format_number(float(v), precision) for v in a.ravel()) + "]"]
+        rows = a.reshape(-1, a.shape[-1])
+        return ["[" + ", ".join(format_number(float(v), precision) for v in row) + "]"
+                for row in rows]
+    mean = float(np.mean(a))
+    norm = float(np.linalg.norm(a.ravel()))
+    return [f"mean {format_number(mean, precision)}", f"‖·‖ {format_number(norm, precision)}"]
+
+
+def format_lines(x: Any, precision: int = 4) -> list[str]:
+    """The lines of a data or grad cell: a number, a small array's rows, or mean and norm."""
+    if x is None:
+        return ["None"]
+    if isinstance(x, float) or (isinstance(x, int) and not isinstance(x, bool)):
+        return [format_number(float(x), precision)]
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return [format_number(float(a), precision)]
+    return _format_array(a.astype(float, copy=False), precision)
+
+
+def shape_of(x: Any) -> tuple | None:
+    shape = getattr(x, "shape", None)
+    return tuple(shape) if shape is not None and len(shape) > 0 else None
+
+
+_SUP = str.maketrans("0123456789()+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾⁺⁻")
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP_RE = re.compile(r"\^\{?(\(?[0-9+-]+\)?)\}?")
+_SUB_RE = re.compile(r"_\{?([0-9]+(?:,[0-9]+)*)\}?(?![A-Za-z])")
+
+
+def pretty_label(label: str) -> str:
+    """Textbook notation with Unicode digits: ``w^(1)_12`` → ``w⁽¹⁾₁₂``; ``w_meat`` unchanged."""
+    label = _SUP_RE.sub(lambda m: m.group(1).translate(_SUP), label)
+    return _SUB_RE.sub(lambda m: m.group(1).translate(_SUB), label)
+
+
+def grad_magnitude(grad: Any) -> float | None:
+    """|grad| for a float, max |grad| for an array, None when there is no gradient."""
+    if grad is None:
+        return None
+    if isinstance(grad, float):
+        return abs(grad)
+    a = np.asarray(grad, dtype=float)
+    return float(np.max(np.abs(a))) if a.size else 0.0
+
+
+def grad_color(magnitude: float | None) -> str:
+    """The fill colour of a node whose gradient has this magnitude (see GRAD_COLORS)."""
+    if magnitude is None or magnitude == 0.0:
+        return ZERO_GRAD_COLOR[0]
+    if math.isnan(magnitude):
+        return GRAD_COLORS[0][1]
+    for lower, color, _ in GRAD_COLORS:
+        if magnitude >= lower:
+            return color
+    return GRAD_COLORS[-1][1]
