@@ -55,7 +55,10 @@ def tensor_from_torch(t: Any) -> Tensor:
     return Tensor(src.numpy(), requires_grad=t.requires_grad, dtype=dtype)
 
 
-_TO_TORCH_ACTIVATION = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}
+# Activation modules without parameters: the same class name here and in torch.nn; the
+# scalar neurons' activation strings map to them too.
+_ACTIVATIONS = ("Tanh", "ReLU", "Sigmoid")
+_TO_TORCH_ACTIVATION = {name.lower(): name for name in _ACTIVATIONS}  # 'tanh' → 'Tanh'
 
 
 def to_torch(x: Any) -> Any:
@@ -77,12 +80,9 @@ def _module_to_torch(torch: Any, x: Any) -> Any:
         return layer
     if isinstance(x, nn.Sequential):
         return torch.nn.Sequential(*[_module_to_torch(torch, m) for m in x])
-    if isinstance(x, nn.Tanh):
-        return torch.nn.Tanh()
-    if isinstance(x, nn.ReLU):
-        return torch.nn.ReLU()
-    if isinstance(x, nn.Sigmoid):
-        return torch.nn.Sigmoid()
+    for name in _ACTIVATIONS:
+        if isinstance(x, getattr(nn, name)):
+            return getattr(torch.nn, name)()
     if isinstance(x, nn.LeakyReLU):
         return torch.nn.LeakyReLU(x.negative_slope)
     if isinstance(x, nn.Dropout):
@@ -138,12 +138,9 @@ def _module_from_torch(torch: Any, x: Any) -> Any:
     if isinstance(x, torch.nn.Sequential):
         return nn.Sequential(*[_module_from_torch(torch, m) for m in x
                                if not isinstance(m, torch.nn.Identity)])
-    if isinstance(x, torch.nn.Tanh):
-        return nn.Tanh()
-    if isinstance(x, torch.nn.ReLU):
-        return nn.ReLU()
-    if isinstance(x, torch.nn.Sigmoid):
-        return nn.Sigmoid()
+    for name in _ACTIVATIONS:
+        if isinstance(x, getattr(torch.nn, name)):
+            return getattr(nn, name)()
     if isinstance(x, torch.nn.LeakyReLU):
         return nn.LeakyReLU(x.negative_slope)
     if isinstance(x, torch.nn.Dropout):

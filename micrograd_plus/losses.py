@@ -21,6 +21,7 @@ import numbers
 from typing import Any, Callable
 
 from .engine import Value, vsum
+from .tensor import Tensor
 
 __all__ = [
     "mse", "sse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy", "nll", "hinge",
@@ -58,7 +59,7 @@ def _holds_tensor(x: Any) -> bool:
         x = x.parameters()
     if isinstance(x, (list, tuple)) and x:
         x = x[0]
-    return type(x).__name__ == "Tensor"
+    return isinstance(x, Tensor)
 
 
 def _check_reduction(reduction: str, name: str) -> None:

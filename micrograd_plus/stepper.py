@@ -119,8 +119,8 @@ class BackpropStepper:
         return list(self._steps)
 
     def records(self) -> list[Step]:
-        """The full list of steps, computed without changing any gradient."""
-        return list(self._steps)
+        """The full list of steps, computed without changing any gradient (``steps``)."""
+        return self.steps
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -339,8 +339,8 @@ def _as_seed(root: Any, seed: Any) -> Any:
     """A number seeds a Value as a float and a Tensor as an array of its shape."""
     data = root.data
     if isinstance(data, np.ndarray):
-        if isinstance(seed, numbers.Real):
-            return np.full(data.shape, float(seed))
+        if isinstance(seed, numbers.Real):  # in the root's dtype, as backward() seeds it
+            return np.full(data.shape, float(seed), dtype=data.dtype)
         seed = np.asarray(seed, dtype=data.dtype)
         if seed.shape != data.shape:
             raise ValueError(f"seed of shape {seed.shape} for a root of shape {data.shape}")

@@ -186,8 +186,15 @@ class Tensor(Node):
         """The data array itself (shared, not copied), like ``torch.Tensor.numpy``."""
         return self.data
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The data for numpy: ``np.asarray(t)`` shares it, ``np.array(t)`` copies it."""
+        data = self.data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"a {data.dtype} Tensor cannot become {np.dtype(dtype)} "
+                                 "without a copy")
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __float__(self) -> float:
         return self.item()

@@ -319,15 +319,17 @@ def test_tensor_predictions_are_dispatched(monkeypatch):
 
     monkeypatch.setattr(micrograd_plus, "_tensor_losses", fake, raising=False)
 
-    class Tensor:  # stands in for micrograd_plus.Tensor: dispatch goes by the type's name
-        pass
-
-    x = Tensor()
+    x = micrograd_plus.Tensor([2.0])
     assert losses.mse(x, [1.0], reduction="sum") == "mse"
     assert losses.cross_entropy(x, [0]) == "cross_entropy"
     assert losses.l2_penalty([x], lam=0.5) == "l2_penalty"
     assert calls[0] == ("mse", (x, [1.0]), {"reduction": "sum"})
     assert calls[2] == ("l2_penalty", ([x],), {"lam": 0.5})
+
+    class Tensor(list):  # another library's Tensor (torch's is also named so) is data
+        pass
+
+    assert losses.mse(Tensor([2.0, 1.0]), [1.0, 1.0]).data == 0.5 and len(calls) == 3
 
 
 def test_graphs_read_like_the_formulas():

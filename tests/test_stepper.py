@@ -372,6 +372,25 @@ def test_tensor_graph_steps_to_backwards_grads():
     assert all(isinstance(format_chain_rule(step, p), str) for p in step.parents)
 
 
+def test_float32_tensor_graph_is_stepped_in_float32_like_backward():
+    import numpy as np
+
+    from micrograd_plus.tensor import Tensor
+
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.normal(size=(3, 2)), requires_grad=True, dtype=np.float32, label="x")
+    w = Tensor(rng.normal(size=(2, 1)), requires_grad=True, dtype=np.float32, label="w")
+    loss = ((x @ w).tanh() * 0.3 + x.sum(axis=1, keepdims=True)).mean()
+    loss.backward()
+    want = [x.grad.copy(), w.grad.copy()]
+    loss.zero_grad()
+    stepper = BackpropStepper(loss)  # a number seed becomes an array of the root's dtype
+    assert all(s.grad.dtype == np.float32 for s in stepper.steps)
+    stepper.run()
+    for got, exp in zip((x.grad, w.grad), want):
+        assert got.dtype == np.float32 and np.array_equal(got, exp)
+
+
 def test_accumulated_grads_are_summed_like_backward_not_one_by_one():
     """backward adds this pass's total once: 0.1 + (0.2 + 0.3) = 0.6, whereas adding the
     contributions one by one gives (0.1 + 0.2) + 0.3 = 0.6000000000000001."""

@@ -558,6 +558,12 @@ def test_attributes_and_conversions():
     t = Tensor(src)
     src[0] = 99.0
     assert t.data[0] == 1.0  # the constructor copies
+    copied = np.array(t)  # np.array copies, np.asarray shares (numpy's rules)
+    copied[0] = -1.0
+    assert t.data[0] == 1.0 and np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(t, dtype=np.float32, copy=False)
     assert bool(Tensor([2.0])) and not Tensor(0.0)
     with pytest.raises(ValueError, match=r"truth value of a Tensor of shape \(2,\)"):
         bool(Tensor([1.0, 2.0]))
