@@ -242,12 +242,13 @@ FORMATS = {"svg", "png", "pdf", "dot", "gv"}
 
 
 def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float = 120.0,
-                 **draw_kwargs: Any) -> Path:
+                 max_px: int | None = None, **draw_kwargs: Any) -> Path:
     """Draw ``root`` (or an already drawn Digraph) to ``path``; the format is its extension.
 
     ``.dot``/``.gv`` write the Graphviz source and need no ``dot`` program; ``.svg``, ``.png``
     and ``.pdf`` run ``dot`` and raise GraphvizNotFoundError, saying how to install
-    Graphviz, when it is missing. PNGs are rendered at ``dpi`` (150: sharp on a slide).
+    Graphviz, when it is missing. PNGs are rendered at ``dpi`` (150: sharp on a slide) and,
+    with ``max_px``, scaled down (never up) so that neither side exceeds ``max_px`` pixels.
     ``dot`` is stopped after ``timeout`` seconds (TimeoutError), so rendering never hangs.
     """
     path = Path(path)
@@ -262,6 +263,9 @@ def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(graph.source, encoding="utf-8")
         return path
+    if fmt == "png" and max_px:
+        graph = graph.copy()  # Graphviz's size= shrinks a larger drawing to fit (in inches)
+        graph.graph_attr["size"] = f"{max_px / dpi:.3f},{max_px / dpi:.3f}"
     data = run_dot(graph, fmt, dpi=dpi if fmt == "png" else None, timeout=timeout,
                    what=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -527,3 +527,24 @@ def test_layer_boxes_follow_each_other_in_the_flow_direction(rankdir, axis):
     boxes = cluster_boxes(svg_of(graph))
     hidden, output = boxes["cluster_layer_1"], boxes["cluster_layer_2"]
     assert hidden[axis + 2] < output[axis]
+
+
+def png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@needs_dot
+def test_png_max_px_scales_large_drawings_down_only(tmp_path):
+    c = Value(1.0, label="c0")
+    for _ in range(12):  # a chain: a wide drawing
+        c = c * 1.5
+    full = png_size(render_graph(c, tmp_path / "full.png", dpi=100))
+    assert full[0] > 1500
+    capped = png_size(render_graph(c, tmp_path / "capped.png", dpi=100, max_px=1000))
+    assert max(capped) <= 1000 and capped[0] >= 990  # the longer side fills the limit
+    assert abs(capped[0] / capped[1] - full[0] / full[1]) < 0.05 * full[0] / full[1]
+    small = png_size(render_graph(Value(2.0, label="a"), tmp_path / "small.png", dpi=100,
+                                  max_px=1000))
+    assert small == png_size(render_graph(Value(2.0, label="a"), tmp_path / "s2.png", dpi=100))

@@ -15,6 +15,10 @@ if not console.is_terminal:  # logs and captured output: wide enough that tables
     console.width = max(console.width, 120)
 
 
+# PNGs at most this many pixels wide or high: wider than a slide, files under 300 KB
+PNG_MAX_PX = 2200
+
+
 def write_graph(root: Any, out_dir: str | Path, stem: str, **draw_kwargs: Any) -> list[Path]:
     """``out_dir/stem.svg`` and ``.png`` (or ``.dot`` without Graphviz); prints what it wrote."""
     out = Path(out_dir)
@@ -23,7 +27,8 @@ def write_graph(root: Any, out_dir: str | Path, stem: str, **draw_kwargs: Any) -
         path = render_graph(graph, out / f"{stem}.dot")
         console.print(f"[yellow]Graphviz `dot` not found: wrote {path} only.[/] {INSTALL_HINT}")
         return [path]
-    paths = [render_graph(graph, out / f"{stem}.{fmt}") for fmt in ("svg", "png")]
+    paths = [render_graph(graph, out / f"{stem}.svg"),
+             render_graph(graph, out / f"{stem}.png", max_px=PNG_MAX_PX)]
     console.print("wrote " + ", ".join(str(p) for p in paths))
     return paths
 

@@ -94,8 +94,9 @@ def main(out_dir: str | Path = "out") -> int:
     console.print(table)
     console.print(f"minimum {MINIMUM}, J = 4; after {STEPS} steps "
                   f"w = ({path[-1]['w'][0]:.3f}, {path[-1]['w'][1]:.3f})")
-    write_graph(build(backward=True)["root"], out_dir, "gd_surface", rankdir="LR",
-                edge_labels=True, title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")
+    write_graph(build(backward=True)["root"], out_dir, "gd_surface", rankdir="TB",
+                record="stacked", precision=2, edge_labels=True,
+                title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")
     plotted = plot_path(path, Path(out_dir) / "gd_surface_path.png")
     console.print(f"wrote {plotted}" if plotted else
                   "matplotlib is not installed: no contour plot (pip install matplotlib)")

@@ -32,7 +32,7 @@ EPSILONS = (Fraction(1, 70), Fraction(1, 12), Fraction(2, 27))
 SLIDE_STEP3_DELTA = (0.0, -40.0, -20.0)
 
 
-GRAPH_STYLE = dict(rankdir="TB", edge_labels=True, precision=2,
+GRAPH_STYLE = dict(rankdir="TB", edge_labels=True, precision=2, record="stacked",
                    title="Lunch prices, step 1: E = ½(t − y)² after backward()")
 
 
@@ -116,8 +116,8 @@ def main(out_dir: str | Path = "out") -> int:
     console.print("∂E/∂w = " + vec(p.grad for p in g["w"]) + "   (= −(t − y)·x)")
     write_graph(g["root"], out_dir, "lunch", **GRAPH_STYLE)
     write_graph(g["root"], out_dir, "lunch_forward", rankdir="TB", show_grad=False,
-                precision=2, title="Lunch prices, step 1: the forward pass")
-    write_graph(g["root"], out_dir, "lunch_path", rankdir="TB", precision=2,
+                precision=2, record="stacked", title="Lunch prices, step 1: the forward pass")
+    write_graph(g["root"], out_dir, "lunch_path", rankdir="TB", precision=2, record="stacked",
                 highlight_path_to=g["w_meat"],
                 title="The gradient's path from E to w_meat: ∂E/∂w_meat = (−700)·5 = −3500")
 

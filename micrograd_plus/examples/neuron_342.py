@@ -46,7 +46,8 @@ def build(x: Sequence[float] = X, y: Sequence[float] = Y, seed: int = 0,
             zs.append(zi)
         nodes[f"z{k + 2}"], nodes[f"a{k + 2}"] = zs, a
     ys = [Value(float(v), label=f"y_{i}", requires_grad=False) for i, v in enumerate(y, 1)]
-    J = 0.5 * vsum([(yi - ai) ** 2 for yi, ai in zip(ys, a)])
+    half = Value(0.5, label="½", requires_grad=False)
+    J = half * vsum([(yi - ai) ** 2 for yi, ai in zip(ys, a)])
     J.label = "J"
     if backward:
         J.backward()
@@ -72,7 +73,8 @@ def main(out_dir: str | Path = "out") -> int:
     console.print(f"{g['model'].num_parameters()} parameters (3·4 + 4 + 4·2 + 2 = 26); "
                   f"ŷ = ({g['a3'][0].data:.4f}, {g['a3'][1].data:.4f}), J = {g['J'].data:.4f}")
     write_graph(g["root"], out_dir, "neuron_342", model=g["model"], record="stacked",
-                color_by_grad=True, title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")
+                precision=3,
+                title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")
     return 0
 
 

@@ -85,7 +85,7 @@ def main(out_dir: str | Path = "out") -> int:
                           f"{max(abs(w.grad) for w in weights):.3g}")
         console.print(table)
         write_graph(g["root"], out_dir, f"three_layer_{activation}", model=g["model"],
-                    color_by_grad=True, record="stacked",
+                    color_by_grad=True, record="stacked", precision=2,
                     title=f"Example 3.5, {activation} activation, after backward()")
     console.print(f"parameters: {build('identity')['model'].num_parameters()} "
                   "(9 + 3 + 6 + 2 = 20)")

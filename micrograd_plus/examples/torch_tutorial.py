@@ -18,19 +18,26 @@ from ._output import console, num, write_graph
 
 
 def build(backward: bool = False) -> dict:
-    """The graph in Values; returns ``root`` (= ``out``) and 2×2 lists ``x``, ``y``, ``z``."""
+    """The graph in Values; returns ``root`` (= ``out``) and 2×2 lists ``x``, ``y``, ``z``.
+
+    The numbers 2, 2 and 4 are constants, as in PyTorch: they get no gradient.
+    """
     x = [[Value(1.0, label=f"x_{i}{j}") for j in (1, 2)] for i in (1, 2)]
-    y = [[xij + 2 for xij in row] for row in x]
-    z = [[yij * yij * 2 for yij in row] for row in y]
+    y = [[xij + _const(2.0) for xij in row] for row in x]
+    z = [[yij * yij * _const(2.0) for yij in row] for row in y]
     for i in range(2):
         for j in range(2):
             y[i][j].label = f"y_{i + 1}{j + 1}"
             z[i][j].label = f"z_{i + 1}{j + 1}"
-    out = vsum([zij for row in z for zij in row]) / 4
+    out = vsum([zij for row in z for zij in row]) / _const(4.0)
     out.label = "out"
     if backward:
         out.backward()
     return {"root": out, "out": out, "x": x, "y": y, "z": z}
+
+
+def _const(v: float) -> Value:
+    return Value(v, requires_grad=False)
 
 
 def run() -> dict:
@@ -82,7 +89,8 @@ def main(out_dir: str | Path = "out") -> int:
     if theirs is not None:
         same = all(ours[k] == theirs[k] for k in ours)
         console.print("identical to PyTorch" if same else "[red]differs from PyTorch[/]")
-    write_graph(build(backward=True)["root"], out_dir, "torch_tutorial", rankdir="LR",
+    write_graph(build(backward=True)["root"], out_dir, "torch_tutorial", rankdir="TB",
+                record="stacked", precision=2,
                 title="out = mean(2·(x + 2)²) after backward(): x.grad = 3")
     return 0
 
