@@ -163,12 +163,15 @@ class Node:
 
 
 def check_requires_grad(node: Any, action: str = "backward()") -> None:
-    """Raise a RuntimeError naming ``node`` unless gradients can flow from it."""
-    if not getattr(node, "requires_grad", False):
-        name = describe(node) if hasattr(node, "_op") else type(node).__name__
+    """Raise unless gradients can flow from ``node``: TypeError for a non-node, else a
+    RuntimeError naming the node."""
+    if not isinstance(node, Node):
+        raise TypeError(f"{action} needs a graph node (a Value or Tensor), got "
+                        f"{type(node).__name__}: {node!r}")
+    if not node.requires_grad:
         raise RuntimeError(
-            f"{action} on {name}, which does not require grad (it is a leaf created with "
-            "requires_grad=False, or was detached, or computed under no_grad())"
+            f"{action} on {describe(node)}, which does not require grad (it is a leaf created "
+            "with requires_grad=False, or was detached, or computed under no_grad())"
         )
 
 
@@ -324,5 +327,5 @@ def raise_forward_anomaly(op: str, inputs: tuple, result: Any) -> None:
     """Called by node types in anomaly mode when ``result`` is not finite."""
     if any(non_finite(getattr(x, "data", x)) for x in inputs):
         return  # NaN/inf came in from the inputs; this op did not produce it
-    values = ", ".join(describe(x) if hasattr(x, "_op") else repr(x) for x in inputs)
+    values = ", ".join(describe(x) if isinstance(x, Node) else repr(x) for x in inputs)
     raise AnomalyError(f"operation '{op}' produced {result!r} from inputs ({values})")

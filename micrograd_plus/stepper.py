@@ -39,11 +39,9 @@ __all__ = [
     "node_names",
 ]
 
-# Op names as words, for naming unlabeled nodes (``mul2``) in formulas and tables.
-_OP_WORDS = {
-    "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "@": "matmul",
-    "neg": "neg", "sum": "sum", "dot": "dot",
-}
+# Op names that are symbols, as words, for naming unlabeled nodes (``mul2``) in formulas
+# and tables; names that are words already (``tanh``, ``matmul``) are used as they are.
+_OP_WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 
 @dataclass(eq=False)

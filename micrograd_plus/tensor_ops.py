@@ -217,9 +217,7 @@ class Tanh(Function):
 
     def backward(self, g):
         t = self.out
-        d = t * t
-        if type(d) is not np.ndarray:  # 0-d inputs give numpy scalars
-            return (g * (1.0 - d),)
+        d = np.multiply(t, t, out=np.empty_like(t))  # an array even for 0-d t
         np.subtract(1.0, d, out=d)  # 1 − t² in place: one temporary instead of three
         d *= g
         return (d,)

@@ -17,7 +17,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .engine import Value
 from .stepper import fmt
+from .tensor import Tensor
 
 __all__ = ["compare_with_torch", "assert_grads_match_torch", "TorchComparison",
            "ComparisonRow"]
@@ -192,17 +194,10 @@ def _parameter_names(fn: Callable, n: int) -> list[str]:
     return params[:n] if len(params) >= n else [f"x{i}" for i in range(n)]
 
 
-def _our_leaf(x: Any, name: str) -> Any:
-    from .engine import Value
-
+def _our_leaf(x: Any, name: str) -> Value | Tensor:
+    """A number becomes a Value, anything else (array-like) a float64 Tensor."""
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return Value(float(x), label=name)
-    try:
-        from .tensor import Tensor
-    except ImportError as error:
-        raise TypeError(
-            f"input {name!r} is not a number; array inputs need micrograd_plus.tensor"
-        ) from error
     return Tensor(np.asarray(x, dtype=np.float64), requires_grad=True, label=name)
 
 

@@ -247,6 +247,8 @@ def test_navigation_and_errors():
         stepper.move("sideways")
     with pytest.raises(RuntimeError, match="does not require grad"):
         BackpropStepper(Value(1.0, requires_grad=False))
+    with pytest.raises(TypeError, match=r"needs a graph node \(a Value or Tensor\), got float"):
+        BackpropStepper(2.5)
     with pytest.raises(TypeError, match="seed must be a real number"):
         BackpropStepper(g["E"], seed="1")
 
