@@ -161,6 +161,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_dir(p: argparse.ArgumentParser, what: str = "images") -> None:
+    p.add_argument("-o", "--out", default="out", help=f"directory for {what} (default: out)")
+
+
+def _target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help="example name or .py file defining `root` or `build()`")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="micrograd-plus", description="Make backpropagation visible."
@@ -168,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("tour", help="render the lunch-price graph and train a small model")
-    p.add_argument("-o", "--out", default="out", help="directory for images (default: out)")
+    _out_dir(p)
     p.set_defaults(func=_cmd_tour)
 
     p = sub.add_parser("examples", help="list the worked examples")
@@ -177,28 +185,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("example", help="print a worked example's numbers and write its images")
     p.add_argument("name", nargs="?")
     p.add_argument("--all", action="store_true", help="every example, into one directory")
-    p.add_argument("-o", "--out", default="out", help="directory for images (default: out)")
+    _out_dir(p)
     p.set_defaults(func=_cmd_example)
 
-    p = sub.add_parser("render", help="draw a graph to svg/png/pdf/dot")
-    p.add_argument("target", help="example name or .py file defining `root`")
+    p = sub.add_parser("render", help="draw a graph (after backward()) to svg/png/pdf/dot")
+    _target(p)
     p.add_argument("-o", "--output", required=True, help="output file; format from extension")
     p.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"])
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("step", help="step through backprop in the terminal")
-    p.add_argument("target", help="example name or .py file defining `root`")
+    _target(p)
     p.set_defaults(func=_cmd_step)
 
     p = sub.add_parser("explore", help="write an interactive HTML page of a graph")
-    p.add_argument("target", help="example name or .py file defining `root`")
+    _target(p)
     p.add_argument("-o", "--output", required=True, help="the .html file to write")
     p.set_defaults(func=_cmd_explore)
 
     p = sub.add_parser("demo", help="run a training demo (no name: list them)")
     p.add_argument("name", nargs="?")
     p.add_argument("--quick", action="store_true", help="a few iterations only (smoke test)")
-    p.add_argument("-o", "--out", default="out", help="directory for plots (default: out)")
+    _out_dir(p, "plots")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("bench", help="run a benchmark (no name: list them)",

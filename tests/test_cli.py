@@ -5,21 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 
 import pytest
 
 from conftest import needs_dot
 from micrograd_plus import cli
 from micrograd_plus.examples import EXAMPLES
-
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def node_texts(path) -> list[str]:
-    root = ET.parse(path).getroot()
-    return [" ".join(" ".join(t.text or "" for t in g.iter(f"{SVG}text")).split())
-            for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+from test_cli_render import node_texts
 
 
 def run_module(*args: str) -> subprocess.CompletedProcess:

@@ -287,11 +287,16 @@ def lunch(tmp_path_factory):
     return root, path
 
 
-@needs_browser
-def test_next_through_every_step_shows_the_gradients(browser, lunch):
+@pytest.fixture
+def lunch_page(browser, lunch):
+    """The lunch page freshly loaded: (page, nodes by label, root)."""
     root, path = lunch
-    page = Page(browser, path)
-    nodes = by_label(root)
+    return Page(browser, path), by_label(root), root
+
+
+@needs_browser
+def test_next_through_every_step_shows_the_gradients(browser, lunch_page):
+    page, nodes, root = lunch_page
     assert page.step == 0 and page.count > 10
     for _ in range(page.count - 1):
         page.click("mgp-next")
@@ -311,10 +316,8 @@ def test_next_through_every_step_shows_the_gradients(browser, lunch):
 
 
 @needs_browser
-def test_forward_phase_fills_data_and_hides_gradients(browser, lunch):
-    root, path = lunch
-    page = Page(browser, path)
-    nodes = by_label(root)
+def test_forward_phase_fills_data_and_hides_gradients(browser, lunch_page):
+    page, nodes, root = lunch_page
     y = node_name(nodes["y"])
     y_fwd = page.step_of(y, "forward")
     assert page.svg_cell(y, "data") == "?" and page.svg_cell(y, "grad") == "?"
@@ -413,10 +416,8 @@ def test_slider_keyboard_reset_and_play(browser, lunch):
 
 
 @needs_browser
-def test_clicking_a_node_shows_its_details(browser, lunch):
-    root, path = lunch
-    page = Page(browser, path)
-    nodes = by_label(root)
+def test_clicking_a_node_shows_its_details(browser, lunch_page):
+    page, nodes, root = lunch_page
     meat = node_name(nodes["w_meat"])
     browser.find_element(page.By.CSS_SELECTOR, f'g[id="{meat}"]').click()
     card = page.text("mgp-node-body")

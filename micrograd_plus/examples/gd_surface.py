@@ -12,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 from rich.table import Table
 
+from ..demos._common import pyplot
 from ..engine import Value
 from ._output import console, write_graph
 
@@ -53,13 +55,8 @@ def descend(start: Sequence[float] = START, lr: float = LR, steps: int = STEPS) 
 
 def plot_path(path: list[dict], filename: str | Path) -> Path | None:
     """A contour plot of J with the path, if matplotlib is installed (else None)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import numpy as np
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     w1, w2 = np.meshgrid(np.linspace(-2.5, 2.5, 200), np.linspace(-3.5, 3.5, 200))
     fig, ax = plt.subplots(figsize=(6, 6), dpi=150)
