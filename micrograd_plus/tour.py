@@ -7,50 +7,27 @@
 
 from __future__ import annotations
 
-import math
-import random
 from pathlib import Path
 
-from rich.console import Console
-
-from . import nn, optim
-from .engine import Value, vsum
+from . import data, losses, nn, optim
 from .examples import lunch
-from .examples._output import write_graph
-
-console = Console()
-
-
-def two_moons(n: int = 16, noise: float = 0.1, seed: int = 0) -> list[tuple[list[float], int]]:
-    """n points on two interleaved half circles, labels +1 (upper) and −1 (lower)."""
-    rng = random.Random(seed)
-    points = []
-    for i in range(n):
-        t = math.pi * rng.random()
-        if i % 2 == 0:
-            x, y, label = math.cos(t), math.sin(t), 1
-        else:
-            x, y, label = 1.0 - math.cos(t), 0.5 - math.sin(t), -1
-        points.append(([x + rng.gauss(0, noise), y + rng.gauss(0, noise)], label))
-    return points
-
-
-def hinge_loss(model: nn.MLP, points: list) -> tuple[Value, float]:
-    """Mean max(0, 1 − y·score) over the points, and the accuracy of sign(score)."""
-    scores = [model(x) for x, _ in points]
-    losses = [(1 - label * s).relu() for s, (_, label) in zip(scores, points)]
-    correct = sum((s.data > 0) == (label > 0) for s, (_, label) in zip(scores, points))
-    return vsum(losses) / len(points), correct / len(points)
+from .examples._output import console, write_graph
 
 
 def train(steps: int = 20, lr: float = 0.1, seed: int = 0) -> list[tuple[float, float]]:
-    """Train MLP(2, [8, 8, 1]) on 16 points; (loss, accuracy) before each step and at the end."""
-    points = two_moons(seed=seed)
+    """Train MLP(2, [8, 8, 1]) on 16 two-moons points with the hinge loss and SGD.
+
+    Returns (loss, accuracy of sign(score)) before each step and at the end.
+    """
+    X, y = data.make_moons(16, noise=0.1, seed=seed)
+    xs, labels = data.as_lists(X), [2.0 * v - 1.0 for v in y]  # labels ±1 for the hinge
     model = nn.MLP(2, [8, 8, 1], seed=seed)
     opt = optim.SGD(model.parameters(), lr=lr)
     history = []
     for step in range(steps + 1):
-        loss, accuracy = hinge_loss(model, points)
+        scores = [model(x) for x in xs]
+        loss = losses.hinge(scores, labels)
+        accuracy = sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / len(xs)
         history.append((loss.data, accuracy))
         console.print(f"step {step:2d}   loss {loss.data:.4f}   accuracy {accuracy:.0%}")
         if step == steps:
