@@ -53,7 +53,7 @@ def _check_in_unit_interval(x: np.ndarray, what: str, name: str) -> None:
 
 def _classes(target: Any, n: int, n_classes: int, name: str) -> np.ndarray:
     """Class indices as an int array of length n, each in 0..C−1."""
-    k = np.asarray(target.data if isinstance(target, Tensor) else target)
+    k = np.asarray(_raw(target))
     if k.dtype.kind == "f" and np.array_equal(k, np.round(k)):
         k = k.astype(np.intp)  # a Tensor of whole numbers
     if k.dtype.kind not in "iu":
@@ -67,15 +67,22 @@ def _classes(target: Any, n: int, n_classes: int, name: str) -> np.ndarray:
     return k
 
 
-def _rows(scores: Any, name: str) -> tuple[Tensor, bool]:
-    """Scores as an (N, C) Tensor, and whether a single (C,) sample was given."""
+def _class_rows(scores: Any, target: Any, name: str) -> tuple[Tensor, np.ndarray, bool]:
+    """Scores as an (N, C) Tensor, their N class indices (checked), and whether one sample
+    of shape (C,) with one index was given."""
     if not isinstance(scores, Tensor):
         raise TypeError(f"{name}: scores must be a Tensor, got {type(scores).__name__}")
-    if scores.ndim == 1:
-        return scores.reshape(1, -1), True
-    if scores.ndim != 2:
+    single = scores.ndim == 1
+    if single:
+        scores = scores.reshape(1, -1)
+        target = np.atleast_1d(_raw(target))
+    elif scores.ndim != 2:
         raise ValueError(f"{name}: expected scores of shape (N, C) or (C,), got {scores.shape}")
-    return scores, False
+    return scores, _classes(target, *scores.shape, name), single
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
 
 
 # ---- regression -----------------------------------------------------------------------------
@@ -201,24 +208,16 @@ class CrossEntropy(Function):
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy: logits (N, C) with N class indices, or (C,) with one int."""
-    z, single = _rows(logits, "cross_entropy")
-    k = _classes(np.atleast_1d(np.asarray(_raw(target))) if single else target,
-                 z.shape[0], z.shape[1], "cross_entropy")
+    z, k, single = _class_rows(logits, target, "cross_entropy")
     loss = _unary(CrossEntropy(k), z)
     return loss.reshape(()) if single else _reduce(loss, reduction, "cross_entropy")
 
 
 def nll(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: −log p_y;  ∂/∂(log p_j) = −[j = y]."""
-    lp, single = _rows(log_probs, "nll")
-    k = _classes(np.atleast_1d(np.asarray(_raw(target))) if single else target,
-                 lp.shape[0], lp.shape[1], "nll")
+    lp, k, single = _class_rows(log_probs, target, "nll")
     loss = -lp[np.arange(lp.shape[0]), k]
     return loss.reshape(()) if single else _reduce(loss, reduction, "nll")
-
-
-def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
 
 
 # ---- regularisation -------------------------------------------------------------------------
