@@ -81,18 +81,23 @@ def set_grads(nodes: list, grads: list[float]) -> None:
         node.grad = g
 
 
+def grads_of_backward(root: Value, nodes: list, start: list[float]) -> list[float]:
+    """Every node's .grad after ``root.backward()`` from ``start``; then back to ``start``."""
+    set_grads(nodes, start)
+    root.backward()
+    expected = [n.grad for n in nodes]
+    set_grads(nodes, start)
+    return expected
+
+
 @settings(max_examples=60, deadline=None)
 @given(recipes, st.booleans(), st.randoms(use_true_random=False))
 def test_stepper_to_end_equals_backward(recipe, accumulated, rnd):
     root, _ = build(*recipe)
     nodes = graph_nodes(root)
     start = [rnd.uniform(-5, 5) if accumulated else 0.0 for _ in nodes]
+    expected = grads_of_backward(root, nodes, start)
 
-    set_grads(nodes, start)
-    root.backward()
-    expected = [n.grad for n in nodes]
-
-    set_grads(nodes, start)
     stepper = BackpropStepper(root)
     assert [n.grad for n in nodes] == start, "planning must not touch .grad"
     stepper.run()
@@ -108,10 +113,7 @@ def test_random_walk_of_steps_and_undos(recipe, moves):
     root, _ = build(*recipe)
     nodes = graph_nodes(root)
     start = [float(i) - 1.25 for i in range(len(nodes))]
-    set_grads(nodes, start)
-    root.backward()
-    expected = [n.grad for n in nodes]
-    set_grads(nodes, start)
+    expected = grads_of_backward(root, nodes, start)
 
     stepper = BackpropStepper(root)
     snapshots = {0: start}
@@ -316,7 +318,7 @@ def test_draw_passes_current_and_processed(monkeypatch):
 
 @needs_dot
 def test_draw_with_the_real_visualizer(artifacts):
-    viz = pytest.importorskip("micrograd_plus.viz")
+    from micrograd_plus import viz
     g = lunch()
     stepper = BackpropStepper(g["E"])
     stepper.run_to(g["y"])
@@ -343,8 +345,9 @@ def test_step_reads_well_in_a_repl():
 
 
 def test_tensor_graph_steps_to_backwards_grads():
-    tensor = pytest.importorskip("micrograd_plus.tensor")
     import numpy as np
+
+    from micrograd_plus import tensor
 
     rng = np.random.default_rng(3)
     x = tensor.Tensor(rng.normal(size=(2, 3)), requires_grad=True, label="x")

@@ -71,8 +71,19 @@ class Terminal:
                 raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
             time.sleep(0.05)  # polling a live terminal, not waiting a fixed time
 
+    def quit(self) -> None:
+        """Press q and wait for the session's exit status 0."""
+        self.keys("q")
+        self.wait_for("exit status 0", frame=False)
+
     def close(self) -> None:
         self._tmux("kill-server")
+
+    def __enter__(self) -> "Terminal":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def row(screen: str, name: str) -> str:
@@ -103,8 +114,7 @@ def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
     stepper = BackpropStepper(runpy.run_path(str(lunch_file))["root"])
     total = len(stepper)
     at_y = stepper.index_of("y") + 1
-    term = Terminal([sys.executable, "-m", "micrograd_plus", "step", str(lunch_file)])
-    try:
+    with Terminal([sys.executable, "-m", "micrograd_plus", "step", str(lunch_file)]) as term:
         screen = term.wait_for(f"step 0 of {total}")
         assert "Nothing processed yet" in screen and "−3500" not in screen
         assert row(screen, "w_meat").rstrip().endswith("0")  # backward() in the file undone
@@ -127,32 +137,22 @@ def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
         term.keys("Right")
         screen = term.wait_for(f"step {at_y} of {total}")
         assert row(screen, "w_meat").rstrip().endswith("−3500")
-        term.keys("q")
-        term.wait_for("exit status 0", frame=False)
-    finally:
-        term.close()
+        term.quit()
 
 
 @needs_tmux
 def test_step_lunch_example_in_tmux():
-    examples = pytest.importorskip("micrograd_plus.examples")
-    if "lunch" not in getattr(examples, "EXAMPLES", {}):
-        pytest.skip("the lunch worked example is not written yet")
     from micrograd_plus.cli import resolve_root
 
     stepper = BackpropStepper(resolve_root("lunch"))
     total, at_y = len(stepper), stepper.index_of("y") + 1
-    term = Terminal([sys.executable, "-m", "micrograd_plus", "step", "lunch"])
-    try:
+    with Terminal([sys.executable, "-m", "micrograd_plus", "step", "lunch"]) as term:
         term.wait_for(f"step 0 of {total}")
         end_then_back_to_y(term, total, at_y)
         term.keys("b")
         screen = term.wait_for(f"step {at_y - 1} of {total}")
         assert row(screen, "w_meat").rstrip().endswith("0")
-        term.keys("q")
-        term.wait_for("exit status 0", frame=False)
-    finally:
-        term.close()
+        term.quit()
 
 
 def test_step_session_with_piped_input(lunch_file: Path):
