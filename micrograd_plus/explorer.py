@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import autograd
+from .debug import BackpropStepper, explain, fmt, format_chain_rule
 from .engine import OPS, op_symbol
+from .viz import draw_graph, format_lines, node_name, op_node_name, run_dot
 
 __all__ = ["explore", "Explorer", "explorer_data"]
 
@@ -113,9 +115,6 @@ def explorer_data(root: Any) -> dict:
 
 def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, str]:
     """The page's JSON and (unless ``rankdir`` is None) the SVG of the graph."""
-    from .debug import BackpropStepper, format_chain_rule
-    from .viz import draw_graph, node_name, op_node_name, run_dot
-
     if not hasattr(root, "_prev") or not hasattr(root, "_op"):
         raise TypeError(
             f"explore() needs a graph node (a Value or Tensor), got {type(root).__name__}"
@@ -136,6 +135,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
     labels = _labels(order, getattr(stepper, "names", {}))
     names = {node: node_name(node) for node in order}
     pass_grads = {rec.node: rec.grad for rec in records}
+    precision = draw_options.get("precision", 4)
 
     nodes: dict = {}
     for i, node in enumerate(order):
@@ -145,7 +145,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "op": node._op,
             "symbol": op_symbol(node._op) if node._op else "",
             "rule": _rule(node._op),
-            "data": _fmt(node.data),
+            "data": fmt(node.data),
             "shape": _shape(node.data),
             "leaf": not node._prev,
             "order": i,
@@ -182,7 +182,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         incoming = received.get(node) or [f"∂{r}/∂{r} = 1  (the seed of the backward pass)"]
         if len(incoming) > 1:
             incoming = incoming + [f"∂{r}/∂{labels[node]} = sum of the {len(incoming)} "
-                                   f"contributions = {_fmt(rec.grad)}"]
+                                   f"contributions = {fmt(rec.grad)}"]
         sends = []
         outgoing = []
         for ps in rec.parents:
@@ -195,17 +195,18 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             sends.append(
                 {
                     "to": names[ps.node],
-                    "contribution": _fmt(ps.contribution),
-                    "soFar": _fmt(so_far),
-                    "svg": _svg_lines(so_far),
+                    "contribution": fmt(ps.contribution),
+                    "soFar": fmt(so_far),
+                    # the lines draw_graph writes in the grad cell, at the drawing's precision
+                    "svg": format_lines(so_far, precision),
                 }
             )
         steps.append(
             {
                 "phase": "backward",
                 "node": names[node],
-                "title": f"Backward: ∂{r}/∂{labels[node]} = {_fmt(rec.grad)}",
-                "grad": _fmt(rec.grad),
+                "title": f"Backward: ∂{r}/∂{labels[node]} = {fmt(rec.grad)}",
+                "grad": fmt(rec.grad),
                 "incoming": incoming,
                 "outgoing": outgoing,
                 "sends": sends,
@@ -281,8 +282,6 @@ def _rule(op: str) -> str:
 
 def _explain(node: Any, root: Any) -> str | None:
     """``explain(node, root)`` as text; None where it does not apply (Tensor graphs)."""
-    from .debug import explain
-
     try:
         return str(explain(node, root))
     except TypeError:
@@ -300,21 +299,6 @@ def _received_text(node: Any, root: Any, labels: dict, received: dict) -> str:
     return "\n".join(lines)
 
 
-def _svg_lines(x: Any) -> list:
-    """The lines viz.draw_graph writes in a data/grad cell for ``x``."""
-    from . import viz
-
-    format_lines = getattr(viz, "format_lines", None) or getattr(viz, "_format_lines")
-    return list(format_lines(x, 4))
-
-
-def _fmt(x: Any) -> str:
-    """Numbers as the stepper prints them (``−3500``, unicode minus; arrays summarised)."""
-    from .debug import fmt
-
-    return fmt(x)
-
-
 def _shape(x: Any) -> list | None:
     shape = getattr(x, "shape", None)
     return None if shape is None else list(shape)
@@ -325,9 +309,9 @@ def _forward_line(node: Any, labels: dict) -> str:
     out = labels[node]
     parents = node._prev
     # a parent outside the order needs no grad (a constant): it is named by its value
-    names = [labels.get(p) or getattr(p, "label", "") or _fmt(p.data) for p in parents]
-    values = [_fmt(p.data) for p in parents]
-    result = _fmt(node.data)
+    names = [labels.get(p) or getattr(p, "label", "") or fmt(p.data) for p in parents]
+    values = [fmt(p.data) for p in parents]
+    result = fmt(node.data)
     op = node._op
     sym = op_symbol(op)
     if op in _INFIX and len(parents) == 2:
@@ -370,7 +354,7 @@ def _dot_pairs(node: Any, names: list, values: list) -> list | None:
             total += a.data * parents[i + 1].data
             i += 2
         else:
-            pairs.append((names[i], _fmt(local[i]), values[i], _fmt(local[i])))
+            pairs.append((names[i], fmt(local[i]), values[i], fmt(local[i])))
             total += a.data * local[i]
             i += 1
     return pairs if math.isclose(total, node.data, rel_tol=1e-9, abs_tol=1e-12) else None

@@ -516,3 +516,17 @@ def test_a_hanging_dot_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr("micrograd_plus.viz_dot.subprocess.run", hang)
     with pytest.raises(TimeoutError, match="did not finish the explorer's graph"):
         explore(build_lunch(), tmp_path / "page.html")
+
+
+def test_pending_grad_cells_use_the_drawings_precision():
+    """A partial sum shown in the SVG while a node's gradient is pending has the same
+    number of decimals as the rest of the drawing (precision= goes to draw_graph)."""
+    root = build_lunch()
+    for precision in (2, 4):
+        data = _embedded(explore(root, precision=precision).html)
+        lines = [line for st in data["steps"] if st["phase"] == "backward"
+                 for send in st["sends"] for line in send["svg"]]
+        assert lines and all(re.fullmatch(rf"-?\d+\.\d{{{precision}}}|-?\d(\.\d+)?e[-+]\d+",
+                                          line) for line in lines), lines
+        # ∂E/∂w_meat = −3500 arrives in one contribution from y
+        assert f"-3500.{'0' * precision}" in lines

@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
+from ..debug import fmt
 from ..viz import INSTALL_HINT, draw_graph, render_graph
 
 console = Console()
@@ -34,13 +35,10 @@ def write_graph(root: Any, out_dir: str | Path, stem: str, **draw_kwargs: Any) -
 
 
 def num(x: float, digits: int = 6) -> str:
-    """A table cell: whole numbers without decimals, others to ``digits`` significant digits.
-
-    Tiny values keep their exponent (``1.9e-12``): they are the point of some examples.
-    """
-    if x == 0 or (abs(x) >= 1e-3 and abs(x - round(x)) < 1e-9 * abs(x)):
-        return str(int(round(x)))
-    return f"{x:.{digits}g}"
+    """A table cell as the stepper writes numbers (``debug.fmt``: whole numbers without
+    decimals, else ``digits`` significant digits, ``1.9e-12`` keeps its exponent), with an
+    ASCII minus so that numbers can be copied into Python."""
+    return fmt(x, digits).replace("−", "-")
 
 
 def vec(xs: Any, digits: int = 6) -> str:
