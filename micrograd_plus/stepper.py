@@ -106,7 +106,7 @@ class BackpropStepper:
         self.order = autograd.topological_order(root)
         self.names = node_names(self.order, root)
         self.seed = _as_seed(root, seed)
-        self._steps, self._effects = _plan(root, self.seed, self.order, self.names)
+        self._steps = _plan(root, self.seed, self.order, self.names)
         self.position = 0  # number of steps applied
         self._undo: list[list[tuple[Any, Any]]] = []
 
@@ -159,12 +159,14 @@ class BackpropStepper:
         """Apply the next step and return it; StopIteration when the pass is complete."""
         if self.done:
             raise StopIteration("the backward pass is complete; back() undoes a step")
-        effects = self._effects[self.position]
+        step = self._steps[self.position]
+        # what the step writes: the node's own .grad, then each parent's running .grad
+        effects = [(step.node, step.grad_after)] + [(p.node, p.grad_after) for p in step.parents]
         self._undo.append([(node, _copy(node.grad)) for node, _ in effects])
         for node, grad in effects:
             node.grad = _copy(grad)
         self.position += 1
-        return self._steps[self.position - 1]
+        return step
 
     def back(self) -> Step | None:
         """Undo the last applied step, restoring gradients exactly; return the new current."""
@@ -259,8 +261,8 @@ class BackpropStepper:
         )
 
 
-def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
-    """Every step of the pass and its effects [(node, .grad to set)], touching no .grad.
+def _plan(root: Any, seed: Any, order: list, names: dict) -> list[Step]:
+    """Every step of the pass, with the ``.grad`` it leaves on each node, touching no .grad.
 
     Mirrors ``autograd.run_backward`` line by line so the sums come out bit-identical.
     """
@@ -269,7 +271,6 @@ def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
     grads: dict = {root: seed}
     counts: dict = {}
     steps: list[Step] = []
-    effects: list[list] = []
     check = autograd.is_anomaly_enabled()
     for node in reversed(order):
         g = grads.pop(node, None)
@@ -278,7 +279,6 @@ def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
         if node._hooks:
             g = autograd.run_hooks(node, g)
         own = _stored(node, base[node], g)
-        effect = [(node, own)]
         records = []
         if node._prev:
             contributions = node._backward(g)
@@ -293,7 +293,6 @@ def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
                 grads[parent] = total
                 counts[parent] = counts.get(parent, 0) + 1
                 after = _stored(parent, base[parent], total)
-                effect.append((parent, after))
                 records.append(ParentStep(
                     node=parent, label=names[parent],
                     local=None if local is None else local[i],
@@ -305,11 +304,10 @@ def _plan(root: Any, seed: Any, order: list, names: dict) -> tuple[list, list]:
             data=_copy(node.data), grad=g, parents=records, grad_after=own,
             root_label=root_label,
         ))
-        effects.append(effect)
     for s in steps:
         for p in s.parents:
             p.arrivals = counts[p.node]
-    return steps, effects
+    return steps
 
 
 def _stored(node: Any, base: Any, g: Any) -> Any:
