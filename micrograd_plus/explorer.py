@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from . import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule
-from .engine import OPS, op_symbol
+from .engine import op_rule, op_symbol
 from .viz import draw_graph, format_lines, node_name, op_node_name, run_dot
 
 __all__ = ["explore", "Explorer", "explorer_data"]
@@ -144,7 +144,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "named": bool(getattr(node, "label", "")),
             "op": node._op,
             "symbol": op_symbol(node._op) if node._op else "",
-            "rule": _rule(node._op),
+            "rule": op_rule(node._op),
             "data": fmt(node.data),
             "shape": _shape(node.data),
             "leaf": not node._prev,
@@ -270,14 +270,6 @@ def render_page(data: dict, svg: str, title: str) -> str:
 def _labels(order: list, names: dict) -> dict:
     """The stepper's display names (label, else ``mul2``-style), the same as in its text."""
     return {node: names.get(node) or f"v{i}" for i, node in enumerate(order)}
-
-
-def _rule(op: str) -> str:
-    """The derivative rule of an op (engine.OPS); ``**k`` with a number k spelled out."""
-    if op.startswith("**") and op not in OPS:
-        k = op[2:]
-        return f"∂(a^{k})/∂a = {k}·a^({k}−1)"
-    return OPS.get(op, ("", ""))[1]
 
 
 def _explain(node: Any, root: Any) -> str | None:

@@ -21,7 +21,7 @@ import graphviz
 
 from .autograd import topological_order
 from .engine import op_symbol
-from .viz_clusters import ACTIVATIONS, assign_neurons, cluster_titles, model_parameters
+from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
 from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
 from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, format_lines, format_number, grad_color,
@@ -138,9 +138,7 @@ def draw_graph(
         path_edges = _path_to(highlight_path_to, nodes)
         highlighted |= path_edges
     done = {id(n) for n in (processed or ())}
-    where = assign_neurons(nodes, model) if clusters is not False else {}
-    module_titles = model_parameters(model)[1] if where and model is not None else {}
-    titles = cluster_titles(where, module_titles)
+    where, titles = boxes(nodes, model) if clusters is not False else ({}, {})
 
     dot = graphviz.Digraph(
         "computation_graph",

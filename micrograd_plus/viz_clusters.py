@@ -2,7 +2,8 @@
 
 Boxes come from an ``nn`` model's parameters or, without one, from textbook labels
 (``w^(l)_ij``, ``b^(l)_i``, ``z^(l)_i``, ``a^(l)_i``). A box is a key (layer, neuron);
-layer 0 holds the boxes of Tensor modules, titled by the submodule's name.
+layer 0 holds the boxes of Tensor modules, titled by the submodule's name. ``boxes`` is the
+entry point.
 """
 
 from __future__ import annotations
@@ -96,14 +97,20 @@ def cluster_titles(where: dict, module_titles: dict) -> dict[tuple[int, int], tu
     return titles
 
 
-def assign_neurons(order: list, model: Any) -> dict[int, tuple[int, int]]:
+def boxes(order: list, model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
+    """id(node) → its box (layer, neuron), and box → (layer title or None, box title)."""
+    params, module_titles = model_parameters(model) if model is not None else ({}, {})
+    where = assign_neurons(order, params)
+    return where, cluster_titles(where, module_titles)
+
+
+def assign_neurons(order: list, params: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
     """id(node) → (layer, neuron) for parameters and the nodes each neuron computes.
 
     A neuron computes: the nodes that read one of its parameters directly (the dot product,
     ``+ b``), then at most one activation right after them. Nodes named by textbook labels
     (``z^(2)_1``, ``a^(2)_1``) are placed by their label.
     """
-    params = model_parameters(model)[0] if model is not None else {}
     where: dict[int, tuple[int, int]] = {}
     pre: set[int] = set()
     for node in order:
