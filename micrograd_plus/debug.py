@@ -14,11 +14,6 @@ Everything is re-exported from small modules, one job each:
 
 from __future__ import annotations
 
-from . import explain as _explain
-from . import gradcheck as _gradcheck
-from . import stepper as _stepper
-from . import terminal as _terminal
-from . import torchcompare as _torchcompare
 from .autograd import AnomalyError
 from .autograd import anomaly as detect_anomaly
 from .explain import ChainPath, Explanation, explain
@@ -29,8 +24,13 @@ from .terminal import render_state, run_terminal
 from .torchcompare import (ComparisonRow, TorchComparison, assert_grads_match_torch,
                            compare_with_torch)
 
-# what the parts export, and PyTorch's name for anomaly mode
+# everything the parts export (tests/test_debug.py checks that none is missing), and
+# PyTorch's name for anomaly mode
 __all__ = [
-    *_stepper.__all__, *_terminal.__all__, *_explain.__all__, *_gradcheck.__all__,
-    *_torchcompare.__all__, "detect_anomaly", "AnomalyError",
+    "BackpropStepper", "Step", "ParentStep", "format_chain_rule", "fmt", "sym", "node_names",
+    "render_state", "run_terminal",
+    "explain", "Explanation", "ChainPath",
+    "gradcheck", "GradcheckReport", "GradcheckError", "GradcheckEntry",
+    "compare_with_torch", "assert_grads_match_torch", "TorchComparison", "ComparisonRow",
+    "detect_anomaly", "AnomalyError",
 ]

@@ -383,3 +383,16 @@ def test_compare_graph_created_on_the_fly_with_tensors():
     table = assert_grads_match_torch(rnn_cell, inputs, atol=1e-10)
     assert table.row("W_x").grad.shape == (20, 10)
     assert table.row("next_h").grad.shape == (20, 1)
+
+
+def test_debug_exports_everything_its_parts_export():
+    import importlib
+
+    from micrograd_plus import debug
+
+    for name in ("stepper", "terminal", "explain", "gradcheck", "torchcompare"):
+        # (micrograd_plus.explain and .gradcheck are the functions, so import the modules)
+        part = importlib.import_module(f"micrograd_plus.{name}")
+        missing = set(part.__all__) - set(debug.__all__)
+        assert not missing, f"debug.__all__ lacks {sorted(missing)} of {part.__name__}"
+    assert all(hasattr(debug, name) for name in debug.__all__)
