@@ -177,11 +177,11 @@ def test_neuron_342_labels_follow_the_book():
     g = neuron_342.build(backward=True)
     model = g["model"]
     assert model.num_parameters() == 3 * 4 + 4 + 4 * 2 + 2 == 26
-    for l, layer in enumerate(model.layers, 1):
+    for k, layer in enumerate(model.layers, 1):
         for i, neuron in enumerate(layer.neurons, 1):
-            assert [w.label for w in neuron.w] == [f"w^({l})_{i}{j}" for j in
+            assert [w.label for w in neuron.w] == [f"w^({k})_{i}{j}" for j in
                                                    range(1, len(neuron.w) + 1)]
-            assert neuron.b.label == f"b^({l})_{i}"
+            assert neuron.b.label == f"b^({k})_{i}"
     assert [a.label for a in g["a1"]] == ["a^(1)_1", "a^(1)_2", "a^(1)_3"]
     assert [z.label for z in g["z2"]] == [f"z^(2)_{i}" for i in range(1, 5)]
     assert [a.label for a in g["a3"]] == ["a^(3)_1", "a^(3)_2"]
