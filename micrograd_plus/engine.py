@@ -331,13 +331,17 @@ class Value(Node):
         return _result(math.log1p(_exp(x)), (self,), (_sigmoid(x),), "softplus")
 
     def sin(self) -> "Value":
-        """sin x;  d/dx = cos x"""
+        """sin x;  d/dx = cos x  (NaN at ±inf, as in PyTorch)"""
         x = self.data
+        if math.isinf(x):  # math.sin raises there
+            return _result(math.nan, (self,), (math.nan,), "sin")
         return _result(math.sin(x), (self,), (math.cos(x),), "sin")
 
     def cos(self) -> "Value":
-        """cos x;  d/dx = −sin x"""
+        """cos x;  d/dx = −sin x  (NaN at ±inf, as in PyTorch)"""
         x = self.data
+        if math.isinf(x):
+            return _result(math.nan, (self,), (math.nan,), "cos")
         return _result(math.cos(x), (self,), (-math.sin(x),), "cos")
 
     # -- display --------------------------------------------------------------------------

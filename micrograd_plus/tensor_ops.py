@@ -135,7 +135,7 @@ class PowScalar(Function):
 
 
 class Maximum(Function):
-    """max(a, b) elementwise;  the gradient goes to the larger, split half/half at ties"""
+    """max(a, b) elementwise;  g goes to the larger, half each at ties (both, next to a NaN)"""
 
     op = "maximum"
 
@@ -145,8 +145,9 @@ class Maximum(Function):
 
     def backward(self, g):
         a, b = self.a, self.b
-        share = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(g.dtype)
-        return g * share, g * (1.0 - share)
+        # PyTorch's rule: each side gets g unless it is the smaller one
+        half = np.where(a == b, 0.5, 1.0).astype(g.dtype)
+        return g * np.where(a < b, 0.0, half), g * np.where(a > b, 0.0, half)
 
 
 # -- elementwise unary ----------------------------------------------------------------------
@@ -249,13 +250,14 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """max(0, a);  ∂/∂a = g where a > 0, else 0"""
+    """max(0, a);  ∂/∂a = g where a > 0, else 0  (NaN stays NaN with ∂ = g, as in PyTorch)"""
 
     op = "ReLU"
 
     def forward(self, a):
-        self.mask = a > 0
-        return a * self.mask
+        out = np.maximum(a, 0.0)  # not a·(a > 0): that makes −inf·0 = NaN
+        self.mask = out != 0  # PyTorch's test (not out <= 0), so NaN passes the gradient
+        return out
 
     def backward(self, g):
         return (g * self.mask,)
@@ -278,7 +280,7 @@ class LeakyReLU(Function):
 
 
 class Abs(Function):
-    """|a|;  ∂/∂a = g·sign(a)  (0 at 0, like PyTorch)"""
+    """|a|;  ∂/∂a = g·sign(a)  (0 at 0 and at NaN, like PyTorch)"""
 
     op = "abs"
 
@@ -287,7 +289,8 @@ class Abs(Function):
         return np.abs(a)
 
     def backward(self, g):
-        return (g * np.sign(self.a),)
+        a = self.a
+        return (g * ((a > 0).astype(g.dtype) - (a < 0)),)  # np.sign(NaN) would be NaN
 
 
 class Clip(Function):
@@ -377,7 +380,8 @@ class Max(_Reduction):
         a, axis, keepdims = self.a, self.axis, self.keepdims
         hit = a == _expand(self.out, a.shape, axis, keepdims)
         count = np.sum(hit, axis=axis, keepdims=True)
-        return (_expand(g, a.shape, axis, keepdims) / count * hit,)
+        with _ignore():  # a NaN maximum: no hit, 0/0, NaN gradients (as in PyTorch)
+            return (_expand(g, a.shape, axis, keepdims) / count * hit,)
 
 
 class Min(Max):

@@ -225,6 +225,14 @@ def test_power_overflow_with_a_value_exponent_matches_torch(x, e):
     assert_matches_torch(lambda a, b: a**b, x, e)
 
 
+@pytest.mark.parametrize("x", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("name", ["sin", "cos"])
+def test_sin_and_cos_of_infinity_are_nan_like_torch(name, x):
+    y = getattr(Value(x), name)()  # math.sin(inf) raises ValueError
+    assert math.isnan(y.data)
+    assert_matches_torch(lambda a: getattr(a, name)(), x)
+
+
 def test_sqrt_of_zero_has_infinite_gradient():
     x = Value(0.0)
     x.sqrt().backward()

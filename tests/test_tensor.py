@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -137,6 +138,23 @@ def test_unary_ops_match_torch(name):
 def test_kinks_follow_torch_conventions(name):
     f, g = UNARY[name]
     check(f, np.array([0.0, -0.5, 1.0, -1e-300, 0.25]), g_torch=g)
+
+
+@pytest.mark.parametrize("name", ["relu", "abs", "leaky_relu", "clip", "sigmoid", "tanh", "exp"])
+def test_nan_and_infinities_follow_torch_without_numpy_warnings(name):
+    f, g = UNARY[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(f, np.array([np.nan, np.inf, -np.inf, 0.0, -1.5]), g_torch=g)
+
+
+def test_max_and_maximum_next_to_nan_follow_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NaN row of max has 0/0 gradients, silently
+        check(lambda t: t.max(axis=1), np.array([[1.0, np.nan], [3.0, 2.0]]),
+              g_torch=lambda t: t.amax(1))
+        check(lambda a, b: maximum(a, b), np.array([1.0, np.nan, 2.0, 5.0]),
+              np.array([np.nan, 0.0, 2.0, 1.0]), g_torch=torch.maximum)
 
 
 def test_sigmoid_tanh_exp_stable_at_1000():
