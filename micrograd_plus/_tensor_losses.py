@@ -4,7 +4,7 @@ Same names, signatures and ``reduction=`` as the Value versions and as
 ``torch.nn.functional``. Most losses are a few Tensor ops, so their graph reads like the
 formula; three that need care are single nodes with their own forward/backward rule:
 ``bce`` (logs clamped at −100 like PyTorch, so p = 0 or 1 is finite), ``bce_with_logits``
-(``max(x, 0) − x·t + ln(1 + e^−|x|)``, never overflows) and ``cross_entropy`` (stable
+(``(1 − t)·x + max(−x, 0) + ln(1 + e^−|x|)``, never overflows) and ``cross_entropy`` (stable
 log-sum-exp; gradient ``softmax − one_hot``).
 """
 
@@ -18,7 +18,7 @@ from . import losses
 from .losses import (_BCE_EPS, _LOG_FLOOR, _check_reduction, _hinge_margin, _huber_delta,
                      _parameters)
 from .tensor import Tensor, _binary, _lift, _unary, where
-from .tensor_ops import Function, shifted_by_max, sigmoid
+from .tensor_ops import Function, _ignore, shifted_by_max, sigmoid
 
 __all__ = list(losses.__all__)  # the same functions as for Values
 
@@ -123,7 +123,7 @@ class BCE(Function):
     op = "bce"
 
     def forward(self, p, t):
-        with np.errstate(divide="ignore"):
+        with _ignore():  # log 0 = −inf, clamped below
             log_p, log_q = np.log(p), np.log1p(-p)
         self.p, self.t, self.log_p, self.log_q = p, t, log_p, log_q
         return (t - 1.0) * np.maximum(log_q, _LOG_FLOOR) - t * np.maximum(log_p, _LOG_FLOOR)
@@ -144,13 +144,15 @@ def bce(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 
 class BCEWithLogits(Function):
-    """max(x, 0) − x·t + ln(1 + e^−|x|);  ∂/∂x = σ(x) − t, ∂/∂t = −x"""
+    """(1 − t)·x + max(−x, 0) + ln(1 + e^−|x|);  ∂/∂x = σ(x) − t, ∂/∂t = −x"""
 
     op = "bce_with_logits"
 
     def forward(self, x, t):
         self.x, self.t = x, t
-        return np.maximum(x, 0.0) - x * t + np.log1p(np.exp(-np.abs(x)))
+        # PyTorch's arrangement, so infinite logits give its inf/NaN (without numpy warnings)
+        with _ignore():
+            return (1.0 - t) * x + np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
     def backward(self, g):
         x = self.x

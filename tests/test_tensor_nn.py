@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -216,6 +218,16 @@ def test_binary_losses_match_torch_at_extremes(reduction):
     scores = np.array([0.3, 0.2, 2.0, -3.0, 1.0, 0.999])
     _check_loss(lambda s, y: losses.hinge(s, y, **kw),
                 lambda s, y: _torch_reduce(torch.relu(1.0 - y * s), reduction), scores, labels)
+
+
+def test_bce_with_logits_at_infinite_logits_gives_torchs_inf_and_nan():
+    logits = np.array([np.inf, np.inf, np.inf, -np.inf, -np.inf, -np.inf])
+    target = np.array([0.0, 1.0, 0.5, 0.0, 1.0, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warnings on the way
+        _check_loss(lambda p, t: losses.bce_with_logits(p, t, reduction="none"),
+                    lambda p, t: F.binary_cross_entropy_with_logits(p, t, reduction="none"),
+                    logits, target)
 
 
 def _torch_reduce(x, reduction):
