@@ -231,8 +231,12 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 def shifted_by_max(a: np.ndarray, axis: int) -> np.ndarray:
-    """a − max(a) along ``axis``: softmax is unchanged by the shift, and e^a cannot overflow."""
-    return a - np.max(a, axis=axis, keepdims=True)
+    """a − max(a) along ``axis``: softmax is unchanged by the shift, and e^a cannot overflow.
+
+    A row holding +inf (or only −inf) becomes NaN, as in PyTorch, without a numpy warning.
+    """
+    with _ignore():
+        return a - np.max(a, axis=axis, keepdims=True)
 
 
 class Sigmoid(Function):

@@ -157,6 +157,14 @@ def test_max_and_maximum_next_to_nan_follow_torch():
               np.array([np.nan, 0.0, 2.0, 1.0]), g_torch=torch.maximum)
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_rows_with_infinities_follow_torch_without_numpy_warnings(name):
+    rows = np.array([[np.inf, 0.0, 1.0], [-np.inf] * 3, [np.nan, 1.0, 0.0], [-np.inf, 0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(lambda t: getattr(t, name)(), rows, g_torch=lambda t: getattr(t, name)(-1))
+
+
 def test_sigmoid_tanh_exp_stable_at_1000():
     x = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0])
     check(lambda t: t.sigmoid(), x)
