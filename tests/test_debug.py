@@ -162,6 +162,16 @@ def test_gradcheck_catches_a_wrong_derivative():
     assert gradcheck(lambda x, y: (x * x) * y + y.tanh(), [x, y])
 
 
+def test_gradcheck_fails_a_nan_gradient_beside_a_finite_slope():
+    # √(x·x) at 0: autograd gives ∞·0 = NaN (PyTorch too), the central difference gives 0
+    x = Value(0.0, label="x")
+    report = gradcheck(lambda x: (x * x).sqrt(), [x], raise_exception=False)
+    assert math.isnan(report.entries[0].analytic) and report.entries[0].numeric == 0.0
+    assert not report.ok
+    # NaN on both sides (x^0.5 at −1 is NaN, like PyTorch's) is agreement
+    assert gradcheck(lambda x: x**0.5, [Value(-1.0)], raise_exception=False).ok
+
+
 def test_gradcheck_rejects_no_nodes():
     with pytest.raises(TypeError, match="at least one Value or Tensor"):
         gradcheck(lambda a: a, [1.0])
