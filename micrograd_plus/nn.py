@@ -290,7 +290,10 @@ def _vector(xs: Any, n: int, what: str) -> list[float]:
 class Neuron(Module):
     """y = φ(Σ_j w_j x_j + b), with φ one of tanh, relu, sigmoid, leaky_relu, linear.
 
-    ``Neuron(nin, nonlin=True)`` (micrograd's keyword) means ReLU, ``nonlin=False`` linear.
+    The default activation is **tanh** (the textbook's neuron), whereas micrograd's
+    ``Neuron(nin)`` defaults to ReLU: pass ``activation='relu'`` or micrograd's keyword
+    ``nonlin=True`` (ReLU; ``nonlin=False`` is linear) for micrograd's neuron. ``MLP`` is not
+    affected: it chooses every layer's activation itself (ReLU hidden, linear out).
     Weights start uniform in [-1, 1], the bias at 0, as in micrograd.
     """
 
@@ -366,7 +369,8 @@ class Layer(Module):
 
     ``layer_index`` is the textbook's l of the layer feeding this one (1 = the input layer)
     and only affects labels: neuron i's weights are ``w^(l)_ij``, its bias ``b^(l)_i``.
-    A layer of one neuron returns a Value, not a list (micrograd's convention).
+    A layer of one neuron returns a Value, not a list (micrograd's convention). As for
+    ``Neuron``, the default activation is tanh where micrograd's ``Layer`` uses ReLU.
     """
 
     _expand_children_in_repr = False
