@@ -25,13 +25,13 @@ from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
 from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
 from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, format_lines, format_number, grad_color,
-                         pretty_label)
+                         group_label, pretty_label)
 from .viz_nodes import (FONT, HIGHLIGHT, PALE_TEXT, PROCESSED, PROCESSED_FILL, Options,
                         draw_legend, edge_label, node_name, op_node_name, op_size, record_label)
 
 __all__ = [
     "draw_graph", "draw_dot", "render_graph", "run_dot", "node_name", "op_node_name",
-    "format_number", "format_lines", "pretty_label", "grad_color",
+    "format_number", "format_lines", "pretty_label", "group_label", "grad_color",
     "GraphTooLargeError", "GraphvizNotFoundError",
     "GRAD_COLORS", "ZERO_GRAD_COLOR", "HIGHLIGHT", "PROCESSED", "PROCESSED_FILL", "PALE_TEXT",
     "FONT", "FORMATS", "INSTALL_HINT", "MAX_GROUP_EDGES", "ACTIVATIONS",

@@ -84,6 +84,21 @@ def pretty_label(label: str) -> str:
     return _SUB_RE.sub(lambda m: m.group(1).translate(_SUB), label)
 
 
+def group_label(label: str) -> str:
+    """A label as a symbol in ∂·/∂·: ``t − y`` → ``(t − y)``; ``w_1``, ``(t − y)²`` stay.
+
+    Brackets a label with an operator or a space outside its parenthesised parts, so
+    ``∂(t − y)/∂y`` reads right.
+    """
+    outside = label
+    while True:  # drop innermost parenthesised parts
+        inner = re.sub(r"\([^()]*\)", "", outside)
+        if inner == outside:
+            break
+        outside = inner
+    return f"({label})" if re.search(r"[\s+\-−*/·×]", outside) else label
+
+
 def grad_magnitude(grad: Any) -> float | None:
     """|grad| for a float, max |grad| for an array, None when there is no gradient."""
     if grad is None:

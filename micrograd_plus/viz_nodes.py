@@ -9,14 +9,13 @@ that made it; they are also the ``id`` attributes of the ``<g>`` elements in the
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import graphviz
 
 from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, format_lines, grad_color, grad_magnitude,
-                         pretty_label, shape_of)
+                         group_label, pretty_label, shape_of)
 
 FONT = "Helvetica"
 PALE_TEXT = "#9a9a9a"
@@ -116,19 +115,8 @@ def edge_label(node: Any, parent: Any, local: Any, o: Options) -> str:
     if out_label and in_label:
         if o.pretty:
             out_label, in_label = pretty_label(out_label), pretty_label(in_label)
-        return f"∂{_group(out_label)}/∂{_group(in_label)} = {value}"
+        return f"∂{group_label(out_label)}/∂{group_label(in_label)} = {value}"
     return value
-
-
-def _group(label: str) -> str:
-    """``t − y`` → ``(t − y)`` so that ∂(t − y)/∂y reads right; ``w_1``, ``(t − y)²`` stay."""
-    outside = label
-    while True:  # drop innermost parenthesised parts
-        inner = re.sub(r"\([^()]*\)", "", outside)
-        if inner == outside:
-            break
-        outside = inner
-    return f"({label})" if re.search(r"[\s+\-−*/·×]", outside) else label
 
 
 def op_size(symbol: str, fontsize: int) -> dict:

@@ -15,8 +15,8 @@ from conftest import needs_dot
 from micrograd_plus import Value, autograd, dot, nn, vsum
 from micrograd_plus.viz import (GRAD_COLORS, HIGHLIGHT, PROCESSED, ZERO_GRAD_COLOR,
                                 GraphTooLargeError, GraphvizNotFoundError, draw_dot, draw_graph,
-                                format_number, node_name, op_node_name, pretty_label,
-                                render_graph, run_dot)
+                                format_number, group_label, node_name, op_node_name,
+                                pretty_label, render_graph, run_dot)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -95,6 +95,16 @@ def test_format_number_precision():
 ])
 def test_pretty_label(label, shown):
     assert pretty_label(label) == shown
+
+
+@pytest.mark.parametrize("label, symbol", [
+    ("t − y", "(t − y)"), ("a+b", "(a+b)"), ("2·w", "(2·w)"), ("(a) + (b)", "((a) + (b))"),
+    ("(t − y)²", "(t − y)²"), ("w_meat", "w_meat"), ("w^(1)_12", "w^(1)_12"), ("w⁽¹⁾₁₂", "w⁽¹⁾₁₂"),
+    ("½", "½"), ("E", "E"),
+])
+def test_group_label_brackets_compound_labels_only(label, symbol):
+    """Inside ∂·/∂· a label with an operator outside its own brackets gets brackets."""
+    assert group_label(label) == symbol
 
 
 # -- the Digraph source -----------------------------------------------------------------------
