@@ -46,6 +46,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from micrograd_plus import Tensor, Value, losses, nn, optim  # noqa: E402
+from micrograd_plus.data import make_moons  # noqa: E402
+from micrograd_plus.interop import to_torch  # noqa: E402
 
 ALPHA = 1e-4
 
@@ -55,18 +57,6 @@ def blas_threads() -> int:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return os.cpu_count() or 1  # OpenBLAS's default: one thread per logical CPU
-
-
-def make_moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (as sklearn's make_moons), labels ±1 as a column."""
-    rng = np.random.default_rng(seed)
-    t_out = np.linspace(0, np.pi, n // 2)
-    t_in = np.linspace(0, np.pi, n - n // 2)
-    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
-                   np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5])])
-    X += rng.normal(scale=noise, size=X.shape)
-    y = np.hstack([-np.ones(n // 2), np.ones(n - n // 2)])
-    return X, y[:, None]
 
 
 def make_blobs3d(n: int = 1000, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -119,16 +109,10 @@ def ours_wide_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     return step
 
 
-def torch_copy(model: nn.Sequential) -> Any:
-    from micrograd_plus.interop import to_torch
-
-    return to_torch(model)
-
-
 def torch_moons_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     import torch
 
-    tmodel = torch_copy(ours_model([2, 16, 16, 1], nn.ReLU, seed=0))
+    tmodel = to_torch(ours_model([2, 16, 16, 1], nn.ReLU, seed=0))
     params = list(tmodel.parameters())
     opt = torch.optim.SGD(params, lr=0.05)
     Xt, yt = torch.tensor(X), torch.tensor(y)
@@ -148,7 +132,7 @@ def torch_wide_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     import torch
     import torch.nn.functional as F
 
-    tmodel = torch_copy(ours_model([3, 64, 256, 1024, 2], nn.Tanh, seed=0))
+    tmodel = to_torch(ours_model([3, 64, 256, 1024, 2], nn.Tanh, seed=0))
     opt = torch.optim.SGD(tmodel.parameters(), lr=0.05)
     Xt, yt = torch.tensor(X), torch.tensor(y)
 
@@ -247,7 +231,8 @@ def main() -> None:
           f"{np.__version__}, torch {torch.__version__}; float64; {threads} threads "
           f"(BLAS and torch)")
 
-    X, y = make_moons()
+    X, y01 = make_moons(100, noise=0.1, seed=1)
+    y = (2.0 * y01 - 1.0)[:, None]  # labels ±1 as a column, for the max-margin loss
     a = compare({"micrograd_plus Tensor": ours_moons_step(X, y),
                  "PyTorch": torch_moons_step(X, y)},
                 steps={"micrograd_plus Tensor": 50 if quick else 500,
