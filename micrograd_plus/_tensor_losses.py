@@ -24,8 +24,8 @@ __all__ = list(losses.__all__)  # the same functions as for Values
 
 
 # ---- plumbing -------------------------------------------------------------------------------
-def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
-    _check_reduction(reduction, name)
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    """'none' → the per-element losses; 'sum' → Σ; 'mean' → Σ / n (checked by the caller)."""
     if reduction == "mean":
         return loss.mean()
     return loss.sum() if reduction == "sum" else loss
@@ -88,9 +88,10 @@ def _raw(x: Any) -> Any:
 # ---- regression -----------------------------------------------------------------------------
 def mse(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean (y − t)²;  ∂/∂y = 2(y − t)/n."""
+    _check_reduction(reduction, "mse")
     y, t = _pair(pred, target, "mse")
     d = y - t
-    return _reduce(d * d, reduction, "mse")
+    return _reduce(d * d, reduction)
 
 
 def sse(pred: Tensor, target: Any) -> Tensor:
@@ -102,18 +103,19 @@ def sse(pred: Tensor, target: Any) -> Tensor:
 
 def l1(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error: mean |y − t|;  ∂/∂y = sign(y − t)/n."""
+    _check_reduction(reduction, "l1")
     y, t = _pair(pred, target, "l1")
-    return _reduce((y - t).abs(), reduction, "l1")
+    return _reduce((y - t).abs(), reduction)
 
 
 def huber(pred: Tensor, target: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
     """½d² where |d| < δ, else δ(|d| − ½δ), d = y − t (torch.nn.functional.huber_loss)."""
+    _check_reduction(reduction, "huber")
     delta = _huber_delta(delta)
     y, t = _pair(pred, target, "huber")
     d = y - t
     a = d.abs()
-    return _reduce(where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta)),
-                   reduction, "huber")
+    return _reduce(where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
 
 
 # ---- binary classification ------------------------------------------------------------------
@@ -137,10 +139,11 @@ class BCE(Function):
 
 def bce(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities p ∈ [0, 1] (targets in [0, 1])."""
+    _check_reduction(reduction, "bce")
     p, t = _pair(pred, target, "bce")
     _check_in_unit_interval(p.data, "input", "bce")
     _check_in_unit_interval(t.data, "target", "bce")
-    return _reduce(_binary(BCE(), p, t), reduction, "bce")
+    return _reduce(_binary(BCE(), p, t), reduction)
 
 
 class BCEWithLogits(Function):
@@ -161,28 +164,31 @@ class BCEWithLogits(Function):
 
 def bce_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """BCE on raw scores x: −[t ln σ(x) + (1 − t) ln(1 − σ(x))], stable at x = ±1000."""
+    _check_reduction(reduction, "bce_with_logits")
     x, t = _pair(logits, target, "bce_with_logits")
     _check_in_unit_interval(t.data, "target", "bce_with_logits")
-    return _reduce(_binary(BCEWithLogits(), x, t), reduction, "bce_with_logits")
+    return _reduce(_binary(BCEWithLogits(), x, t), reduction)
 
 
 def hinge(scores: Tensor, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Max-margin loss with labels ±1: max(0, margin − y·s);  ∂/∂s = −y where active."""
+    _check_reduction(reduction, "hinge")
     margin = _hinge_margin(margin)
     s, y = _pair(scores, labels, "hinge")
     if not np.all((y.data == 1.0) | (y.data == -1.0)):
         raise ValueError("hinge: labels must be -1 or +1 (map 0/1 labels with 2*y - 1)")
-    return _reduce((margin - y * s).relu(), reduction, "hinge")
+    return _reduce((margin - y * s).relu(), reduction)
 
 
 def multilabel_bce(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
     """Per sample, the mean over K labels of bce_with_logits (multilabel_soft_margin_loss)."""
+    _check_reduction(reduction, "multilabel_bce")
     x, t = _pair(logits, targets, "multilabel_bce")
     _check_in_unit_interval(t.data, "target", "multilabel_bce")
     per_label = _binary(BCEWithLogits(), x, t)
     if x.ndim == 1:
         return per_label.mean()
-    return _reduce(per_label.mean(axis=-1), reduction, "multilabel_bce")
+    return _reduce(per_label.mean(axis=-1), reduction)
 
 
 # ---- multi-class classification -------------------------------------------------------------
@@ -210,16 +216,18 @@ class CrossEntropy(Function):
 
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy: logits (N, C) with N class indices, or (C,) with one int."""
+    _check_reduction(reduction, "cross_entropy")
     z, k, single = _class_rows(logits, target, "cross_entropy")
     loss = _unary(CrossEntropy(k), z)
-    return loss.reshape(()) if single else _reduce(loss, reduction, "cross_entropy")
+    return loss.reshape(()) if single else _reduce(loss, reduction)
 
 
 def nll(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: −log p_y;  ∂/∂(log p_j) = −[j = y]."""
+    _check_reduction(reduction, "nll")
     lp, k, single = _class_rows(log_probs, target, "nll")
     loss = -lp[np.arange(lp.shape[0]), k]
-    return loss.reshape(()) if single else _reduce(loss, reduction, "nll")
+    return loss.reshape(()) if single else _reduce(loss, reduction)
 
 
 # ---- regularisation -------------------------------------------------------------------------

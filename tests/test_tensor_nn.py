@@ -291,3 +291,12 @@ def test_loss_errors_are_clear():
         losses.mse(p, np.zeros((3, 2)), reduction="avg")
     with pytest.raises(TypeError, match="target must be numeric"):
         losses.mse(p, "zeros")
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll", "multilabel_bce"])
+def test_single_sample_losses_still_check_reduction(name):
+    # one sample skips the reduction, but a misspelt reduction is still an error (as for Values)
+    z = Tensor(RNG.normal(size=3), requires_grad=True)
+    target = [0.0, 1.0, 0.0] if name == "multilabel_bce" else 1
+    with pytest.raises(ValueError, match=f"{name}: reduction must be one of"):
+        getattr(losses, name)(z, target, reduction="avg")
