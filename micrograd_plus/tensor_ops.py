@@ -523,7 +523,11 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """x @ Wᵀ + b in one node (torch.nn.functional.linear);  ∂x = g W, ∂W = gᵀx, ∂b = Σ g"""
+    """x @ Wᵀ + b in one node (torch.nn.functional.linear);  ∂x = g W, ∂W = gᵀx, ∂b = Σ g
+
+    ∂b is g in the result's shape, summed back to the bias's shape by the engine like any
+    broadcast operand, so a bias of shape (out,), (1, out) or (N, out) works.
+    """
 
     op = "linear"
 
@@ -546,8 +550,7 @@ class Linear(Function):
         else:
             gw = None
         if len(needs) == 3:
-            gb = g.reshape(-1, g.shape[-1]).sum(axis=0) if needs[2] else None
-            return gx, gw, gb
+            return gx, gw, (g if needs[2] else None)
         return gx, gw
 
 

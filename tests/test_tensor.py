@@ -217,6 +217,13 @@ def test_linear_matches_torch_functional_linear(xshape, bias):
     check(lambda *t: linear(*t), *args, g_torch=lambda *t: torch.nn.functional.linear(*t))
 
 
+@pytest.mark.parametrize("bshape", [(1, 2), (4, 2), ()], ids=str)
+def test_linear_bias_of_any_broadcastable_shape_matches_torch(bshape):
+    # the bias gradient is summed back by the engine, like any broadcast operand's
+    check(lambda *t: linear(*t), rand(4, 3), rand(2, 3), rand(*bshape),
+          g_torch=lambda *t: torch.nn.functional.linear(*t))
+
+
 # -- reductions ---------------------------------------------------------------------------
 AXES = [None, 0, 1, -1, (0, 2), (-1, 0)]
 
