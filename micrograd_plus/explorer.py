@@ -132,7 +132,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         )
     stepper = BackpropStepper(root)
     records = stepper.records()
-    labels = _labels(order, getattr(stepper, "names", {}))
+    labels = stepper.names  # label, else an op-based name (``mul2``), as in its text
     names = {node: node_name(node) for node in order}
     pass_grads = {rec.node: rec.grad for rec in records}
     precision = draw_options.get("precision", 4)
@@ -186,12 +186,10 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         sends = []
         outgoing = []
         for ps in rec.parents:
-            if ps.node not in names:
-                continue
             line = format_chain_rule(rec, ps)
             outgoing.append(line)
             received.setdefault(ps.node, []).append(line)
-            so_far = getattr(ps, "sum_so_far", ps.grad_after)
+            so_far = ps.sum_so_far
             sends.append(
                 {
                     "to": names[ps.node],
@@ -266,11 +264,6 @@ def render_page(data: dict, svg: str, title: str) -> str:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-def _labels(order: list, names: dict) -> dict:
-    """The stepper's display names (label, else ``mul2``-style), the same as in its text."""
-    return {node: names.get(node) or f"v{i}" for i, node in enumerate(order)}
-
 
 def _explain(node: Any, root: Any) -> str | None:
     """``explain(node, root)`` as text; None where it does not apply (Tensor graphs)."""
