@@ -28,6 +28,11 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import autograd
+from .viz_format import group_label
+
+# A label as a symbol inside ∂·/∂·: ``t − y`` becomes ``(t − y)``, as in ∂E/∂(t − y); the
+# graph's edge labels use the same rule
+sym = group_label
 
 __all__ = [
     "BackpropStepper",
@@ -397,13 +402,6 @@ def fmt(x: Any, digits: int = 6) -> str:
             text = f"{x:.{digits}g}"
         return text.replace("-", "−")
     return str(x)
-
-
-def sym(label: str) -> str:
-    """A label as a symbol inside ∂·/∂·: ``t − y`` becomes ``(t − y)``, as in ∂E/∂(t − y)."""
-    if " " in label and not label.startswith("("):
-        return f"({label})"
-    return label
 
 
 def format_chain_rule(step: Step, parent: ParentStep) -> str:

@@ -215,6 +215,21 @@ def test_labels_with_spaces_are_parenthesised_in_formulas():
     assert repr(step).startswith("Step(1: E = 490000, ∂E/∂E = 1 → t − y, t − y)")
 
 
+def test_compound_labels_are_bracketed_by_the_graphs_rule():
+    from micrograd_plus.debug import sym
+    from micrograd_plus.viz import group_label
+
+    assert sym is group_label  # formulas and edge labels bracket labels alike
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    s = a + b
+    s.label = "(a + b)·c"  # starts with a bracket, yet compound: ∂L/∂(a + b)·c misreads
+    L = s * s
+    L.label = "L"
+    step = BackpropStepper(L).step()
+    assert format_chain_rule(step, step.parents[0]).startswith(
+        "∂L/∂((a + b)·c) += ∂L/∂L · ∂L/∂((a + b)·c) = (1)·(5) = 5")
+
+
 def test_unlabeled_nodes_get_op_names_and_negatives_use_unicode_minus():
     x = Value(-2.0)
     y = x.tanh() * -3
