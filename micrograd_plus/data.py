@@ -317,8 +317,11 @@ def make_3d_classes(n_per_class: int = 1020, seed: Any = 0, inner: float = 0.3,
     100 %. Rows are shuffled; labels are int64 0/1.
     """
     _counts("make_3d_classes", n_per_class=n_per_class)
-    if not 0 <= inner <= outer:
-        raise ValueError(f"make_3d_classes: need 0 <= inner <= outer, got {inner}, {outer}")
+    # each class region must be non-empty, or the rejection sampling below never ends:
+    # d < inner needs inner > 0, d > outer needs outer < √3 (d at the cube's corners)
+    if not 0 < inner <= outer < math.sqrt(3.0):
+        raise ValueError(f"make_3d_classes: need 0 < inner <= outer < √3 ≈ 1.732, got "
+                         f"inner={inner}, outer={outer}")
     rng = _rng(seed)
     normal = np.ones(3) / np.sqrt(3.0)
     parts = []

@@ -176,6 +176,10 @@ def test_bad_sizes_and_labels_give_clear_errors():
     cases = [
         (lambda: D.make_moons(-1), "make_moons: n_samples must be a positive int, got -1"),
         (lambda: D.make_3d_classes(0), "make_3d_classes: n_per_class must be a positive int"),
+        # empty class regions (the sampler used to loop forever on these)
+        (lambda: D.make_3d_classes(5, inner=0.0), "make_3d_classes: need 0 < inner <= outer"),
+        (lambda: D.make_3d_classes(5, outer=1.8), r"outer < √3 ≈ 1.732, got inner=0.3, out"),
+        (lambda: D.make_3d_classes(5, inner=0.6, outer=0.5), "need 0 < inner <= outer"),
         (lambda: D.make_blobs(10, centers=0), "make_blobs: centers must be a positive int"),
         (lambda: D.make_spirals(5, classes=2.5), "make_spirals: classes must be a positive int"),
         (lambda: D.make_housing(True), "make_housing: n_samples must be a positive int"),
