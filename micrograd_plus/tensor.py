@@ -537,9 +537,11 @@ def _axes(axis: Any) -> Any:
 
 
 def _axis(axis: Any, t: Tensor) -> int:
+    """One axis of ``t``, in [−ndim, ndim); a 0-d Tensor has axes 0 and −1, as in PyTorch."""
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"axis must be an int, got {axis!r}")
-    if not -t.ndim <= axis < max(t.ndim, 1):
+    n = max(t.ndim, 1)
+    if not -n <= axis < n:
         raise ValueError(f"axis {axis} is out of range for a Tensor of shape {t.shape}")
     return int(axis)
 

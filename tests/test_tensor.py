@@ -351,6 +351,16 @@ def test_softmax_and_log_softmax_match_torch_and_are_stable(axis):
     check(lambda t: t.log_softmax(axis), x, g_torch=lambda t: torch.log_softmax(t, axis))
 
 
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_a_0d_tensor_along_0_or_minus_1_like_torch(name, axis):
+    # the default axis is -1, so a 0-d Tensor must accept it as torch does
+    check(lambda t: getattr(t, name)(axis), np.array(0.7),
+          g_torch=lambda t: getattr(t, name)(axis))
+    with pytest.raises(ValueError, match=r"axis 1 is out of range for a Tensor of shape \(\)"):
+        getattr(Tensor(0.7), name)(1)
+
+
 # -- float32 ------------------------------------------------------------------------------
 @pytest.mark.parametrize("f", [
     lambda a, b: (a * b + 2.0).tanh().sum(axis=0),
