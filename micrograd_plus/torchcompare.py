@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .autograd import Node
 from .engine import Value
 from .stepper import fmt
 from .tensor import Tensor
@@ -131,6 +132,12 @@ def compare_with_torch(
         return _named_outputs(result)
 
     our_out, our_roots = call(ours)
+    for name, node in our_out.items():
+        if not isinstance(node, Node):
+            raise TypeError(
+                f"compare_with_torch: build_fn must return a Value or Tensor (or a dict, list "
+                f"or tuple of them); its {name!r} is a {type(node).__name__}: {node!r}"
+            )
     their_out, their_roots = call(theirs)
     if list(our_out) != list(their_out):
         raise ValueError("build_fn returned different outputs for Values and for torch tensors")
@@ -198,7 +205,12 @@ def _our_leaf(x: Any, name: str) -> Value | Tensor:
     """A number becomes a Value, anything else (array-like) a float64 Tensor."""
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return Value(float(x), label=name)
-    return Tensor(np.asarray(x, dtype=np.float64), requires_grad=True, label=name)
+    try:
+        data = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"compare_with_torch: input {name!r} must be a number or an array of "
+                        f"numbers, got {type(x).__name__}: {x!r}") from None
+    return Tensor(data, requires_grad=True, label=name)
 
 
 def _named_outputs(result: Any) -> tuple[dict, list]:

@@ -333,6 +333,17 @@ def test_compare_torch_tutorial_with_tensors():
     assert np.array_equal(table.row("x").grad, np.full((2, 2), 3.0))
 
 
+def test_compare_names_a_non_node_output_and_a_non_numeric_input():
+    with pytest.raises(TypeError, match="build_fn must return a Value or Tensor.*'out' is a "
+                                        "float: 3.0"):
+        compare_with_torch(lambda a: 3.0, [1.0])
+    with pytest.raises(TypeError, match="'y1' is a str"):
+        compare_with_torch(lambda a: {"y1": "a", "y2": a * 2}, [1.0])
+    with pytest.raises(TypeError, match="input 'a' must be a number or an array of numbers, "
+                                        "got str: 'x'"):
+        compare_with_torch(lambda a: a * 2, ["x"])
+
+
 def test_compare_reports_a_disagreement_and_missing_torch(monkeypatch):
     def differs(a):  # relu in micrograd_plus, tanh in torch: must be caught
         return a.relu() if isinstance(a, Value) else a.tanh()
