@@ -24,7 +24,8 @@ from typing import Any, Iterator
 from . import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule
 from .engine import op_rule, op_symbol
-from .viz import draw_graph, format_lines, node_name, op_node_name, run_dot
+from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
+                  run_dot)
 
 __all__ = ["explore", "Explorer", "explorer_data"]
 
@@ -136,6 +137,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
     names = {node: node_name(node) for node in order}
     pass_grads = {rec.node: rec.grad for rec in records}
     precision = draw_options.get("precision", 4)
+    check_precision(precision, "explore")  # used for the grad cells before draw_graph runs
 
     nodes: dict = {}
     for i, node in enumerate(order):

@@ -14,6 +14,7 @@ public name of the parts is importable from here.
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,14 +25,15 @@ from .engine import op_symbol
 from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
 from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
-from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, format_lines, format_number, grad_color,
-                         group_label, pretty_label)
+from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, format_lines,
+                         format_number, grad_color, group_label, pretty_label)
 from .viz_nodes import (FONT, HIGHLIGHT, PALE_TEXT, PROCESSED, PROCESSED_FILL, Options,
                         draw_legend, edge_label, node_name, op_node_name, op_size, record_label)
 
 __all__ = [
     "draw_graph", "draw_dot", "render_graph", "run_dot", "node_name", "op_node_name",
-    "format_number", "format_lines", "pretty_label", "group_label", "grad_color",
+    "format_number", "format_lines", "check_precision", "pretty_label", "group_label",
+    "grad_color",
     "GraphTooLargeError", "GraphvizNotFoundError",
     "GRAD_COLORS", "ZERO_GRAD_COLOR", "HIGHLIGHT", "PROCESSED", "PROCESSED_FILL", "PALE_TEXT",
     "FONT", "FORMATS", "INSTALL_HINT", "MAX_GROUP_EDGES", "ACTIVATIONS",
@@ -104,7 +106,7 @@ def draw_graph(
 
     Parameters
     ----------
-    rankdir: ``'LR'`` (inputs left) or ``'TB'`` (inputs on top).
+    rankdir: ``'LR'`` (inputs left), ``'TB'`` (inputs on top), ``'RL'`` or ``'BT'``.
     show_data, show_grad: which cells each record shows; ``show_grad=False`` is the
         before-backward view.
     precision: decimals of the numbers (see ``format_number``).
@@ -127,10 +129,7 @@ def draw_graph(
     Returns an unrendered ``graphviz.Digraph``; it shows inline in Jupyter, and
     ``render_graph`` writes it to svg/png/pdf/dot.
     """
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
-        raise ValueError(f"draw_graph: precision must be an int >= 0, got {precision!r}")
-    if record not in ("row", "stacked"):
-        raise ValueError(f"draw_graph: record must be 'row' or 'stacked', got {record!r}")
+    _check_options(precision, rankdir, fontsize, collapse, record)
     nodes = _collect(root)
     highlighted = {id(n) for n in (highlight or ())}
     path_edges: set[int] = set()
@@ -172,6 +171,23 @@ def draw_graph(
 
 
 draw_dot = draw_graph
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def _check_options(precision: Any, rankdir: Any, fontsize: Any, collapse: Any,
+                   record: Any) -> None:
+    """Clear errors for options Graphviz would silently ignore or Python would fail on late."""
+    check_precision(precision, "draw_graph")
+    if rankdir not in RANKDIRS:  # Graphviz draws an unknown rankdir top to bottom, silently
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, "
+                         f"got {rankdir!r}")
+    if isinstance(fontsize, bool) or not isinstance(fontsize, numbers.Real) or fontsize <= 0:
+        raise ValueError(f"draw_graph: fontsize must be a number > 0, got {fontsize!r}")
+    if not isinstance(collapse, bool) and collapse != "auto":
+        raise ValueError(f"draw_graph: collapse must be True, False or 'auto', got {collapse!r}")
+    if record not in ("row", "stacked"):
+        raise ValueError(f"draw_graph: record must be 'row' or 'stacked', got {record!r}")
 
 
 def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o: Options,

@@ -24,6 +24,12 @@ GRAD_COLORS: list[tuple[float, str, str]] = [
 ZERO_GRAD_COLOR = ("#ffffff", "grad = 0, or no grad")
 
 
+def check_precision(precision: Any, who: str) -> None:
+    """A clear error for a ``precision`` that ``format_number`` cannot use (before any cell)."""
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
+        raise ValueError(f"{who}: precision must be an int >= 0, got {precision!r}")
+
+
 def format_number(x: float, precision: int = 4) -> str:
     """``4.0000`` in the readable range, ``-3.5e+05`` style outside it, ``nan``/``inf`` as is."""
     if math.isnan(x):

@@ -146,6 +146,16 @@ def test_bad_input_gets_a_clear_error(monkeypatch):
         explore(build_lunch(), show_grad=False)
 
 
+@pytest.mark.parametrize("bad", [-1, 2.5])
+def test_bad_drawing_options_are_clear_errors(bad):
+    """precision sets the grad cells before draw_graph runs (was Python's "Format specifier
+    missing precision"); other options are draw_graph's own checks."""
+    with pytest.raises(ValueError, match=rf"explore: precision must be an int >= 0, got {bad}"):
+        explore(build_lunch(), precision=bad)
+    with pytest.raises(ValueError, match="rankdir must be one of LR, TB, RL, BT, got 'XY'"):
+        explore(build_lunch(), rankdir="XY")
+
+
 def test_jupyter_repr_is_an_escaped_srcdoc_iframe(tmp_path):
     page = explore(build_lunch())
     assert isinstance(page, Explorer)

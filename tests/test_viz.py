@@ -407,6 +407,22 @@ def test_bad_options_are_clear_errors(bad):
         draw_graph(Value(1.0), record="column")
 
 
+@pytest.mark.parametrize("option, bad", [
+    ("rankdir", "XY"), ("rankdir", "lr"), ("fontsize", "big"), ("fontsize", 0),
+    ("fontsize", True), ("collapse", "yes"), ("collapse", 1),
+])
+def test_options_graphviz_would_ignore_are_clear_errors(option, bad):
+    """An unknown rankdir is drawn top to bottom by Graphviz without a word, collapse='yes'
+    acted as 'auto', and fontsize='big' failed on a subtraction: each is named now."""
+    with pytest.raises(ValueError, match=rf"draw_graph: {option} must be .*got {bad!r}"):
+        draw_graph(Value(1.0), **{option: bad})
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB", "RL", "BT"])
+def test_every_rankdir_graphviz_knows_is_drawn(rankdir):
+    assert f"rankdir={rankdir}" in draw_graph(Value(1.0), rankdir=rankdir).source
+
+
 def test_tensor_model_boxes_per_module():
     from micrograd_plus import Tensor
 
