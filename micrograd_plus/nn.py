@@ -18,9 +18,14 @@ import numbers
 import random
 from typing import Any, Iterator, NamedTuple, Sequence
 
-from .engine import Value, dot
+import numpy as np
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS"]
+from .engine import Value, dot
+from .tensor import Tensor
+from .tensor import linear as _linear
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS",
+           "Linear", "Sequential", "Tanh", "ReLU", "Sigmoid", "LeakyReLU"]
 
 
 # ---- Module base ----------------------------------------------------------------------------
@@ -217,8 +222,6 @@ def _checked_state_value(name: str, p: Any, value: Any) -> Any:
                 f"{what}"
             )
         return float(value)
-    import numpy as np
-
     try:
         array = np.asarray(value, dtype=p.data.dtype)
     except (TypeError, ValueError):
@@ -542,7 +545,7 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             return x
         scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
-        if type(x).__name__ == "Tensor":
+        if isinstance(x, Tensor):
             return self._tensor_forward(x, scale)
         return self._apply(x, scale)
 
@@ -553,11 +556,7 @@ class Dropout(Module):
         keep = self._rng.random() >= self.p
         return x * (scale if keep else 0.0)
 
-    def _tensor_forward(self, x: Any, scale: float) -> Any:
-        import numpy as np
-
-        from .tensor import Tensor
-
+    def _tensor_forward(self, x: Tensor, scale: float) -> Tensor:
         gen = np.random.default_rng(self._rng.getrandbits(63))
         mask = (gen.random(x.data.shape) >= self.p) * scale
         return x * Tensor(mask, dtype=x.data.dtype)
@@ -566,24 +565,18 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-# ---- Tensor layers ----
-# (Dropout above already handles Tensor inputs, with a numpy mask; do not redefine it.)
-
-# Tensor layers reuse Module (parameters found by the attribute walk) and the Tensor ops.
-import numpy as _np  # noqa: E402
-
-from .tensor import Tensor, linear as _linear  # noqa: E402
-
-__all__ += ["Linear", "Sequential", "Tanh", "ReLU", "Sigmoid", "LeakyReLU"]
+# ---- Tensor layers --------------------------------------------------------------------------
+# They reuse Module (parameters found by the attribute walk) and the Tensor ops; Dropout above
+# already handles Tensor inputs.
 
 
 def _np_rng(seed: Any) -> Any:
     """A numpy Generator from an int, a Generator (shared) or None (fresh entropy)."""
-    if isinstance(seed, _np.random.Generator):
+    if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
-    return _np.random.default_rng(seed)
+    return np.random.default_rng(seed)
 
 
 class Linear(Module):
@@ -594,7 +587,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 seed: int | _np.random.Generator | None = None, dtype: Any = _np.float64) -> None:
+                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         for n, what in ((in_features, "in_features"), (out_features, "out_features")):
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"Linear: {what} must be a positive int, got {n!r}")

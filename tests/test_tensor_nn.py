@@ -171,6 +171,16 @@ def test_dropout_on_tensors_train_eval_and_seed():
     assert d(x) is x
 
 
+def test_dropout_masks_a_tensor_subclass_elementwise():
+    # dispatch is by isinstance: a subclass (not named "Tensor") was once kept or dropped whole
+    class Param(Tensor):
+        pass
+
+    out = nn.Dropout(0.5, seed=0)(Param(np.ones((100, 10)), requires_grad=True))
+    assert set(np.unique(out.data)) == {0.0, 2.0}
+    assert 0.35 < (out.data != 0).mean() < 0.65
+
+
 # -- losses on Tensors vs torch.nn.functional ---------------------------------------------
 def _check_loss(ours, theirs, pred, target, target_grad=False, rtol=1e-10, atol=1e-12):
     p = Tensor(pred, requires_grad=True)
