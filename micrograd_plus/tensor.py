@@ -528,22 +528,32 @@ def _number(x: Any, what: str) -> float:
     return float(x)
 
 
+def _is_int(x: Any) -> bool:
+    """A Python or numpy integer; not a bool (an axis of True is a mistake, not axis 1)."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
 def _axes(axis: Any) -> Any:
-    if axis is None or isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+    if axis is None or _is_int(axis):
         return axis
-    if isinstance(axis, (tuple, list)) and all(isinstance(a, (int, np.integer)) for a in axis):
+    if isinstance(axis, (tuple, list)) and all(_is_int(a) for a in axis):
         return tuple(axis)
     raise TypeError(f"axis must be None, an int or a tuple of ints, got {axis!r}")
 
 
+def _int_axis(axis: Any) -> int:
+    if not _is_int(axis):
+        raise TypeError(f"axis must be an int, got {axis!r}")
+    return int(axis)
+
+
 def _axis(axis: Any, t: Tensor) -> int:
     """One axis of ``t``, in [−ndim, ndim); a 0-d Tensor has axes 0 and −1, as in PyTorch."""
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an int, got {axis!r}")
+    axis = _int_axis(axis)
     n = max(t.ndim, 1)
     if not -n <= axis < n:
         raise ValueError(f"axis {axis} is out of range for a Tensor of shape {t.shape}")
-    return int(axis)
+    return axis
 
 
 def _index(index: Any) -> Any:
@@ -564,11 +574,8 @@ def _is_basic(index: Any) -> bool:
     """True for indexing that never selects an element twice (ints, slices, None, ...)."""
     parts = index if isinstance(index, tuple) else (index,)
     for p in parts:
-        if p is None or p is Ellipsis or isinstance(p, slice):
-            continue
-        if isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)):
-            continue
-        return False
+        if not (p is None or p is Ellipsis or isinstance(p, slice) or _is_int(p)):
+            return False
     return True
 
 
@@ -589,12 +596,12 @@ def _tensors(xs: Sequence[Any], what: str) -> tuple:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join Tensors along an existing axis (``np.concatenate``, ``torch.cat``)."""
-    return _nary(ops.Concatenate(int(axis)), _tensors(tensors, "concatenate"))
+    return _nary(ops.Concatenate(_int_axis(axis)), _tensors(tensors, "concatenate"))
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join Tensors of one shape along a new axis (``np.stack``, ``torch.stack``)."""
-    return _nary(ops.Stack(int(axis)), _tensors(tensors, "stack"))
+    return _nary(ops.Stack(_int_axis(axis)), _tensors(tensors, "stack"))
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import warnings
 import weakref
 
@@ -660,3 +661,12 @@ def test_bad_data_and_arguments_raise_clear_errors():
         stack(Tensor([1.0]))
     with pytest.raises(ValueError, match="axis 2"):
         Tensor(rand(2, 2)).softmax(2)
+
+
+@pytest.mark.parametrize("bad", [1.5, "1", True])
+def test_an_axis_that_is_not_an_int_is_a_type_error_not_truncated(bad):
+    a, shown = Tensor(rand(2, 3)), re.escape(repr(bad))
+    for f in (lambda: concatenate([a, a], axis=bad), lambda: stack([a, a], axis=bad),
+              lambda: a.softmax(bad), lambda: a.sum(axis=bad), lambda: a.max(axis=(0, bad))):
+        with pytest.raises(TypeError, match=r"axis must be .*an int.*got .*" + shown):
+            f()
