@@ -11,6 +11,7 @@ PyTorch is optional: it is imported only here, with a clear error when it is mis
 from __future__ import annotations
 
 import inspect
+import io
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -84,17 +85,9 @@ class TorchComparison:
     def __str__(self) -> str:
         from rich.console import Console
 
-        console = Console(width=120, record=True, file=_Null(), color_system=None)
+        console = Console(width=120, file=io.StringIO(), color_system=None)
         console.print(self)
-        return console.export_text().rstrip()
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
+        return console.file.getvalue().rstrip()
 
 
 def compare_with_torch(
