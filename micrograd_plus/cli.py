@@ -27,6 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .autograd import Node
+
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
@@ -43,19 +45,27 @@ def resolve_root(target: str, backward: bool = False) -> Any:
     backward themselves, so they ask for the forward pass.
     """
     path = Path(target)
-    if path.suffix == ".py":
-        if not path.is_file():
-            raise UsageError(f"no such file: {target}")
-        namespace = runpy.run_path(str(path), run_name="__micrograd_plus_target__")
-        if "root" in namespace:
-            return namespace["root"]
-        build = namespace.get("build")
-        if callable(build):
-            takes_backward = "backward" in inspect.signature(build).parameters
-            return _root_of(build(backward=backward) if takes_backward else build())
+    if path.suffix != ".py":
+        module = _example_module(target, ", or give a .py file that defines `root`")
+        return _root_of(module.build(backward=backward))
+    if not path.is_file():
+        raise UsageError(f"no such file: {target}")
+    namespace = runpy.run_path(str(path), run_name="__micrograd_plus_target__")
+    if "root" in namespace:
+        root, source = namespace["root"], "`root`"
+    elif callable(namespace.get("build")):
+        build = namespace["build"]
+        takes_backward = "backward" in inspect.signature(build).parameters
+        root = _root_of(build(backward=backward) if takes_backward else build())
+        source = "`build()`"
+    else:
         raise UsageError(f"{target} defines neither `root` nor `build()`")
-    module = _example_module(target, ", or give a .py file that defines `root`")
-    return _root_of(module.build(backward=backward))
+    nodes = root if isinstance(root, (list, tuple)) else [root]  # render draws a list too
+    for node in nodes:
+        if not isinstance(node, Node):
+            raise UsageError(f"{target}: {source} gives a {type(node).__name__}, not a Value "
+                             "or Tensor (a graph node)")
+    return root
 
 
 def _example_module(name: str, alternative: str = "") -> Any:

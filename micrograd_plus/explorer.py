@@ -116,7 +116,7 @@ def explorer_data(root: Any) -> dict:
 
 def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, str]:
     """The page's JSON and (unless ``rankdir`` is None) the SVG of the graph."""
-    if not hasattr(root, "_prev") or not hasattr(root, "_op"):
+    if not isinstance(root, autograd.Node):
         raise TypeError(
             f"explore() needs a graph node (a Value or Tensor), got {type(root).__name__}"
         )

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import graphviz
 
-from .autograd import topological_order
+from .autograd import Node, topological_order
 from .engine import op_symbol
 from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
@@ -50,7 +50,7 @@ def _collect(root: Any) -> list:
         root = root["root"]
     roots = list(root) if isinstance(root, (list, tuple)) else [root]
     for r in roots:
-        if not hasattr(r, "_prev") or not hasattr(r, "data"):
+        if not isinstance(r, Node):
             raise TypeError(f"draw_graph: expected a Value or Tensor (a graph node), got "
                             f"{type(r).__name__}: {r!r}"[:200])
     order: list = []

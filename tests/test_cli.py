@@ -79,6 +79,24 @@ def test_a_file_without_root_or_build_is_a_usage_error(tmp_path, capsys):
     assert "defines neither `root` nor `build()`" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("source, gives", [
+    ("root = 3.5", "`root` gives a float"),
+    ("def build():\n    return {'root': 'E'}", "`build()` gives a str"),
+])
+@pytest.mark.parametrize("command", ["render", "step", "explore"])
+def test_a_file_whose_root_is_not_a_node_is_a_usage_error(tmp_path, capsys, source, gives,
+                                                          command):
+    """Was a traceback from deep inside draw_graph / the stepper / the explorer."""
+    script = tmp_path / "target.py"
+    script.write_text(source + "\n", encoding="utf-8")
+    output = {"render": ["-o", str(tmp_path / "x.dot")], "step": [],
+              "explore": ["-o", str(tmp_path / "x.html")]}[command]
+    with pytest.raises(SystemExit) as stop:
+        cli.main([command, str(script), *output])
+    assert stop.value.code == 2
+    assert f"{script}: {gives}, not a Value or Tensor" in capsys.readouterr().err
+
+
 @needs_dot
 def test_render_lunch_svg_shows_the_gradients_after_backward(tmp_path):
     out = tmp_path / "x.svg"
