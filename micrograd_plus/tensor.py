@@ -35,6 +35,7 @@ import numpy as np
 from . import autograd
 from . import tensor_ops as ops
 from .autograd import Node, mode
+from .engine import _check_number  # numeric arguments are checked as for Values
 
 __all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor"]
 
@@ -319,7 +320,7 @@ class Tensor(Node):
         return _unary(ops.ReLU(), self)
 
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
-        return _unary(ops.LeakyReLU(_number(slope, "leaky_relu slope")), self)
+        return _unary(ops.LeakyReLU(_check_number(slope, "leaky_relu slope")), self)
 
     def abs(self) -> "Tensor":
         return _unary(ops.Abs(), self)
@@ -328,8 +329,8 @@ class Tensor(Node):
         """Clamp into [min, max] (either may be None); the gradient is 1 inside, 0 outside."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        lo = None if min is None else _number(min, "clip min")
-        hi = None if max is None else _number(max, "clip max")
+        lo = None if min is None else _check_number(min, "clip min")
+        hi = None if max is None else _check_number(max, "clip max")
         return _unary(ops.Clip(lo, hi), self)
 
     clamp = clip
@@ -520,12 +521,6 @@ def _as_array(x: Any, dtype: np.dtype, what: str) -> np.ndarray:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
-
-
-def _number(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r}")
-    return float(x)
 
 
 def _is_int(x: Any) -> bool:
