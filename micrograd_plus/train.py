@@ -33,9 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from . import losses
 from . import metrics as _metrics
 from .autograd import no_grad
 from .data import DataLoader, _check_batch_size, _check_same_length
+from .tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History"]
 
@@ -104,16 +106,9 @@ def _is_tensor_model(model: Any) -> bool:
     return any(isinstance(getattr(p, "data", None), np.ndarray) for p in params)
 
 
-def _tensor_type() -> type:
-    from .tensor import Tensor
-
-    return Tensor
-
-
 def _forward(model: Any, xb: Any, tensor_model: bool) -> Any:
     """The model's outputs for one batch: a Tensor, or a list of per-sample outputs."""
     if tensor_model:
-        Tensor = _tensor_type()
         return model(xb if isinstance(xb, Tensor) else Tensor(np.asarray(xb, dtype=float)))
     rows = xb.tolist() if isinstance(xb, np.ndarray) else list(xb)
     return [model(row) for row in rows]
@@ -149,8 +144,6 @@ def _output_array(outputs: Any) -> np.ndarray:
 
 def _resolve_loss(loss_fn: Any) -> Callable:
     if isinstance(loss_fn, str):
-        from . import losses
-
         fn = getattr(losses, loss_fn, None)
         if fn is None or loss_fn not in losses.__all__:
             raise ValueError(f"fit: unknown loss {loss_fn!r}; choose one of {losses.__all__}")
