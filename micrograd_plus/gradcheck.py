@@ -9,6 +9,7 @@ pass checks the vector-Jacobian product.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -105,6 +106,11 @@ def gradcheck(
 
         gradcheck(lambda a, b: (a * b).tanh(), [Value(0.3), Value(-1.2)])
     """
+    if not 0.0 < eps < math.inf:
+        raise ValueError(f"gradcheck: eps must be a positive step, got {eps!r}")
+    for name, tol in (("atol", atol), ("rtol", rtol)):
+        if not tol >= 0.0:
+            raise ValueError(f"gradcheck: {name} must be >= 0, got {tol!r}")
     inputs = list(inputs)
     checked = [i for i, x in enumerate(inputs) if _is_node(x)]
     if not checked:

@@ -172,6 +172,14 @@ def test_gradcheck_fails_a_nan_gradient_beside_a_finite_slope():
     assert gradcheck(lambda x: x**0.5, [Value(-1.0)], raise_exception=False).ok
 
 
+@pytest.mark.parametrize("option, bad", [("eps", 0.0), ("eps", -1e-6), ("eps", math.nan),
+                                         ("atol", -1.0), ("rtol", math.nan)])
+def test_gradcheck_names_a_bad_step_or_tolerance(option, bad):
+    # eps = 0 divided by zero; a negative eps or tolerance gave a silent pass or failure
+    with pytest.raises(ValueError, match=f"gradcheck: {option} must be"):
+        gradcheck(lambda a: a * a, [Value(1.0)], **{option: bad})
+
+
 def test_gradcheck_rejects_no_nodes():
     with pytest.raises(TypeError, match="at least one Value or Tensor"):
         gradcheck(lambda a: a, [1.0])
