@@ -112,8 +112,12 @@ def _cmd_example(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from .viz import render_graph
+    from .viz import output_format, render_graph
 
+    try:  # before the target runs: a mistyped extension is a usage error, not a traceback
+        output_format(args.output)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     root = resolve_root(args.target, backward=True)
     path = render_graph(root, args.output, rankdir=args.rankdir)
     print(f"wrote {path}")

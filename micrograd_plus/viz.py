@@ -36,7 +36,7 @@ __all__ = [
     "grad_color",
     "GraphTooLargeError", "GraphvizNotFoundError",
     "GRAD_COLORS", "ZERO_GRAD_COLOR", "HIGHLIGHT", "PROCESSED", "PROCESSED_FILL", "PALE_TEXT",
-    "FONT", "FORMATS", "INSTALL_HINT", "MAX_GROUP_EDGES", "ACTIVATIONS",
+    "FONT", "FORMATS", "output_format", "INSTALL_HINT", "MAX_GROUP_EDGES", "ACTIVATIONS",
 ]
 
 
@@ -255,6 +255,17 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
 FORMATS = {"svg", "png", "pdf", "dot", "gv"}
 
 
+def output_format(path: str | Path) -> str:
+    """The format ``render_graph`` writes to ``path``: its extension, one of FORMATS."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"render_graph: cannot tell the format of {str(path)!r}; use one of the "
+            f"extensions {', '.join('.' + f for f in sorted(FORMATS))}"
+        )
+    return fmt
+
+
 def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float = 120.0,
                  max_px: int | None = None, **draw_kwargs: Any) -> Path:
     """Draw ``root`` (or an already drawn Digraph) to ``path``; the format is its extension.
@@ -266,12 +277,7 @@ def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float 
     ``dot`` is stopped after ``timeout`` seconds (TimeoutError), so rendering never hangs.
     """
     path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise ValueError(
-            f"render_graph: cannot tell the format of {str(path)!r}; use one of the "
-            f"extensions {', '.join('.' + f for f in sorted(FORMATS))}"
-        )
+    fmt = output_format(path)
     graph = root if isinstance(root, graphviz.Digraph) else draw_graph(root, **draw_kwargs)
     if fmt in ("dot", "gv"):
         path.parent.mkdir(parents=True, exist_ok=True)

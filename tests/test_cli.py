@@ -57,6 +57,8 @@ def test_example_all_runs_every_example_into_one_directory(tmp_path, monkeypatch
     (["example", "lunch", "--all"], "NAME or --all, not both"),
     (["render", "nope", "-o", "x.svg"], "unknown example 'nope'"),
     (["render", "missing.py", "-o", "x.svg"], "no such file: missing.py"),
+    (["render", "lunch", "-o", "x.svgz"], "cannot tell the format of 'x.svgz'; use one of the "
+     "extensions .dot, .gv, .pdf, .png, .svg"),
     (["step", "nope"], "unknown example 'nope'"),
     (["explore", "nope", "-o", "x.html"], "unknown example 'nope'"),
     (["bench", "nope"], "unknown benchmark 'nope'; choose one of moons, tensor"),
