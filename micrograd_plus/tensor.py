@@ -621,7 +621,5 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weightᵀ + bias as one graph node (``torch.nn.functional.linear``)."""
-    if bias is None:
-        return _nary(ops.Linear(), _tensors([x, weight], "linear"))
-    parents = _tensors([x, weight, bias], "linear")
-    return _nary(ops.Linear(), parents)
+    args = [x, weight] if bias is None else [x, weight, bias]
+    return _nary(ops.Linear(), _tensors(args, "linear"))
