@@ -164,6 +164,9 @@ def scores_to_labels(scores: Any, y_true: Any = None, threshold: float | None = 
     s = as_array(scores, "scores_to_labels: scores")
     if s.ndim == 2 and s.shape[1] > 1:
         return np.argmax(s, axis=1)
+    if s.ndim > 2:  # flattening would give one label per number, not per sample
+        raise ValueError(f"scores_to_labels: scores must be (n,), (n, 1) or (n, classes), "
+                         f"got shape {s.shape}")
     s = s.reshape(-1)
     if y_true is not None:
         t = as_array(y_true, "scores_to_labels: y_true").reshape(-1)

@@ -182,6 +182,8 @@ def test_scores_to_labels():
     assert M.scores_to_labels([-0.3, 0.2], y_true=[1, -1]).tolist() == [-1, 1]  # hinge ±1
     assert M.scores_to_labels([[0.1, 0.9], [2.0, 1.0]]).tolist() == [1, 0]
     assert M.scores_to_labels([[0.3], [0.8]]).tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"scores_to_labels: .*got shape \(2, 2, 2\)"):
+        M.scores_to_labels(np.zeros((2, 2, 2)))  # was flattened into 8 labels for 2 samples
 
 
 def test_top_k_by_hand():
