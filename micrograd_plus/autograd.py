@@ -144,7 +144,12 @@ class Node:
         """Call ``hook(grad)`` when this node's gradient of a backward pass is complete.
 
         A hook may return a replacement gradient, which is stored and propagated further.
+        As in PyTorch, the node must require grad (else its hook would never run).
         """
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a function hook(grad), got "
+                            f"{type(hook).__name__}: {hook!r}")
+        check_requires_grad(self, "register_hook()")
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

@@ -345,6 +345,18 @@ def test_hook_replacement_is_stored_and_propagated_like_torch():
     assert h.grad == 30.0
 
 
+def test_register_hook_needs_a_function_and_a_node_that_requires_grad():
+    from micrograd_plus.tensor import Tensor
+
+    for node in (Value(1.0, label="k", requires_grad=False), Tensor([1.0], label="k")):
+        # torch refuses too: such a hook would silently never be called
+        with pytest.raises(RuntimeError, match=r"register_hook\(\) on 'k'.*does not require"):
+            node.register_hook(print)
+        assert node._hooks is None
+    with pytest.raises(TypeError, match=r"register_hook needs a function.*int: 3"):
+        Value(1.0).register_hook(3)
+
+
 def test_hook_on_a_leaf_replaces_its_stored_gradient():
     x = Value(2.0)
     x.register_hook(lambda g: -g)
