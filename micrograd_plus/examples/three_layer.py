@@ -87,7 +87,7 @@ def main(out_dir: str | Path = "out") -> int:
         write_graph(g["root"], out_dir, f"three_layer_{activation}", model=g["model"],
                     color_by_grad=True, record="stacked", precision=2,
                     title=f"Example 3.5, {activation} activation, after backward()")
-    console.print(f"parameters: {build('identity')['model'].num_parameters()} "
+    console.print(f"parameters: {g['model'].num_parameters()} "
                   "(9 + 3 + 6 + 2 = 20)")
     console.print("Under sigmoid every σ is saturated, σ'(z) ≈ 0: the gradients reaching the "
                   "weights vanish (pale nodes in three_layer_sigmoid.png).")
