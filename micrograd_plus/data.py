@@ -11,6 +11,7 @@ arrays: X is (n_samples, n_features) float64, y is int64 labels or float64 targe
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -282,6 +283,15 @@ def _counts(fn: str, **counts: Any) -> None:
             raise ValueError(f"{fn}: {name} must be a positive int, got {value!r}")
 
 
+def _spreads(fn: str, **stds: Any) -> None:
+    """Noise levels must be finite numbers >= 0: numpy says only "scale < 0", and a NaN
+    would silently make every sample NaN."""
+    for name, value in stds.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not 0 <= value < math.inf:
+            raise ValueError(f"{fn}: {name} must be a finite number >= 0, got {value!r}")
+
+
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Any = 0
                ) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's construction), labels 0/1.
@@ -290,6 +300,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Any = 0
     Gaussian noise of std ``noise``. micrograd's demo uses ``y * 2 - 1`` (labels ±1).
     """
     _counts("make_moons", n_samples=n_samples)
+    _spreads("make_moons", noise=noise)
     n_out = n_samples // 2
     n_in = n_samples - n_out
     t_out = np.linspace(0, np.pi, n_out)
@@ -359,6 +370,7 @@ def make_housing(n_samples: int = 506, seed: Any = 0, noise: float = 2.5
     clipped to [5, 50] like the original's censored prices.
     """
     _counts("make_housing", n_samples=n_samples)
+    _spreads("make_housing", noise=noise)
     rng = _rng(seed)
     n = n_samples
     u = rng.normal(size=n)  # urban-ness: links the features the way the real ones are linked
@@ -392,6 +404,7 @@ def make_blobs(n_samples: int = 300, centers: int = 3, n_features: int = 2,
     Samples are spread over the classes as evenly as possible; rows are shuffled.
     """
     _counts("make_blobs", n_samples=n_samples, centers=centers, n_features=n_features)
+    _spreads("make_blobs", cluster_std=cluster_std)
     rng = _rng(seed)
     mids = rng.uniform(*center_box, size=(centers, n_features))
     y = np.arange(n_samples) % centers
@@ -405,6 +418,7 @@ def make_spirals(n_per_class: int = 100, classes: int = 3, noise: float = 0.2, s
     """Interleaved spiral arms in 2-D (cs231n's toy multi-class set): arm k has radius
     r ∈ [0, 1] and angle θ = 4r + 2πk/classes + noise·N(0, 1)."""
     _counts("make_spirals", n_per_class=n_per_class, classes=classes)
+    _spreads("make_spirals", noise=noise)
     rng = _rng(seed)
     X, y = [], []
     for k in range(classes):
@@ -430,6 +444,7 @@ def make_multilabel(n_samples: int = 400, seed: Any = 0, noise: float = 0.0
     Returns X (n, 2) float and Y (n, 4) int 0/1.
     """
     _counts("make_multilabel", n_samples=n_samples)
+    _spreads("make_multilabel", noise=noise)
     rng = _rng(seed)
     X = rng.uniform(-1, 1, size=(n_samples, 2))
     P = X + rng.normal(scale=noise, size=X.shape) if noise else X
@@ -450,6 +465,7 @@ def make_wide_regression(n_train: int = 80, n_test: int = 110, n_features: int =
     Returns ``(X_train, X_test, y_train, y_test)``; y is (n, 1).
     """
     _counts("make_wide_regression", n_train=n_train, n_test=n_test, n_features=n_features)
+    _spreads("make_wide_regression", noise=noise)
     rng = _rng(seed)
     w = rng.normal(size=(n_features, 1)) * 0.01
     X = rng.normal(size=(n_train + n_test, n_features))

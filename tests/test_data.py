@@ -185,6 +185,13 @@ def test_bad_sizes_and_labels_give_clear_errors():
         (lambda: D.make_housing(True), "make_housing: n_samples must be a positive int"),
         (lambda: D.make_multilabel(0), "make_multilabel: n_samples must be a positive int"),
         (lambda: D.make_wide_regression(n_test=0), "make_wide_regression: n_test must be"),
+        # noise levels: numpy only said "scale < 0", and NaN made every sample NaN
+        (lambda: D.make_moons(10, noise=-0.1), "make_moons: noise must be a finite number >= 0"),
+        (lambda: D.make_blobs(10, cluster_std=float("nan")), "make_blobs: cluster_std must be"),
+        (lambda: D.make_spirals(5, noise=float("inf")), "make_spirals: noise must be a finite"),
+        (lambda: D.make_housing(10, noise=-1), "make_housing: noise must be a finite number"),
+        (lambda: D.make_multilabel(10, noise=-0.5), "make_multilabel: noise must be a finite"),
+        (lambda: D.make_wide_regression(noise="0.3"), "make_wide_regression: noise must be"),
         (lambda: D.one_hot([0, 0.5]), r"one_hot: labels must be integers, got e.g. \[0.5\]"),
         (lambda: D.one_hot([1, float("inf")]), r"labels must be integers, got e.g. \[inf\]"),
         (lambda: D.one_hot([]), "one_hot: no labels; pass num_classes"),
