@@ -427,6 +427,8 @@ def _unary(fn: ops.Function, a: Tensor) -> Tensor:
         raise ValueError(f"{fn.op}: not possible for a Tensor of shape {a.shape}: {e}") from None
     except IndexError as e:
         raise IndexError(f"{fn.op}: bad index for a Tensor of shape {a.shape}: {e}") from None
+    except TypeError as e:  # e.g. reshape(2.5, 2): numpy's message alone names neither
+        raise TypeError(f"{fn.op}: bad argument for a Tensor of shape {a.shape}: {e}") from None
     return _result(fn, data, (a,), (a.requires_grad,))
 
 

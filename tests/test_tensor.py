@@ -634,6 +634,10 @@ def test_shape_mismatch_errors_name_the_op_and_both_shapes():
         a.sum(axis=5)
     with pytest.raises(IndexError, match=r"getitem.*\(2, 3\)"):
         a[5]
+    with pytest.raises(TypeError, match=r"reshape: bad argument for a Tensor of shape \(2, 3\)"):
+        a.reshape(2.5, 2)
+    with pytest.raises(TypeError, match=r"transpose: bad argument .* \(2, 3\).*'str'"):
+        a.transpose("1", 0)
 
 
 def test_bad_data_and_arguments_raise_clear_errors():
