@@ -59,6 +59,9 @@ def model_parameters(model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
                 for p in params:
                     found[id(p)] = (k, i)
         return found, {}
+    if not callable(getattr(model, "named_parameters", None)):
+        raise TypeError(f"draw_graph: model must be an nn model (an MLP, Layer, Neuron or "
+                        f"Module), got {type(model).__name__}: {model!r}"[:200])
     owners: dict[str, int] = {}
     for name, p in model.named_parameters():
         owner = name.rsplit(".", 1)[0] if "." in name else ""

@@ -423,6 +423,13 @@ def test_every_rankdir_graphviz_knows_is_drawn(rankdir):
     assert f"rankdir={rankdir}" in draw_graph(Value(1.0), rankdir=rankdir).source
 
 
+@pytest.mark.parametrize("model", [3, "mlp", [nn.Neuron(2)]])
+def test_a_model_that_is_not_one_is_a_clear_error(model):
+    """Was an AttributeError: 'int' object has no attribute 'named_parameters'."""
+    with pytest.raises(TypeError, match=rf"model must be an nn model .*got {type(model).__name__}"):
+        draw_graph(Value(1.0) * 2, model=model)
+
+
 def test_tensor_model_boxes_per_module():
     from micrograd_plus import Tensor
 
