@@ -166,7 +166,8 @@ def _analytic(out: Any, weights: Any, nodes: list) -> list:
     """Gradients of Σ v·out from one backward pass, leaving every ``.grad`` as it was."""
     graph = autograd.topological_order(out)
     saved = [(n, n.grad) for n in graph]
-    extra = [(n, n.grad) for n in nodes if all(n is not g for g, _ in saved)]
+    in_graph = set(graph)  # nodes hash by identity
+    extra = [(n, n.grad) for n in nodes if n not in in_graph]
     for n, _ in saved + extra:
         n.grad = n._cleared_grad
     try:

@@ -141,6 +141,14 @@ def test_gradcheck_passes_and_restores_grads():
     assert a.grad == 7.0 and b.grad == 0.0
 
 
+def test_gradcheck_of_an_input_the_output_does_not_use():
+    a, unused = Value(0.5, label="a"), Value(2.0, label="u")
+    unused.grad = 5.0  # not in the output's graph: its .grad is still put back
+    report = gradcheck(lambda a, u: a * a, [a, unused])
+    assert [(e.analytic, e.numeric) for e in report.entries][1] == (0.0, 0.0)
+    assert unused.grad == 5.0 and a.grad == 0.0
+
+
 def broken_square(x: Value) -> Value:
     """x² with a deliberately wrong derivative (3x instead of 2x)."""
     return Value._result(x.data**2, (x,), (3.0 * x.data,), "sq_broken")
