@@ -303,15 +303,12 @@ def fit(
     >>> opt = optim.SGD(model.parameters(), lr=0.1)
     >>> hist = fit(model, losses.hinge, opt, (X, 2 * y - 1), epochs=20, metrics=['accuracy'])
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
+    _check_count("epochs", epochs, 0)
+    _check_count("grad_accumulation", grad_accumulation, 1)
+    _check_count("log_every", log_every, 0)
     if scheduler_interval not in ("epoch", "batch"):
         raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got "
                          f"{scheduler_interval!r}")
-    if isinstance(grad_accumulation, bool) or not isinstance(grad_accumulation, int) \
-            or grad_accumulation < 1:
-        raise ValueError(f"fit: grad_accumulation must be a positive int, got "
-                         f"{grad_accumulation!r}")
     if not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"fit: optimizer must have step() and zero_grad(), got "
                         f"{type(optimizer).__name__}")
@@ -386,6 +383,13 @@ def fit(
         progress.close()
     history.seconds = time.perf_counter() - start
     return history
+
+
+def _check_count(name: str, value: Any, low: int) -> None:
+    """A ``fit`` argument that must be an int >= ``low`` (0 or 1)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        kind = "positive" if low == 1 else "non-negative"
+        raise ValueError(f"fit: {name} must be a {kind} int, got {value!r}")
 
 
 def _lr(optimizer: Any) -> float:

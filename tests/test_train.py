@@ -194,6 +194,12 @@ def test_mismatched_or_empty_data_is_refused_before_any_training():
         (dict(data=(X, y), val_data=(X, y[:3])), ValueError,
          "fit: val_data: X has 10 samples but y has 3"),
         (dict(data=(X, y), val_data=X), TypeError, "val_data must be a pair"),
+        (dict(data=(X, y), grad_accumulation=0), ValueError,
+         "fit: grad_accumulation must be a positive int, got 0"),
+        # log_every used to fail (a bare TypeError) only after the first epoch had trained
+        (dict(data=(X, y), log_every="2"), ValueError,
+         "fit: log_every must be a non-negative int, got '2'"),
+        (dict(data=(X, y), log_every=-1), ValueError, "fit: log_every must be a non-negative"),
     ]
     for kwargs, error, message in cases:
         with pytest.raises(error, match=message):
