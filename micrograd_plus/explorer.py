@@ -47,8 +47,7 @@ class Explorer:
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return it as a Path."""
         path = Path(path)
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html, encoding="utf-8")
         return path
 
