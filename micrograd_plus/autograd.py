@@ -209,7 +209,7 @@ def topological_order(root: Any) -> list:
     return order
 
 
-def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
+def run_backward(root: Any, seed: Any) -> None:
     """Reverse-mode pass from ``root`` with gradient ``seed``; PyTorch's accumulation semantics.
 
     The pass first computes every node's gradient of *this* call (``grads``), then each node
@@ -218,8 +218,7 @@ def run_backward(root: Any, seed: Any, order: list | None = None) -> None:
     accumulated ones, which is micrograd's bug. Graphs made only of Values take
     ``_scalar_pass``, the same pass with the per-node gradient kept on the node (faster).
     """
-    if order is None:
-        order = topological_order(root)
+    order = topological_order(root)
     if _scalar_type is not None and not mode.anomaly and not _scalar_pass_running:
         scalar = _scalar_type
         for node in order:
