@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .autograd import Node
+from .viz import RANKDIRS
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="draw a graph (after backward()) to svg/png/pdf/dot")
     _target(p)
     p.add_argument("-o", "--output", required=True, help="output file; format from extension")
-    p.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"])
+    p.add_argument("--rankdir", default="LR", choices=RANKDIRS)
     p.set_defaults(func=_cmd_render)
 
     p = sub.add_parser("step", help="step through backprop in the terminal")
