@@ -16,6 +16,7 @@ Conventions:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -294,6 +295,8 @@ def top_k_accuracy(y_true: Any, scores: Any, k: int = 1) -> float:
         raise ValueError(f"top_k_accuracy: scores must be (n, classes), got shape {s.shape}")
     if s.shape[0] != t.shape[0]:
         raise ValueError(f"top_k_accuracy: {t.shape[0]} labels but {s.shape[0]} score rows")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"top_k_accuracy: k must be an int, got {k!r}")
     if not 1 <= k <= s.shape[1]:
         raise ValueError(f"top_k_accuracy: k must be in 1..{s.shape[1]}, got {k}")
     if np.any((t < 0) | (t >= s.shape[1])):

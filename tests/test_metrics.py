@@ -196,6 +196,8 @@ def test_top_k_by_hand():
     assert M.top_k_accuracy([0], probs, k=2) == 1.0
     with pytest.raises(ValueError, match=r"k must be in 1..4"):
         M.top_k_accuracy([3, 0], logits, k=5)
+    with pytest.raises(TypeError, match=r"top_k_accuracy: k must be an int, got 1.5"):
+        M.top_k_accuracy([3, 0], logits, k=1.5)  # was a bare "slice indices" TypeError
 
 
 # -- multi-label (§3.13) --------------------------------------------------------------------
