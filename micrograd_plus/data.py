@@ -484,6 +484,9 @@ def one_hot(y: Sequence[int], num_classes: int | None = None) -> np.ndarray:
     bad = ~np.isfinite(values) | (values != np.round(values))  # int64 would truncate 0.5
     if np.any(bad):
         raise ValueError(f"one_hot: labels must be integers, got e.g. {values[bad][:3].tolist()}")
+    bad_k = isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral)
+    if num_classes is not None and (bad_k or num_classes < 0):
+        raise ValueError(f"one_hot: num_classes must be a non-negative int, got {num_classes!r}")
     if values.size == 0 and num_classes is None:
         raise ValueError("one_hot: no labels; pass num_classes to one-hot an empty list")
     arr = values.astype(np.int64)

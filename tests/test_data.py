@@ -195,6 +195,9 @@ def test_bad_sizes_and_labels_give_clear_errors():
         (lambda: D.one_hot([0, 0.5]), r"one_hot: labels must be integers, got e.g. \[0.5\]"),
         (lambda: D.one_hot([1, float("inf")]), r"labels must be integers, got e.g. \[inf\]"),
         (lambda: D.one_hot([]), "one_hot: no labels; pass num_classes"),
+        # these were numpy's errors from np.eye
+        (lambda: D.one_hot([0, 1], 2.5), "one_hot: num_classes must be a non-negative int"),
+        (lambda: D.one_hot([], -1), r"one_hot: num_classes must be a non-negative int, got -1"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
