@@ -28,7 +28,7 @@ Semantics follow PyTorch:
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -204,6 +204,10 @@ class Tensor(Node):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
         return len(self.data)
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        """``self[0], self[1], …`` along the first axis; a 0-d Tensor is a TypeError (torch's)."""
+        return map(self.__getitem__, range(len(self)))
 
     def __bool__(self) -> bool:
         if self.data.size != 1:

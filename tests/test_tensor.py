@@ -318,6 +318,9 @@ def test_getitem_with_tensor_index_and_iteration():
     x = Tensor(rand(3, 2), requires_grad=True)
     rows = [r for r in x]
     assert len(rows) == 3
+    np.testing.assert_array_equal(rows[2].data, x.data[2])
+    with pytest.raises(TypeError, match="0-d"):  # not an empty iteration, as in torch
+        iter(Tensor(1.0))
     i = Tensor([2, 0])
     x[i].sum().backward()
     np.testing.assert_array_equal(x.grad, [[1, 1], [0, 0], [1, 1]])
