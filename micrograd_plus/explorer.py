@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import autograd
-from .debug import BackpropStepper, explain, fmt, format_chain_rule
+from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
 from .engine import op_rule, op_symbol
 from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
                   run_dot)
@@ -134,6 +134,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
     records = stepper.records()
     labels = stepper.names  # label, else an op-based name (``mul2``), as in its text
     names = {node: node_name(node) for node in order}
+    # ∂E/∂(t − y): bracketed the way format_chain_rule writes its lines
+    partial = {node: f"∂{sym(labels[root])}/∂{sym(labels[node])}" for node in order}
     pass_grads = {rec.node: rec.grad for rec in records}
     precision = draw_options.get("precision", 4)
     check_precision(precision, "explore")  # used for the grad cells before draw_graph runs
@@ -142,6 +144,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
     for i, node in enumerate(order):
         nodes[names[node]] = {
             "label": labels[node],
+            "partial": partial[node],
             "named": bool(getattr(node, "label", "")),
             "op": node._op,
             "symbol": op_symbol(node._op) if node._op else "",
@@ -176,13 +179,12 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
                     "lines": [_forward_line(node, labels)],
                 }
             )
-    r = labels[root]
     received: dict = {}  # node -> chain-rule lines of the gradients it was sent
     for rec in records:
         node = rec.node
-        incoming = received.get(node) or [f"∂{r}/∂{r} = 1  (the seed of the backward pass)"]
+        incoming = received.get(node) or [f"{partial[root]} = 1  (the seed of the backward pass)"]
         if len(incoming) > 1:
-            incoming = incoming + [f"∂{r}/∂{labels[node]} = sum of the {len(incoming)} "
+            incoming = incoming + [f"{partial[node]} = sum of the {len(incoming)} "
                                    f"contributions = {fmt(rec.grad)}"]
         sends = []
         outgoing = []
@@ -204,7 +206,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             {
                 "phase": "backward",
                 "node": names[node],
-                "title": f"Backward: ∂{r}/∂{labels[node]} = {fmt(rec.grad)}",
+                "title": f"Backward: {partial[node]} = {fmt(rec.grad)}",
                 "grad": fmt(rec.grad),
                 "incoming": incoming,
                 "outgoing": outgoing,
@@ -223,7 +225,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         explain_each = len(order) <= MAX_EXPLAINED
         for node in order:
             text = _explain(node, root) if explain_each else None
-            nodes[names[node]]["explain"] = text or _received_text(node, root, labels, received)
+            nodes[names[node]]["explain"] = text or _received_text(node, root, labels, received,
+                                                                   partial[root])
     return (
         {"root": names[root], "nodes": nodes, "forward": [names[n] for n in order],
          "steps": steps},
@@ -274,14 +277,16 @@ def _explain(node: Any, root: Any) -> str | None:
         return None  # explain() covers scalar Value graphs only
 
 
-def _received_text(node: Any, root: Any, labels: dict, received: dict) -> str:
-    """The contributions ``node`` received in the pass: its gradient, edge by edge."""
-    r = labels[root]
+def _received_text(node: Any, root: Any, labels: dict, received: dict, seed: str) -> str:
+    """The contributions ``node`` received in the pass: its gradient, edge by edge.
+
+    ``seed`` is ∂root/∂root as the page writes it.
+    """
     if node is root:
-        return f"∂{r}/∂{r} = 1 (the seed of the backward pass)"
+        return f"{seed} = 1 (the seed of the backward pass)"
     lines = received.get(node)
     if not lines:
-        return f"{labels[node]} receives no gradient from {r}"
+        return f"{labels[node]} receives no gradient from {labels[root]}"
     return "\n".join(lines)
 
 

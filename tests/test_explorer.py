@@ -104,6 +104,19 @@ def test_steps_reproduce_the_worked_example():
     assert number_in(data["nodes"][node_name(root)]["data"]) == 245000.0
 
 
+def test_compound_labels_are_bracketed_in_every_derivative():
+    """∂E/∂(t − y), as the chain-rule lines write it; the titles and the node card's
+    "partial" said ∂E/∂t − y."""
+    root = build_lunch()
+    data = explorer_data(root)
+    err = node_name(by_label(root)["t − y"])
+    step = next(s for s in data["steps"] if s["phase"] == "backward" and s["node"] == err)
+    assert step["title"] == "Backward: ∂E/∂(t − y) = 700"
+    assert data["nodes"][err]["partial"] == "∂E/∂(t − y)"
+    assert data["nodes"][node_name(root)]["partial"] == "∂E/∂E"
+    assert "∂E/∂t − y" not in json.dumps(data, ensure_ascii=False)
+
+
 def test_forward_lines_spell_out_the_operation():
     w = [Value(50.0, label=f"w{i}") for i in range(2)]
     x = [Value(3.0, label="a", requires_grad=False), Value(-2.0, label="b")]
@@ -443,6 +456,9 @@ def test_clicking_a_node_shows_its_details(browser, lunch_page):
                          f'g[id="{node_name(nodes["y"])}_op"]').click()
     card = page.text("mgp-node-body")
     assert "550" in card and "dot" in card
+    browser.find_element(page.By.CSS_SELECTOR,
+                         f'g[id="{node_name(nodes["t − y"])}"]').click()
+    assert "∂E/∂(t − y) = 700" in page.text("mgp-node-body")
     page.assert_no_js_errors()
 
 

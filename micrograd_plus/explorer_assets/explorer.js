@@ -9,7 +9,6 @@
   var DATA = JSON.parse(document.getElementById("mgp-data").textContent);
   var STEPS = DATA.steps;
   var NODES = DATA.nodes;
-  var ROOT_LABEL = NODES[DATA.root].label;
   var $ = function (id) { return document.getElementById(id); };
   var graph = $("mgp-graph");
 
@@ -288,7 +287,7 @@
     if (n.rule) { add("rule", n.rule); }
     if (n.shape) { add("shape", "(" + n.shape.join(", ") + ")"); }
     add("data", dataText(s, name));
-    add("grad", "\u2202" + ROOT_LABEL + "/\u2202" + n.label + " = " + gradText(s, name) +
+    add("grad", n.partial + " = " + gradText(s, name) +
         (gradState(s, name) === "pending" ? "  (so far)" : ""));
     body.appendChild(dl);
     if (name in s.grad) {
