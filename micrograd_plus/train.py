@@ -360,7 +360,7 @@ def fit(
                 if specs:
                     outs.append(_output_array(out))
                     ys.append(np.asarray(yb, dtype=np.float64))
-                progress.batch(epoch, value, _lr(optimizer))
+                progress.batch(epoch, value, history.batch_lr[-1])
             if count == 0:
                 raise ValueError("fit: data produced no batches")
             if (k + 1) % grad_accumulation != 0:  # leftover accumulated gradient
