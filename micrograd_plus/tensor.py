@@ -147,6 +147,12 @@ class Tensor(Node):
         self._keep = True
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Turn gradients on or off for this leaf (in place, like PyTorch's)."""
+        if self._fn is not None and not requires_grad:  # would cut the graph silently
+            raise RuntimeError(
+                f"requires_grad_(False) on a Tensor made by '{self._op}': only leaves can "
+                "change requires_grad; use t.detach() for a copy that records no graph"
+            )
         self.requires_grad = bool(requires_grad)
         return self
 

@@ -543,6 +543,19 @@ def test_hooks_can_replace_the_gradient_and_be_removed():
     np.testing.assert_array_equal(x.grad, np.full(3, 2.0))
 
 
+def test_requires_grad_switch_is_for_leaves_like_torch():
+    x = Tensor(rand(3)).requires_grad_()
+    h = x * 2
+    y = (h * h).sum()
+    with pytest.raises(RuntimeError, match=r"requires_grad_\(False\) on a Tensor made by '\*'.*"
+                                           r"detach"):
+        h.requires_grad_(False)  # torch refuses too: x would silently get no gradient
+    assert h.requires_grad and h.requires_grad_(True) is h
+    y.backward()
+    np.testing.assert_allclose(x.grad, 8.0 * x.data)
+    assert not x.requires_grad_(False).requires_grad
+
+
 def test_no_grad_and_detach_record_nothing():
     x = Tensor(rand(3), requires_grad=True)
     with no_grad():
