@@ -191,10 +191,14 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
 
 
 def _label_set(t: np.ndarray, p: np.ndarray, labels: Sequence[int] | None,
-               num_classes: int | None) -> np.ndarray:
+               num_classes: int | None, fn: str) -> np.ndarray:
+    """The classes to report: ``labels``, else 0..num_classes−1, else every label seen."""
     if labels is not None:
-        return np.asarray(list(labels), dtype=np.int64)
+        return _labels_1d(labels, fn, "labels")  # int64 alone would truncate 0.5 to 0
     if num_classes is not None:
+        if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) \
+                or num_classes < 1:
+            raise ValueError(f"{fn}: num_classes must be a positive int, got {num_classes!r}")
         return np.arange(num_classes)
     return np.unique(np.concatenate([t, p]))
 
@@ -206,7 +210,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Sequence[int] | None = No
     ``labels`` defaults to ``range(num_classes)`` if given, else every label that occurs.
     """
     t, p = _class_pair(y_true, y_pred, "confusion_matrix")
-    classes = _label_set(t, p, labels, num_classes)
+    classes = _label_set(t, p, labels, num_classes, "confusion_matrix")
     index = {int(c): i for i, c in enumerate(classes)}
     unknown = sorted({int(v) for v in np.concatenate([t, p])} - set(index))
     if unknown:
@@ -248,7 +252,7 @@ def _prf(name: str, y_true: Any, y_pred: Any, average: str | None, pos_label: in
         prec = _ratio(tp, tp + fp, zero_division)
         rec = _ratio(tp, tp + fn, zero_division)
         return prec, rec, _ratio(2 * tp, 2 * tp + fp + fn, zero_division)
-    classes = _label_set(t, p, labels, None)
+    classes = _label_set(t, p, labels, None, name)
     # per-class counts; with an explicit ``labels`` subset, other labels still count as errors
     tp = np.array([np.sum((t == c) & (p == c)) for c in classes], dtype=np.float64)
     pred_pos = np.array([np.sum(p == c) for c in classes], dtype=np.float64)
@@ -309,7 +313,7 @@ def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None
                           ) -> dict[str, Any]:
     """Per-class precision/recall/F1/support plus accuracy and macro/weighted averages."""
     t, p = _class_pair(y_true, y_pred, "classification_report")
-    classes = _label_set(t, p, labels, None)
+    classes = _label_set(t, p, labels, None, "classification_report")
     prec, rec, f1 = _prf("classification_report", t, p, None, 1, labels, 0.0)
     report: dict[str, Any] = {}
     for i, c in enumerate(classes):

@@ -129,6 +129,11 @@ def test_labels_subset_and_num_classes():
     assert p == pytest.approx((1 / 5 + 1 / 2) / 2)
     with pytest.raises(ValueError, match=r"labels \[2\] are not among \[0, 1\]"):
         M.confusion_matrix(T3, P3, labels=[0, 1])
+    # non-integer labels were truncated (0.5 counted as class 0); num_classes hit np.arange
+    with pytest.raises(ValueError, match=r"precision: labels must be integer class labels"):
+        M.precision(T3, P3, average="macro", labels=[0.5, 1])
+    with pytest.raises(ValueError, match="confusion_matrix: num_classes must be a positive int"):
+        M.confusion_matrix([0, 1], [0, 1], num_classes="2")
 
 
 def test_classification_errors():
