@@ -251,10 +251,20 @@ def run_backward(root: Any, seed: Any) -> None:
 
 
 def run_hooks(node: Any, g: Any) -> Any:
-    """``g`` passed through ``node``'s hooks in order; a hook returning None keeps it."""
+    """``g`` passed through ``node``'s hooks in order; a hook returning None keeps it.
+
+    An array gradient must keep its shape (as in PyTorch): a reshaped one would end up in
+    ``.grad`` or be broadcast into the parents' gradients without a word.
+    """
     for hook in tuple(node._hooks):
         replaced = hook(g)
         if replaced is not None:
+            shape = getattr(g, "shape", None)
+            if shape is not None and getattr(replaced, "shape", None) != shape:
+                raise ValueError(
+                    f"hook {getattr(hook, '__name__', hook)!r} of {describe(node)} changed the "
+                    f"gradient's shape from {shape} to {getattr(replaced, 'shape', '?')}"
+                )
             g = replaced
     return g
 

@@ -556,6 +556,15 @@ def test_requires_grad_switch_is_for_leaves_like_torch():
     assert not x.requires_grad_(False).requires_grad
 
 
+def test_a_hook_may_not_change_the_gradients_shape_like_torch():
+    x = Tensor(rand(3), requires_grad=True, label="x")
+    x.register_hook(lambda g: g[None])  # (1, 3) would be stored as x.grad silently
+    with pytest.raises(ValueError, match=r"hook '<lambda>' of 'x' .*changed the gradient's "
+                                         r"shape from \(3,\) to \(1, 3\)"):
+        (x * 2).sum().backward()
+    assert x.grad is None
+
+
 def test_no_grad_and_detach_record_nothing():
     x = Tensor(rand(3), requires_grad=True)
     with no_grad():
