@@ -223,6 +223,10 @@ class Optimizer:
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups'")
         saved = state_dict["param_groups"]
+        layout_ok = isinstance(state_dict["state"], dict) and isinstance(saved, (list, tuple))
+        if not (layout_ok and all(isinstance(g, dict) and "params" in g for g in saved)):
+            raise ValueError(f"{name}: 'param_groups' must be a list of dicts with 'params' "
+                             "and 'state' a dict, as state_dict() makes them")
         if len(saved) != len(self.param_groups):
             raise ValueError(
                 f"{name}: state_dict has {len(saved)} parameter groups, "
@@ -485,6 +489,9 @@ class LRScheduler:
                 for k, v in vars(self).items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{type(self).__name__}: load_state_dict expects a dict, got "
+                            f"{type(state_dict).__name__}")
         unknown = set(state_dict) - set(vars(self))
         if unknown:
             raise ValueError(f"{type(self).__name__}: unknown state keys {sorted(unknown)}")

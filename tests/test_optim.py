@@ -528,6 +528,11 @@ def test_load_state_dict_rejects_a_mismatched_layout():
     dst = optim.SGD([ArrayParam([1.0, 2.0, 3.0])], lr=0.1, momentum=0.9)
     with pytest.raises(ValueError, match="momentum_buffer.*shape"):
         dst.load_state_dict(src.state_dict())
+    # a malformed layout was a bare KeyError 'params' / "object of type 'int' has no len()"
+    for bad in ({"state": {}, "param_groups": [{}]}, {"state": {}, "param_groups": 3},
+                {"state": 3, "param_groups": [{"params": [0]}]}):
+        with pytest.raises(ValueError, match="SGD: 'param_groups' must be a list of dicts"):
+            other.load_state_dict(bad)
 
 
 def test_scheduler_state_dict_round_trip():
@@ -547,6 +552,8 @@ def test_scheduler_state_dict_round_trip():
         assert sched.get_last_lr() == sched2.get_last_lr()
     with pytest.raises(ValueError, match="unknown"):
         sched2.load_state_dict({"bogus": 1})
+    with pytest.raises(TypeError, match="CosineAnnealingLR: load_state_dict expects a dict"):
+        sched2.load_state_dict(3)
 
 
 def test_repr_lists_the_hyper_parameters():
