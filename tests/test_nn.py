@@ -243,6 +243,8 @@ def test_micrograd_defaults():
         nn.Neuron(3, activation="swish")
     with pytest.raises(ValueError, match="Neuron expects 3 inputs, got 2"):
         nn.Neuron(3)([1.0, 2.0])
+    with pytest.raises(TypeError, match="Neuron expects a list of 3 inputs, got float"):
+        nn.Neuron(3)(2.0)  # was "object of type 'float' has no len()"
 
 
 # ---- fixed weights --------------------------------------------------------------------------
