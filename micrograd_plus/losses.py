@@ -150,6 +150,9 @@ def _flatten(pred: Any, target: Any, name: str) -> tuple[list[Value], list[Any],
     preds, targets, rows = [], [], []
     for i, (p_row, t_row) in enumerate(zip(pred, target)):
         p_row, t_row = _as_list(p_row), _as_list(t_row)
+        if not _is_seq(p_row) and not _is_seq(t_row):
+            raise ValueError(f"{name}: row {i} is a number but other rows of the prediction "
+                             "are lists; a batch needs every row as a list")
         if not _is_seq(p_row) or not _is_seq(t_row) or len(p_row) != len(t_row):
             raise ValueError(
                 f"{name}: row {i} of the prediction and target differ in shape "

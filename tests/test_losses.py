@@ -276,6 +276,8 @@ def test_length_and_shape_mismatch_errors():
         losses.mse([1.0, 2.0], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="row 1"):
         losses.l1([[1.0], [2.0, 3.0]], [[1.0], [2.0]])
+    with pytest.raises(ValueError, match="mse: row 0 is a number but other rows of the pred"):
+        losses.mse([1.0, [2.0]], [1.0, [2.0]])  # said "differ in shape (a scalar vs a scalar)"
     with pytest.raises(ValueError, match="empty"):
         losses.mse([], [])
     with pytest.raises(ValueError, match="reduction"):
