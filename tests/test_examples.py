@@ -77,7 +77,7 @@ def test_lunch_batch_gradient_descent_converges_to_the_true_prices():
 
 
 def test_lunch_batch_first_step_matches_torch():
-    torch = pytest.importorskip("torch")
+    import torch
     X = torch.tensor([s[0] for s in lunch.SAMPLES], dtype=torch.float64)
     t = torch.tensor([s[1] for s in lunch.SAMPLES], dtype=torch.float64)
     w = torch.tensor(lunch.START, dtype=torch.float64, requires_grad=True)
@@ -133,7 +133,7 @@ def test_three_layer_vanishing_gradients():
 
 @pytest.mark.parametrize("activation", ["identity", "sigmoid"])
 def test_three_layer_gradients_match_torch(activation):
-    torch = pytest.importorskip("torch")
+    import torch
     g = three_layer.build(activation, backward=True)
     f = torch.sigmoid if activation == "sigmoid" else (lambda z: z)
     params = [torch.tensor(v, dtype=torch.float64, requires_grad=True)
@@ -166,7 +166,7 @@ def test_gd_surface_path():
 
 
 def test_gd_surface_plot(tmp_path):
-    pytest.importorskip("matplotlib")
+    import matplotlib  # noqa: F401  (dev extra: a broken install must fail, not skip)
     out = gd_surface.plot_path(gd_surface.descend(), tmp_path / "path.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -201,7 +201,7 @@ def test_neuron_342_forward_is_the_books_formula():
 
 
 def test_neuron_342_gradients_match_torch():
-    torch = pytest.importorskip("torch")
+    import torch
     g = neuron_342.build(backward=True)
     a = torch.tensor(neuron_342.X, dtype=torch.float64)
     weights = []
@@ -229,7 +229,7 @@ def test_torch_tutorial_values():
 
 
 def test_torch_tutorial_matches_pytorch():
-    pytest.importorskip("torch")
+    import torch  # noqa: F401  (dev extra: a broken torch must fail, not skip)
     assert torch_tutorial.run_torch() == torch_tutorial.run()
 
 
