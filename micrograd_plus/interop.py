@@ -25,27 +25,30 @@ from .tensor import Tensor
 __all__ = ["to_torch", "from_torch", "tensor_to_torch", "tensor_from_torch"]
 
 
-def _torch() -> Any:
+def require_torch(purpose: str = "PyTorch interop") -> Any:
+    """Import torch, or say plainly that ``purpose`` needs the optional extra."""
     try:
         import torch
     except ImportError:
         raise ImportError(
-            "PyTorch interop needs the torch package, which is not installed: "
-            "pip install torch (CPU wheels: --index-url https://download.pytorch.org/whl/cpu)"
+            f"{purpose} needs PyTorch, an optional extra of micrograd_plus, which is not "
+            "installed: pip install torch (CPU wheels: --index-url "
+            "https://download.pytorch.org/whl/cpu)"
         ) from None
     return torch
 
 
+
 def tensor_to_torch(t: Tensor) -> Any:
     """A torch leaf tensor with a copy of ``t``'s data, dtype and ``requires_grad``."""
-    torch = _torch()
+    torch = require_torch()
     out = torch.from_numpy(np.array(t.data))  # np.array copies: no shared memory
     return out.requires_grad_(t.requires_grad)
 
 
 def tensor_from_torch(t: Any) -> Tensor:
     """A leaf Tensor with a copy of a torch tensor (float32 stays float32, else float64)."""
-    torch = _torch()
+    torch = require_torch()
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"from_torch expects a torch.Tensor, got {type(t).__name__}")
     src = t.detach().cpu()
@@ -63,7 +66,7 @@ _TO_TORCH_ACTIVATION = {name.lower(): name for name in _ACTIVATIONS}  # 'tanh' â
 
 def to_torch(x: Any) -> Any:
     """The PyTorch equivalent of a Tensor or a model, with copied weights (and train mode)."""
-    torch = _torch()
+    torch = require_torch()
     if isinstance(x, Tensor):
         return tensor_to_torch(x)
     return _module_to_torch(torch, x).train(x.training)
@@ -120,7 +123,7 @@ def _layer_to_torch(torch: Any, layer: Any) -> list:
 
 def from_torch(x: Any) -> Any:
     """A micrograd_plus Tensor or module equivalent to a torch tensor or module."""
-    torch = _torch()
+    torch = require_torch()
     if isinstance(x, torch.Tensor):
         return tensor_from_torch(x)
     return _module_from_torch(torch, x).train(x.training)

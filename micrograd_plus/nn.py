@@ -20,7 +20,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from .engine import Value, dot
+from .engine import Value, _check_number, dot
 from .tensor import Tensor
 from .tensor import linear as _linear
 
@@ -273,12 +273,6 @@ def _subscript(*indices: int) -> str:
     return ",".join(str(i) for i in indices)
 
 
-def _number(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a real number, got {type(x).__name__}: {x!r}")
-    return float(x)
-
-
 def _vector(xs: Any, n: int, what: str) -> list[float]:
     """``xs`` as a list of n floats, or a clear error about its length or contents."""
     if hasattr(xs, "tolist"):
@@ -287,7 +281,7 @@ def _vector(xs: Any, n: int, what: str) -> list[float]:
         raise TypeError(f"{what} must be a list of {n} numbers, got {type(xs).__name__}")
     if len(xs) != n:
         raise ValueError(f"{what} must have {n} entries, got {len(xs)}")
-    return [_number(x, f"{what}[{i}]") for i, x in enumerate(xs)]
+    return [_check_number(x, f"{what}[{i}]") for i, x in enumerate(xs)]
 
 
 class Neuron(Module):
@@ -317,7 +311,7 @@ class Neuron(Module):
         if nonlin is not None:
             activation = "relu" if nonlin else "linear"
         self.activation = _check_activation(activation)
-        self.negative_slope = _number(negative_slope, "negative_slope")
+        self.negative_slope = _check_number(negative_slope, "negative_slope")
         rng = _make_rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0) if bias else None
@@ -365,7 +359,7 @@ class Neuron(Module):
         for p, v in zip(self.w, ws):
             p.data = v
         if b is not None:
-            self.b.data = _number(b, "Neuron.set_weights: b")
+            self.b.data = _check_number(b, "Neuron.set_weights: b")
 
     def extra_repr(self) -> str:
         text = f"in_features={len(self.w)}, activation={self.activation!r}"
@@ -674,7 +668,7 @@ class LeakyReLU(Module):
     """x if x > 0 else negative_slope·x, elementwise (Tensor or Value)."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = _number(negative_slope, "LeakyReLU negative_slope")
+        self.negative_slope = _check_number(negative_slope, "LeakyReLU negative_slope")
 
     def forward(self, x: Any) -> Any:
         return x.leaky_relu(self.negative_slope)

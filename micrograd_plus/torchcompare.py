@@ -20,6 +20,7 @@ import numpy as np
 
 from .autograd import Node
 from .engine import Value
+from .interop import require_torch
 from .stepper import fmt
 from .tensor import Tensor
 
@@ -108,7 +109,7 @@ def compare_with_torch(
         table = compare_with_torch(lambda w, x: (w * x).tanh(), [0.5, -2.0])
         print(table); assert table.ok()
     """
-    torch = _import_torch()
+    torch = require_torch("compare_with_torch")
     if isinstance(inputs, Mapping):
         names, raw, keywords = list(inputs), list(inputs.values()), True
     else:
@@ -169,17 +170,6 @@ def assert_grads_match_torch(
             f"(atol={atol:g}, rtol={rtol:g}):\n{table}"
         )
     return table
-
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError as error:
-        raise ImportError(
-            "compare_with_torch needs PyTorch, an optional extra of micrograd_plus: "
-            "pip install torch (the CPU build is enough)"
-        ) from error
-    return torch
 
 
 def _parameter_names(fn: Callable, n: int) -> list[str]:

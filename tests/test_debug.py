@@ -372,7 +372,7 @@ def test_compare_reports_a_disagreement_and_missing_torch(monkeypatch):
     assert not table.ok()
     assert table.row("a").grad_diff == pytest.approx(math.tanh(0.3) ** 2, rel=1e-12)
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match="pip install torch"):
+    with pytest.raises(ImportError, match="compare_with_torch needs PyTorch.*pip install torch"):
         compare_with_torch(lunch_E, [50, 50, 50])
 
 
