@@ -10,7 +10,8 @@ both libraries (``nn.Sequential`` of ``Linear`` + activations, each library's ``
 
 PyTorch runs in the same process with ``torch.set_num_threads`` equal to numpy's BLAS
 thread count (``--threads N`` sets both). Timings are medians over repeats, runs of the two
-libraries interleaved, garbage collector on (collected between runs). Run: ``python benchmarks/bench_tensor.py``.
+libraries interleaved, garbage collector on (collected between runs).
+Run: ``python benchmarks/bench_tensor.py``.
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def compare(contenders: dict[str, Callable | None], steps: dict[str, int], repea
             warmup: int = 3) -> dict[str, float]:
     """Median ms/step of each contender, repeats interleaved so drift hits all alike."""
     live = {k: f for k, f in contenders.items() if f is not None}
-    for name, f in live.items():
+    for f in live.values():
         for _ in range(warmup):
             f()
     samples: dict[str, list[float]] = {k: [] for k in live}

@@ -1,6 +1,7 @@
 """Run the 'regularization' demo: `python demos/regularization.py [--quick] [-o DIR]`.
 
-Same as `micrograd-plus demo regularization`; the code lives in micrograd_plus/demos/regularization.py.
+Same as `micrograd-plus demo regularization`; the code lives in
+micrograd_plus/demos/regularization.py.
 """
 
 import sys
