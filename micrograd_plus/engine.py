@@ -461,6 +461,9 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
     return _result(total, tuple(parents), tuple(local), "dot")
 
 
+# Binary ops written between their operands (a + b), not as a function call (tanh(a)).
+INFIX_OPS = frozenset({"+", "-", "*", "/", "**"})
+
 # Display symbol and derivative rule of every Value op, by op name (Tensor-only ops are in
 # tensor_ops.TENSOR_OPS); read through op_symbol/op_rule by viz, explain and the stepper.
 OPS: dict[str, tuple[str, str]] = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import autograd
-from .engine import Value, op_rule, op_symbol
+from .engine import INFIX_OPS, Value, op_rule, op_symbol
 from .stepper import fmt, node_names, sym
 
 __all__ = ["explain", "Explanation", "ChainPath"]
@@ -200,9 +200,6 @@ def _route(path: ChainPath, names: dict) -> str:
     return route
 
 
-_INFIX = {"+", "-", "*", "/", "**"}
-
-
 def _explain_local(node: Value) -> str:
     """How ``node`` was computed, and ∂node/∂parent for each parent."""
     names = node_names(list(node._prev) + [node], node)
@@ -210,7 +207,7 @@ def _explain_local(node: Value) -> str:
     names[node] = n
     if not node._prev:
         return f"{n} = {fmt(node.data)} is a leaf (an input or a parameter): no local derivatives"
-    if node._op in _INFIX and len(node._prev) == 2:
+    if node._op in INFIX_OPS and len(node._prev) == 2:
         a, b = (names[p] for p in node._prev)
         formula = f"{a} {op_symbol(node._op)} {b}"
     elif node._op.startswith("**"):

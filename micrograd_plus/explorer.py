@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from . import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
-from .engine import op_rule, op_symbol
+from .engine import INFIX_OPS, op_rule, op_symbol
 from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
                   run_dot)
 
@@ -34,9 +34,6 @@ MAX_NODES = 2000
 # explain() lists chain-rule paths per node; past this many nodes the page uses the
 # (cheaper) list of contributions each node received instead.
 MAX_EXPLAINED = 300
-
-_INFIX = {"+", "-", "*", "/", "**"}
-
 
 class Explorer:
     """The explorer page of one graph: ``.html`` (str), ``.save(path)``, inline in Jupyter."""
@@ -305,7 +302,7 @@ def _forward_line(node: Any, labels: dict) -> str:
     result = fmt(node.data)
     op = node._op
     sym = op_symbol(op)
-    if op in _INFIX and len(parents) == 2:
+    if op in INFIX_OPS and len(parents) == 2:
         return (f"{out} = {names[0]} {sym} {names[1]} = {values[0]} {sym} {values[1]} "
                 f"= {result}")
     if op.startswith("**") and op != "**" and len(parents) == 1:
