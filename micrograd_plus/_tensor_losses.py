@@ -17,8 +17,8 @@ import numpy as np
 from . import losses
 from .losses import (_BCE_EPS, _LOG_FLOOR, _check_reduction, _hinge_margin, _huber_delta,
                      _parameters)
-from .tensor import Tensor, _binary, _lift, _unary, where
-from .tensor_ops import Function, _ignore, shifted_by_max, sigmoid
+from .core import ops
+from .tensor import Tensor, _apply, _lift, where
 
 __all__ = list(losses.__all__)  # the same functions as for Values
 
@@ -119,47 +119,13 @@ def huber(pred: Tensor, target: Any, delta: float = 1.0, reduction: str = "mean"
 
 
 # ---- binary classification ------------------------------------------------------------------
-class BCE(Function):
-    """−[t ln p + (1 − t) ln(1 − p)], logs clamped at −100;  ∂/∂p = (p − t)/(p(1 − p))"""
-
-    op = "bce"
-
-    def forward(self, p, t):
-        with _ignore():  # log 0 = −inf, clamped below
-            log_p, log_q = np.log(p), np.log1p(-p)
-        self.p, self.t, self.log_p, self.log_q = p, t, log_p, log_q
-        return (t - 1.0) * np.maximum(log_q, _LOG_FLOOR) - t * np.maximum(log_p, _LOG_FLOOR)
-
-    def backward(self, g):
-        p, t = self.p, self.t
-        gp = g * (p - t) / np.maximum(p * (1.0 - p), _BCE_EPS)
-        gt = g * (self.log_q - self.log_p) if self.needs[1] else None
-        return gp, gt
-
-
 def bce(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities p ∈ [0, 1] (targets in [0, 1])."""
     _check_reduction(reduction, "bce")
     p, t = _pair(pred, target, "bce")
     _check_in_unit_interval(p.data, "input", "bce")
     _check_in_unit_interval(t.data, "target", "bce")
-    return _reduce(_binary(BCE(), p, t), reduction)
-
-
-class BCEWithLogits(Function):
-    """(1 − t)·x + max(−x, 0) + ln(1 + e^−|x|);  ∂/∂x = σ(x) − t, ∂/∂t = −x"""
-
-    op = "bce_with_logits"
-
-    def forward(self, x, t):
-        self.x, self.t = x, t
-        # PyTorch's arrangement, so infinite logits give its inf/NaN (without numpy warnings)
-        with _ignore():
-            return (1.0 - t) * x + np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    def backward(self, g):
-        x = self.x
-        return g * (sigmoid(x) - self.t), (-g * x if self.needs[1] else None)
+    return _reduce(_apply(ops.BCE, (p, t)), reduction)
 
 
 def bce_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -167,7 +133,7 @@ def bce_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Ten
     _check_reduction(reduction, "bce_with_logits")
     x, t = _pair(logits, target, "bce_with_logits")
     _check_in_unit_interval(t.data, "target", "bce_with_logits")
-    return _reduce(_binary(BCEWithLogits(), x, t), reduction)
+    return _reduce(_apply(ops.BCE_WITH_LOGITS, (x, t)), reduction)
 
 
 def hinge(scores: Tensor, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
@@ -185,40 +151,18 @@ def multilabel_bce(logits: Tensor, targets: Any, reduction: str = "mean") -> Ten
     _check_reduction(reduction, "multilabel_bce")
     x, t = _pair(logits, targets, "multilabel_bce")
     _check_in_unit_interval(t.data, "target", "multilabel_bce")
-    per_label = _binary(BCEWithLogits(), x, t)
+    per_label = _apply(ops.BCE_WITH_LOGITS, (x, t))
     if x.ndim == 1:
         return per_label.mean()
     return _reduce(per_label.mean(axis=-1), reduction)
 
 
 # ---- multi-class classification -------------------------------------------------------------
-class CrossEntropy(Function):
-    """ln Σ_j e^{z_j} − z_y per row;  ∂/∂z_j = softmax_j − [j = y]"""
-
-    op = "cross_entropy"
-
-    def __init__(self, target: np.ndarray) -> None:
-        self.target = target
-
-    def forward(self, z):
-        shifted = shifted_by_max(z, 1)
-        e = np.exp(shifted)
-        total = np.sum(e, axis=1, keepdims=True)
-        self.softmax = e / total
-        rows = np.arange(z.shape[0])
-        return np.log(total[:, 0]) - shifted[rows, self.target]
-
-    def backward(self, g):
-        grad = self.softmax * g[:, None]
-        grad[np.arange(grad.shape[0]), self.target] -= g
-        return (grad,)
-
-
 def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy: logits (N, C) with N class indices, or (C,) with one int."""
     _check_reduction(reduction, "cross_entropy")
     z, k, single = _class_rows(logits, target, "cross_entropy")
-    loss = _unary(CrossEntropy(k), z)
+    loss = _apply(ops.CROSS_ENTROPY, (z,), {"target": k})
     return loss.reshape(()) if single else _reduce(loss, reduction)
 
 

@@ -5,9 +5,11 @@ A node type takes part by providing:
 - ``_prev``: an ordered tuple of parent nodes (the inputs of the operation),
 - ``_op``: the operation's name ('' for a leaf),
 - ``requires_grad``: whether gradients flow into it,
-- ``_backward(g) -> sequence``: the vector-Jacobian product, one gradient per parent
-  (an entry may be ``None`` when that parent gets nothing),
+- ``_vjp(g) -> sequence``: the vector-Jacobian product, one gradient per parent
+  (an entry may be ``None`` when that parent gets nothing), from the op table's rule;
+- ``_vjp_graph(g)``: the same computed on nodes, a graph of the gradient (create_graph);
 - ``_store_grad(g)``: add this pass's gradient into the node's ``.grad`` (or not),
+- ``_default_seed()``, ``_seed_from(g)``, ``_as_grad(g)``: seeds and results of ``grad()``,
 - ``_hooks``: ``None`` or a list of callables ``hook(grad) -> grad | None``.
 
 What every node type does the same way (``register_hook``, ``zero_grad``, ``is_leaf``) is
@@ -20,11 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from typing import Any, Callable, Iterator
 
 __all__ = [
     "Node",
     "topological_order",
+    "walk",
+    "Step",
+    "grad",
     "run_backward",
     "run_hooks",
     "check_requires_grad",
@@ -43,14 +49,17 @@ __all__ = [
 ]
 
 
-class _Mode:
-    """Process-wide switches: recording the graph, and anomaly detection."""
+class _Mode(threading.local):
+    """The switches: recording the graph (per thread, as in PyTorch), anomaly detection.
 
-    __slots__ = ("grad_enabled", "anomaly")
+    ``grad_enabled`` lives in the thread (each thread starts with it on); ``anomaly`` is
+    process-wide, as PyTorch's is.
+    """
+
+    anomaly = False  # a class attribute: one value shared by every thread
 
     def __init__(self) -> None:
         self.grad_enabled = True
-        self.anomaly = False
 
 
 mode = _Mode()
@@ -71,12 +80,13 @@ def is_anomaly_enabled() -> bool:
 @contextlib.contextmanager
 def _switched(switch: str, value: bool) -> Iterator[None]:
     """Set ``mode.<switch>`` to ``value`` inside the block; restore it afterwards, always."""
-    previous = getattr(mode, switch)
-    setattr(mode, switch, value)
+    owner = _Mode if switch == "anomaly" else mode  # anomaly is shared by all threads
+    previous = getattr(owner, switch)
+    setattr(owner, switch, value)
     try:
         yield
     finally:
-        setattr(mode, switch, previous)
+        setattr(owner, switch, previous)
 
 
 def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager:
@@ -183,52 +193,72 @@ def check_requires_grad(node: Any, action: str = "backward()") -> None:
 def topological_order(root: Any) -> list:
     """All nodes that ``root`` depends on and that require grad, inputs before outputs.
 
+    ``root`` may also be a list or tuple of roots (``grad()`` of several outputs).
     Iterative depth-first search (parents visited last to first), so a chain of a million
     nodes needs no recursion. Time and memory are linear in the number of nodes and edges.
     ``backward``, the visualizer and the stepper all walk this same list (backward walks it
     reversed).
     """
+    roots = root if isinstance(root, (list, tuple)) else (root,)
     order: list = []
-    visited: set = {root}
-    # each stack entry is a node and an iterator over its parents, resumed where it stopped,
-    # so every edge is looked at once and nothing is allocated per edge
-    stack: list = [(root, reversed(root._prev))]
-    push = stack.append
-    pop = stack.pop
+    visited: set = set()
     mark = visited.add
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited and parent.requires_grad:
-                mark(parent)
-                push((parent, reversed(parent._prev)))
-                break
-        else:
-            pop()
-            order.append(node)
+    for start in roots:
+        if start in visited:
+            continue
+        mark(start)
+        # each stack entry is a node and an iterator over its parents, resumed where it
+        # stopped, so every edge is looked at once and nothing is allocated per edge
+        stack: list = [(start, reversed(start._prev))]
+        push = stack.append
+        pop = stack.pop
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited and parent.requires_grad:
+                    mark(parent)
+                    push((parent, reversed(parent._prev)))
+                    break
+            else:
+                pop()
+                order.append(node)
     return order
 
 
-def run_backward(root: Any, seed: Any) -> None:
-    """Reverse-mode pass from ``root`` with gradient ``seed``; PyTorch's accumulation semantics.
+class Step:
+    """One node of the backward pass: its complete gradient and what it sends on.
 
-    The pass first computes every node's gradient of *this* call (``grads``), then each node
-    stores it once into ``.grad``. A second call therefore adds the same amounts again
-    (doubling every gradient, intermediates included) instead of re-propagating the
-    accumulated ones, which is micrograd's bug. Graphs made only of Values take
-    ``_scalar_pass``, the same pass with the per-node gradient kept on the node (faster).
+    ``grad``: ∂root/∂node of this pass (after hooks). ``contributions[i]``: what it sends to
+    ``node._prev[i]`` (None when nothing goes there); ``totals[i]``: that parent's gradient
+    of this pass so far, this contribution included.
     """
-    order = topological_order(root)
-    if _scalar_type is not None and not mode.anomaly and not _scalar_pass_running:
-        scalar = _scalar_type
-        for node in order:
-            if node.__class__ is not scalar:
-                break
-            node._pass_grad = 0.0
-        else:
-            _scalar_pass(root, seed, order)
-            return
-    grads: dict = {root: seed}
+
+    __slots__ = ("node", "grad", "contributions", "totals")
+
+    def __init__(self, node: Any, grad: Any, contributions: Any, totals: Any) -> None:
+        self.node, self.grad = node, grad
+        self.contributions, self.totals = contributions, totals
+
+    def __repr__(self) -> str:
+        return f"<backward step: {describe(self.node)} grad={self.grad!r}>"
+
+
+def walk(roots: Any, seeds: Any, create_graph: bool = False, order: list | None = None
+         ) -> Iterator[Step]:
+    """The backward pass, one :class:`Step` per node, outputs first.
+
+    The one walk that ``backward()``, ``grad()``, the stepper and ``explain`` consume. Each
+    node's gradient is complete when it is yielded (all its uses have sent theirs), so a
+    consumer may store it. With ``create_graph`` the contributions are graph nodes
+    computed by the ops' rules on nodes; otherwise numbers and arrays.
+    """
+    roots = roots if isinstance(roots, (list, tuple)) else (roots,)
+    seeds = seeds if isinstance(seeds, (list, tuple)) else (seeds,)
+    if order is None:
+        order = topological_order(list(roots))
+    grads: dict = {}
+    for r, seed in zip(roots, seeds):
+        grads[r] = grads[r] + seed if r in grads else seed
     check = mode.anomaly
     for node in reversed(order):
         g = grads.pop(node, None)
@@ -236,18 +266,163 @@ def run_backward(root: Any, seed: Any) -> None:
             continue
         if node._hooks:
             g = run_hooks(node, g)
-        node._store_grad(g)
         parents = node._prev
         if not parents:
+            yield Step(node, g, (), ())
             continue
-        contributions = node._backward(g)
+        check_versions(node)
+        contributions = node._vjp_graph(g) if create_graph else node._vjp(g)
         if check:
             check_backward_anomaly(node, g, contributions)
+        totals = []
         for parent, pg in zip(parents, contributions):
             if pg is None or not parent.requires_grad:
+                totals.append(None)
                 continue
             previous = grads.get(parent)
-            grads[parent] = pg if previous is None else previous + pg
+            total = pg if previous is None else previous + pg
+            grads[parent] = total
+            totals.append(total)
+        yield Step(node, g, contributions, totals)
+
+
+# backward passes run one at a time: two threads adding into the .grad of shared
+# parameters (or the _pass_grad scratch space) would lose updates; re-entrant, so a hook
+# may call backward()
+_backward_lock = threading.RLock()
+
+
+def run_backward(root: Any, seed: Any, create_graph: bool = False) -> None:
+    """Reverse-mode pass from ``root`` with gradient ``seed``; PyTorch's accumulation semantics.
+
+    The pass first computes every node's gradient of *this* call, then each node stores it
+    once into ``.grad``. A second call therefore adds the same amounts again (doubling
+    every gradient, intermediates included) instead of re-propagating the accumulated ones,
+    which is micrograd's bug. Graphs made only of Values take ``_scalar_pass``, the same pass
+    with the per-node gradient kept on the node (faster; tested equal to ``walk``).
+    """
+    with _backward_lock:
+        order = topological_order(root)
+        if (not create_graph and _scalar_type is not None and not mode.anomaly
+                and not _scalar_pass_running):
+            scalar = _scalar_type
+            for node in order:
+                if node.__class__ is not scalar:
+                    break
+                node._pass_grad = 0.0
+            else:
+                _scalar_pass(root, seed, order)
+                return
+        if create_graph:
+            with _switched("grad_enabled", True):
+                for step in walk(root, seed, True, order):
+                    step.node._store_grad(step.grad)
+            return
+        for step in walk(root, seed, False, order):
+            step.node._store_grad(step.grad)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple:
+    """∂outputs/∂inputs without touching any ``.grad``, like ``torch.autograd.grad``.
+
+    ``outputs``: a node or a list of nodes; ``grad_outputs``: their seed gradients (1 for a
+    single-element output when None). Returns a tuple with one gradient per input; an
+    input the outputs do not depend on is an error, or None with ``allow_unused=True``.
+    With ``create_graph=True`` the gradients are nodes that can be differentiated again.
+    """
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    if not outs or not ins:
+        raise ValueError("grad() needs at least one output and one input")
+    for x in outs:
+        check_requires_grad(x, "grad()")
+    for x in ins:
+        check_requires_grad(x, "grad() of an input")
+    if grad_outputs is None:
+        seeds = [x._default_seed() for x in outs]
+    else:
+        gos = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(gos) != len(outs):
+            raise ValueError(f"grad(): {len(outs)} outputs but {len(gos)} grad_outputs")
+        seeds = [x._seed_from(s) for x, s in zip(outs, gos)]
+    wanted = {id(x): i for i, x in enumerate(ins)}
+    found: list = [None] * len(ins)
+    with _backward_lock, _switched("grad_enabled", bool(create_graph)):
+        for step in walk(outs, seeds, create_graph):
+            i = wanted.get(id(step.node))
+            if i is not None:
+                found[i] = step.node._as_grad(step.grad)
+                for j, x in enumerate(ins):  # the same node given twice
+                    if x is step.node:
+                        found[j] = found[i]
+    for x, gx in zip(ins, found):
+        if gx is None and not allow_unused:
+            raise RuntimeError(
+                f"grad(): {describe(x)} is not used by the outputs (no path reaches it); "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(found)
+
+
+def times(g: Any, d: Any, selects: bool) -> Any:
+    """``g · d`` for a gradient and a local derivative, skipping the work a constant allows.
+
+    ``selects``: a zero derivative gives 0 even for an inf or NaN ``g`` (relu, clip, …).
+    """
+    if isinstance(d, (float, int)):
+        if d == 1.0:
+            return g
+        if d == -1.0:
+            return -g
+        if d == 0.0 and selects:
+            data = getattr(g, "data", g)
+            return 0.0 if isinstance(data, float) else _zeros_like(data)
+        return g * d
+    product = g * d
+    if selects:
+        from .core.mathspace import NODES
+
+        zero = getattr(d, "data", d) == 0
+        if zero.any() if hasattr(zero, "any") else zero:
+            product = NODES.where(zero, 0.0, product)
+    return product
+
+
+def _zeros_like(a: Any) -> Any:
+    import numpy as np
+
+    return np.zeros_like(a)
+
+
+def check_unchanged(node: Any, now: Any, recorded: Any) -> None:
+    """Raise when derivatives recomputed from the data differ from those the forward pass
+    recorded: a node the op used was changed in place after the forward pass."""
+    if recorded is None:
+        return
+    for a, b in zip(now, recorded):
+        if a != b and not (a != a and b != b):
+            raise RuntimeError(
+                f"one of the nodes needed to differentiate '{node._op}' ({describe(node)}) "
+                "was modified in place after it was used in the forward pass; compute the "
+                "forward pass again after changing .data"
+            )
+
+
+def check_versions(node: Any) -> None:
+    """Raise when a Tensor that ``node``'s op uses was changed in place since the forward."""
+    saved = getattr(node, "_saved", None)
+    if not saved:
+        return
+    for parent, version in zip(node._prev, saved):
+        if parent._version != version:
+            raise RuntimeError(
+                f"one of the Tensors needed to differentiate '{node._op}' ({describe(node)}) "
+                f"was modified in place after it was used in the forward pass: "
+                f"{describe(parent)} is at version {parent._version}, the forward pass "
+                f"saw version {version}. Compute the forward pass again after the change "
+                "(as PyTorch requires)"
+            )
 
 
 def run_hooks(node: Any, g: Any) -> Any:
@@ -278,7 +453,7 @@ def register_scalar_type(cls: type) -> None:
 
     engine.Value registers itself. The type must store ``_local`` (the floats ∂node/∂parent_i,
     or None for "no rule"), a float ``grad``, and a float slot ``_pass_grad`` set at creation;
-    its ``_backward``/``_store_grad`` must mean ``local·g`` and ``grad += g``.
+    its ``_vjp``/``_store_grad`` must mean ``local·g`` and ``grad += g``.
     """
     global _scalar_type
     _scalar_type = cls
@@ -287,7 +462,7 @@ def register_scalar_type(cls: type) -> None:
 def _scalar_pass(root: Any, seed: float, order: list) -> None:
     """run_backward for an all-Value graph, the hot loop of every training step.
 
-    The same pass with ``_store_grad``/``_backward`` inlined and this pass's gradients kept
+    The same pass with ``_store_grad``/``_vjp`` inlined and this pass's gradients kept
     on the nodes (``_pass_grad``, zeroed by the caller) instead of in a dict. A parent that
     does not require grad (not in ``order``) collects a ``_pass_grad`` that is never read.
     """
@@ -302,10 +477,14 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
             node.grad += g
             local = node._local
             if local:
-                for parent, d in zip(node._prev, local):
-                    parent._pass_grad += d * g
+                if g - g == 0.0:  # finite
+                    for parent, d in zip(node._prev, local):
+                        parent._pass_grad += d * g
+                else:  # inf or NaN: the node's rule decides (a selecting op sends 0)
+                    for parent, pg in zip(node._prev, node._vjp(g)):
+                        parent._pass_grad += pg
             elif local is None:
-                node._backward(g)  # a hand-built node: raises its explanation
+                node._vjp(g)  # a hand-built node: raises its explanation
     finally:
         _scalar_pass_running = False
 
@@ -314,7 +493,7 @@ def check_backward_anomaly(node: Any, upstream: Any, contributions: Any) -> None
     """Anomaly mode's backward check of one node: raise :class:`AnomalyError` when the finite
     gradient ``upstream`` arriving at ``node`` gives a NaN/inf contribution to a parent.
 
-    ``contributions`` is ``node._backward(upstream)``. ``run_backward`` calls this in anomaly
+    ``contributions`` is ``node._vjp(upstream)``. ``run_backward`` calls this in anomaly
     mode, and so does any code that replays the pass (the stepper).
     """
     if non_finite(upstream):

@@ -25,34 +25,16 @@ from typing import Any, Iterable, Sequence
 
 from . import autograd
 from .autograd import Node, mode
+from .core import ops as _ops
+from .core.mathspace import FLOATS, NODES, fpow, fsigmoid
 
-__all__ = ["Value", "vsum", "dot", "OPS", "op_symbol", "op_rule"]
+__all__ = ["Value", "vsum", "dot", "op_symbol", "op_rule"]
 
-_exp = math.exp
 _new = object.__new__
-
-
-def _pow(a: float, b: float) -> float:
-    """IEEE pow: NaN for a negative base with a non-integer exponent, ±inf for 0 ** negative."""
-    try:
-        r = a**b
-    except ZeroDivisionError:
-        odd = float(b).is_integer() and int(b) % 2 == 1
-        return math.copysign(math.inf, a) if odd else math.inf
-    except OverflowError:  # |a^b| beyond the float range
-        if not float(b).is_integer():
-            return math.inf if a > 0 else math.nan  # a negative base: NaN, as for small |a^b|
-        return math.inf if a > 0 or int(b) % 2 == 0 else -math.inf
-    if type(r) is complex:
-        return math.nan
-    return float(r)
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + _exp(-x))
-    z = _exp(x)
-    return z / (1.0 + z)
+_pow = fpow  # IEEE pow on floats, kept under its old name for importers
+_sigmoid = fsigmoid
+op_symbol = _ops.op_symbol
+op_rule = _ops.op_rule
 
 
 def _check_number(x: Any, what: str) -> float:
@@ -65,8 +47,13 @@ def _check_number(x: Any, what: str) -> float:
     return float(x)
 
 
-def _result(data: float, parents: tuple, local: tuple, op: str) -> "Value":
-    """A new node ``op(parents) = data`` with ``local[i] = ∂data/∂parents[i]``."""
+def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
+            args: Any = None) -> "Value":
+    """A new node ``op(parents) = data`` with ``local[i] = ∂data/∂parents[i]``.
+
+    ``fn`` is the op's table entry and ``args`` its parameters, read when the backward pass
+    records a graph of the gradient (``create_graph=True``).
+    """
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -77,10 +64,14 @@ def _result(data: float, parents: tuple, local: tuple, op: str) -> "Value":
     if mode.grad_enabled:
         out._prev = parents
         out._local = local
+        out._fn = fn
+        out._args = args
         out.requires_grad = True
     else:
         out._prev = ()
         out._local = ()
+        out._fn = None
+        out._args = None
         out.requires_grad = False
     if mode.anomaly and not math.isfinite(data):
         autograd.raise_forward_anomaly(op, parents, data)
@@ -96,10 +87,55 @@ def _leaf(x: float) -> "Value":
     out._op = ""
     out._prev = ()
     out._local = ()
+    out._fn = None
+    out._args = None
     out.requires_grad = True
     out._hooks = None
     out._pass_grad = 0.0
     return out
+
+
+def _checked(op: _ops.Op, *data: float, **params: Any) -> None:
+    """The Value engine's domain check of ``op`` (``log`` of a non-positive number, …)."""
+    message = op.check(*data, **params)
+    if message is not None:
+        raise op.error(message)
+
+
+def _unary_method(op: _ops.Op) -> Any:
+    """The Value method of a one-input op of the table: forward and local derivative."""
+    forward, local, name, check = op.forward, op.local, op.name, op.check
+
+    def method(self: "Value") -> "Value":
+        x = self.data
+        if check is not None:
+            _checked(op, x)
+        out = forward(FLOATS, x)
+        return _result(out, (self,), local(FLOATS, out, x), name, op)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name};  {op.rule}"
+    return method
+
+
+def _binary_method(op: _ops.Op, reflected: bool = False) -> Any:
+    """The Value operator of a two-input op; a plain number operand becomes a constant."""
+    forward, local, name, check = op.forward, op.local, op.name, op.check
+
+    def method(self: "Value", other: Any) -> "Value":
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return other
+        a, b = (other, self) if reflected else (self, other)
+        x, y = a.data, b.data
+        if check is not None:
+            _checked(op, x, y)
+        out = forward(FLOATS, x, y)
+        return _result(out, (a, b), local(FLOATS, out, x, y), name, op)
+
+    method.__doc__ = f"a {op.symbol} b;  {op.rule}"
+    return method
 
 
 class Value(Node):
@@ -108,12 +144,15 @@ class Value(Node):
     ``Value(data, _children=(), _op='', label='')`` is micrograd's constructor, so code
     written for micrograd runs unchanged. ``data`` is a float, ``grad`` starts at 0.0 and
     accumulates over ``backward()`` calls (as in PyTorch); ``zero_grad()`` starts afresh.
+    Its operations are the Value entries of the op table (``micrograd_plus.core.ops``).
     """
 
-    # _pass_grad: scratch space of autograd.run_backward (this pass's gradient)
+    # _pass_grad: scratch space of autograd.run_backward (this pass's gradient);
+    # _fn, _args: the op's table entry and parameters, for gradients of gradients
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_local", "requires_grad", "_hooks",
-                 "_pass_grad", "__weakref__")
+                 "_pass_grad", "_fn", "_args", "__weakref__")
     _cleared_grad = 0.0  # what zero_grad() leaves in .grad
+    _kind = "value"
 
     def __init__(
         self,
@@ -133,6 +172,8 @@ class Value(Node):
                 raise TypeError(f"Value _children must be Values, got {type(child).__name__}")
         # micrograd-style hand-built nodes carry no derivative rule; backward reports that
         self._local = None if self._prev else ()
+        self._fn = None
+        self._args = None
         self.requires_grad = bool(requires_grad)
         self._hooks = None
         self._pass_grad = 0.0
@@ -142,30 +183,74 @@ class Value(Node):
     _result = staticmethod(_result)
 
     # -- autograd protocol ----------------------------------------------------------------
-    def _backward(self, g: float) -> list:
+    def _no_rule(self) -> RuntimeError:
+        return RuntimeError(
+            f"node {autograd.describe(self)} was built by hand with "
+            f"Value(data, _children, _op='{self._op}') and has no derivative rule; "
+            "build it from Value operations instead"
+        )
+
+    def _vjp(self, g: float) -> list:
+        """Each parent's contribution ``local·g``; 0 through a selecting op's zero derivative."""
         local = self._local
         if local is None:
-            raise RuntimeError(
-                f"node {autograd.describe(self)} was built by hand with "
-                f"Value(data, _children, _op='{self._op}') and has no derivative rule; "
-                "build it from Value operations instead"
-            )
+            raise self._no_rule()
+        if g - g != 0.0 and self._fn is not None and self._fn.selects_for(self._args or {}):
+            return [0.0 if d == 0.0 else d * g for d in local]  # g is inf or NaN
         return [d * g for d in local]
 
-    def _store_grad(self, g: float) -> None:
-        self.grad += g
+    def _vjp_graph(self, g: Any) -> list:
+        """The contributions as nodes: the op's local rule run on the nodes themselves."""
+        op = self._fn
+        if op is None:
+            raise self._no_rule()
+        args = self._args or {}
+        local = op.local(NODES, self, *self._prev, **args)
+        autograd.check_unchanged(self, [getattr(d, "data", d) for d in local], self._local)
+        selects = op.selects_for(args)
+        return [autograd.times(g, d, selects) for d in local]
 
-    def backward(self, grad: float = 1.0) -> None:
+    def _store_grad(self, g: Any) -> None:
+        grad = self.grad
+        if type(g) is not float and type(grad) is float and grad == 0.0:
+            self.grad = g  # a gradient node (create_graph): stored as it is, as in PyTorch
+        else:
+            self.grad = grad + g
+
+    def _default_seed(self) -> float:
+        return 1.0
+
+    def _seed_from(self, g: Any) -> Any:
+        return g if isinstance(g, Value) else _check_number(g, "grad_outputs entry")
+
+    def _as_grad(self, g: Any) -> Any:
+        return g
+
+    def _backward(self) -> None:
+        """micrograd's by-hand step: add ``local · self.grad`` into each child's ``.grad``.
+
+        The lecture calls ``o._backward()`` node by node from the output; ``backward()``
+        does the same for every node in topological order.
+        """
+        local = self._local
+        if local is None:
+            raise self._no_rule()
+        g = self.grad
+        for parent, d in zip(self._prev, local):
+            parent.grad += d * g
+
+    def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
         """Reverse-mode autodiff from this node, seeded with ``grad`` (∂self/∂self = 1).
 
         Gradients accumulate into ``.grad`` of every node reached, leaves and intermediates:
         a node used k times gets the sum of its k contributions, and calling ``backward()``
         twice doubles every gradient. Call ``zero_grad()`` (or ``model.zero_grad()``) to
-        start fresh.
+        start fresh. With ``create_graph=True`` the gradients are Values with a graph of
+        their own, so they can be differentiated again (as in PyTorch).
         """
         autograd.check_requires_grad(self)
         seed = _check_number(grad, "backward() seed gradient")
-        autograd.run_backward(self, seed)
+        autograd.run_backward(self, seed, create_graph=create_graph)
 
     def detach(self) -> "Value":
         """A new leaf with the same data that records no graph (``requires_grad=False``)."""
@@ -182,167 +267,54 @@ class Value(Node):
     def __float__(self) -> float:
         return self.data
 
-    # -- binary operations ----------------------------------------------------------------
-    def __add__(self, other: Any) -> "Value":
-        """a + b;  ∂/∂a = 1, ∂/∂b = 1"""
-        if type(other) is not Value:
-            other = _as_value(other)
-            if other is NotImplemented:
-                return other
-        return _result(self.data + other.data, (self, other), (1.0, 1.0), "+")
-
-    def __sub__(self, other: Any) -> "Value":
-        """a − b;  ∂/∂a = 1, ∂/∂b = −1"""
-        if type(other) is not Value:
-            other = _as_value(other)
-            if other is NotImplemented:
-                return other
-        return _result(self.data - other.data, (self, other), (1.0, -1.0), "-")
-
-    def __mul__(self, other: Any) -> "Value":
-        """a · b;  ∂/∂a = b, ∂/∂b = a"""
-        if type(other) is not Value:
-            other = _as_value(other)
-            if other is NotImplemented:
-                return other
-        return _result(self.data * other.data, (self, other), (other.data, self.data), "*")
-
-    def __truediv__(self, other: Any) -> "Value":
-        """a / b;  ∂/∂a = 1/b, ∂/∂b = −a/b²"""
-        other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        a, b = self.data, other.data
-        if b == 0.0:
-            raise ZeroDivisionError(f"division by zero in a / b with a={a!r}, b={b!r}")
-        q = a / b
-        # −(a/b)/b rather than −a/b²: b² underflows to 0 for |b| < 1e-162
-        return _result(q, (self, other), (1.0 / b, -q / b), "/")
+    # -- operations: generated from the op table ------------------------------------------
+    __add__ = _binary_method(_ops.ADD)
+    __radd__ = __add__  # micrograd's order: the Value first, then the number
+    __sub__ = _binary_method(_ops.SUB)
+    __rsub__ = _binary_method(_ops.SUB, reflected=True)
+    __mul__ = _binary_method(_ops.MUL)
+    __rmul__ = __mul__
+    __truediv__ = _binary_method(_ops.DIV)
+    __rtruediv__ = _binary_method(_ops.DIV, reflected=True)
+    __rpow__ = _binary_method(_ops.POW, reflected=True)
+    _pow_value = _binary_method(_ops.POW)
 
     def __pow__(self, other: Any) -> "Value":
         """a ** b;  ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (0 where a = 0 and b >= 0, like PyTorch)"""
-        a = self.data
         if isinstance(other, Value):
-            b = other.data
-            out = _pow(a, b)
-            d_base = 0.0 if b == 0.0 else b * _pow(a, b - 1.0)
-            if a == 0.0 and b >= 0.0:
-                d_exp = 0.0
-            elif a > 0.0:
-                d_exp = out * math.log(a)
-            elif a == 0.0:
-                d_exp = out * -math.inf  # a^b · ln 0 with a^b = ±inf, as PyTorch
-            else:
-                d_exp = math.nan  # ln of a negative base, as PyTorch
-            return _result(out, (self, other), (d_base, d_exp), "**")
+            return self._pow_value(other)
         if isinstance(other, bool) or not isinstance(other, numbers.Real):
             return NotImplemented
-        b = float(other)
-        d_base = 0.0 if b == 0.0 else b * _pow(a, b - 1.0)
-        return _result(_pow(a, b), (self,), (d_base,), f"**{other}")
+        op = _ops.POWK
+        k = float(other)
+        x = self.data
+        out = op.forward(FLOATS, x, k)
+        return _result(out, (self,), op.local(FLOATS, out, x, k), f"**{other}", op, {"k": k})
 
-    def __rpow__(self, other: Any) -> "Value":
-        other = _as_value(other)
-        return other if other is NotImplemented else other.__pow__(self)
-
-    def __radd__(self, other: Any) -> "Value":
-        return self.__add__(other)
-
-    def __rmul__(self, other: Any) -> "Value":
-        return self.__mul__(other)
-
-    def __rsub__(self, other: Any) -> "Value":
-        other = _as_value(other)
-        return other if other is NotImplemented else other.__sub__(self)
-
-    def __rtruediv__(self, other: Any) -> "Value":
-        other = _as_value(other)
-        return other if other is NotImplemented else other.__truediv__(self)
-
-    # -- unary operations -----------------------------------------------------------------
-    def __neg__(self) -> "Value":
-        """−a;  d/da = −1"""
-        return _result(-self.data, (self,), (-1.0,), "neg")
+    __neg__ = _unary_method(_ops.NEG)
+    __abs__ = _unary_method(_ops.ABS)
+    abs = __abs__
+    exp = _unary_method(_ops.EXP)
+    log = _unary_method(_ops.LOG)
+    sqrt = _unary_method(_ops.SQRT)
+    tanh = _unary_method(_ops.TANH)
+    sigmoid = _unary_method(_ops.SIGMOID)
+    relu = _unary_method(_ops.RELU)
+    softplus = _unary_method(_ops.SOFTPLUS)
+    sin = _unary_method(_ops.SIN)
+    cos = _unary_method(_ops.COS)
 
     def __pos__(self) -> "Value":
         return self
 
-    def __abs__(self) -> "Value":
-        """|a|;  d/da = sign(a), 0 at 0"""
-        x = self.data
-        return _result(abs(x), (self,), (float((x > 0) - (x < 0)),), "abs")
-
-    def abs(self) -> "Value":
-        return self.__abs__()
-
-    def exp(self) -> "Value":
-        """e^x;  d/dx = e^x"""
-        try:
-            e = _exp(self.data)
-        except OverflowError:
-            e = math.inf
-        return _result(e, (self,), (e,), "exp")
-
-    def log(self) -> "Value":
-        """ln x;  d/dx = 1/x  (x > 0)"""
-        x = self.data
-        if x <= 0.0:
-            raise ValueError(f"log of a non-positive number: log({x!r})")
-        return _result(math.log(x), (self,), (1.0 / x,), "log")
-
-    def sqrt(self) -> "Value":
-        """√x;  d/dx = 1/(2√x)  (inf at 0)"""
-        x = self.data
-        if x < 0.0:
-            raise ValueError(f"sqrt of a negative number: sqrt({x!r})")
-        s = math.sqrt(x)
-        return _result(s, (self,), (0.5 / s if s else math.copysign(math.inf, s),), "sqrt")
-
-    def tanh(self) -> "Value":
-        """tanh x;  d/dx = 1 − tanh² x"""
-        t = math.tanh(self.data)
-        return _result(t, (self,), (1.0 - t * t,), "tanh")
-
-    def sigmoid(self) -> "Value":
-        """σ(x) = 1/(1 + e^−x);  d/dx = σ(x)(1 − σ(x))"""
-        s = _sigmoid(self.data)
-        return _result(s, (self,), (s * (1.0 - s),), "sigmoid")
-
-    def relu(self) -> "Value":
-        """max(0, x);  d/dx = 1 if x > 0 else 0"""
-        x = self.data
-        if x <= 0.0:  # written this way round so NaN propagates, as in PyTorch
-            return _result(0.0, (self,), (0.0,), "ReLU")
-        return _result(x, (self,), (1.0,), "ReLU")
-
     def leaky_relu(self, slope: float = 0.01) -> "Value":
         """x if x > 0 else slope·x;  d/dx = 1 if x > 0 else slope"""
         slope = _check_number(slope, "leaky_relu slope")
+        op = _ops.LEAKY_RELU
         x = self.data
-        if x > 0.0:
-            return _result(x, (self,), (1.0,), "leaky_relu")
-        return _result(slope * x, (self,), (slope,), "leaky_relu")
-
-    def softplus(self) -> "Value":
-        """ln(1 + e^x);  d/dx = σ(x)  (x for x > 20, PyTorch's threshold)"""
-        x = self.data
-        if x > 20.0:
-            return _result(x, (self,), (1.0,), "softplus")
-        return _result(math.log1p(_exp(x)), (self,), (_sigmoid(x),), "softplus")
-
-    def sin(self) -> "Value":
-        """sin x;  d/dx = cos x  (NaN at ±inf, as in PyTorch)"""
-        x = self.data
-        if math.isinf(x):  # math.sin raises there
-            return _result(math.nan, (self,), (math.nan,), "sin")
-        return _result(math.sin(x), (self,), (math.cos(x),), "sin")
-
-    def cos(self) -> "Value":
-        """cos x;  d/dx = −sin x  (NaN at ±inf, as in PyTorch)"""
-        x = self.data
-        if math.isinf(x):
-            return _result(math.nan, (self,), (math.nan,), "cos")
-        return _result(math.cos(x), (self,), (-math.sin(x),), "cos")
+        out = op.forward(FLOATS, x, slope)
+        return _result(out, (self,), op.local(FLOATS, out, x, slope), op.name, op,
+                       {"slope": slope})
 
     # -- display --------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -378,7 +350,7 @@ def vsum(values: Sequence[Any]) -> Value:
             total += v.data
         else:
             total += _check_number(v, "vsum element")
-    return _result(total, tuple(parents), (1.0,) * len(parents), "sum")
+    return _result(total, tuple(parents), (1.0,) * len(parents), "sum", _ops.VSUM)
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
@@ -422,7 +394,8 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
         add_parent(bias)
         add_local(1.0)
         total += bias.data
-    return _result(total, tuple(parents), tuple(local), "dot")
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
+                   {"ws": ws, "xs": xs, "bias": bias})
 
 
 def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
@@ -458,59 +431,8 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
         total += bias.data
     elif bias is not None:
         total += _check_number(bias, "dot bias")
-    return _result(total, tuple(parents), tuple(local), "dot")
-
-
-# Binary ops written between their operands (a + b), not as a function call (tanh(a)).
-INFIX_OPS = frozenset({"+", "-", "*", "/", "**"})
-
-# Display symbol and derivative rule of every Value op, by op name (Tensor-only ops are in
-# tensor_ops.TENSOR_OPS); read through op_symbol/op_rule by viz, explain and the stepper.
-OPS: dict[str, tuple[str, str]] = {
-    "+": ("+", "∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1"),
-    "-": ("−", "∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1"),
-    "*": ("×", "∂(a·b)/∂a = b, ∂(a·b)/∂b = a"),
-    "/": ("÷", "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²"),
-    "**": ("^", "∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a"),
-    "neg": ("−", "∂(−a)/∂a = −1"),
-    "abs": ("|·|", "∂|a|/∂a = sign(a)"),
-    "exp": ("exp", "∂e^a/∂a = e^a"),
-    "log": ("log", "∂ln a/∂a = 1/a"),
-    "sqrt": ("√", "∂√a/∂a = 1/(2√a)"),
-    "tanh": ("tanh", "∂tanh a/∂a = 1 − tanh²a"),
-    "sigmoid": ("σ", "∂σ(a)/∂a = σ(a)(1 − σ(a))"),
-    "ReLU": ("ReLU", "∂relu(a)/∂a = 1 if a > 0 else 0"),
-    "leaky_relu": ("LReLU", "∂lrelu(a)/∂a = 1 if a > 0 else slope"),
-    "softplus": ("softplus", "∂ln(1+e^a)/∂a = σ(a)"),
-    "sin": ("sin", "∂sin a/∂a = cos a"),
-    "cos": ("cos", "∂cos a/∂a = −sin a"),
-    "sum": ("Σ", "∂(Σ v_i)/∂v_i = 1"),
-    "dot": ("·", "∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1"),
-    "bce": ("BCE", "∂BCE/∂p = (p − t)/(p(1 − p)), ∂BCE/∂t = ln(1 − p) − ln p"),  # losses.bce
-}
-
-
-def _op_entry(op: str) -> tuple[str, str]:
-    """(symbol, derivative rule) of a Value or Tensor op name; (op, '') when unknown."""
-    entry = OPS.get(op)
-    if entry is not None:
-        return entry
-    if op.startswith("**"):  # a number exponent, named after it: '**2'
-        k = op[2:]
-        return "^" + k, f"∂(a^{k})/∂a = {k}·a^({k}−1)"
-    from .tensor_ops import TENSOR_OPS  # numpy only; imported when a Tensor op is first shown
-
-    return TENSOR_OPS.get(op, (op, ""))
-
-
-def op_symbol(op: str) -> str:
-    """The symbol a graph shows for an op name (``'*'`` shows as ``×``, ``'**2'`` as ``^2``)."""
-    return _op_entry(op)[0]
-
-
-def op_rule(op: str) -> str:
-    """The derivative rule of an op name, as text ('' when there is none to show)."""
-    return _op_entry(op)[1]
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
+                   {"ws": ws, "xs": xs, "bias": bias})
 
 
 autograd.register_scalar_type(Value)

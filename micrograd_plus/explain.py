@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import autograd
-from .engine import INFIX_OPS, Value, op_rule, op_symbol
+from .core.ops import is_infix, op_rule, op_symbol
+from .engine import Value
 from .stepper import fmt, node_names, sym
 
 __all__ = ["explain", "Explanation", "ChainPath"]
@@ -207,7 +208,7 @@ def _explain_local(node: Value) -> str:
     names[node] = n
     if not node._prev:
         return f"{n} = {fmt(node.data)} is a leaf (an input or a parameter): no local derivatives"
-    if node._op in INFIX_OPS and len(node._prev) == 2:
+    if is_infix(node._op) and len(node._prev) == 2:
         a, b = (names[p] for p in node._prev)
         formula = f"{a} {op_symbol(node._op)} {b}"
     elif node._op.startswith("**"):

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from . import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
-from .engine import INFIX_OPS, op_rule, op_symbol
+from .core.ops import is_infix, op_rule, op_symbol
 from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
                   run_dot)
 
@@ -302,7 +302,7 @@ def _forward_line(node: Any, labels: dict) -> str:
     result = fmt(node.data)
     op = node._op
     sym = op_symbol(op)
-    if op in INFIX_OPS and len(parents) == 2:
+    if is_infix(op) and len(parents) == 2:
         return (f"{out} = {names[0]} {sym} {names[1]} = {values[0]} {sym} {values[1]} "
                 f"= {result}")
     if op.startswith("**") and op != "**" and len(parents) == 1:

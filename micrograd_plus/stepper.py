@@ -1,8 +1,8 @@
 """Walk a backward pass one node at a time, forward and back.
 
-``BackpropStepper(root)`` plans the pass exactly as ``autograd.run_backward`` runs it: the
-same topological order walked in reverse, the same per-pass gradients summed in the same
-order, the same hooks. Each :class:`Step` is one node being processed: its gradient
+``BackpropStepper(root)`` reads the pass from ``autograd.walk``, the one walk
+``backward()`` runs: the same topological order walked in reverse, the same per-pass
+gradients summed in the same order, the same hooks. Each :class:`Step` is one node being processed: its gradient
 ∂root/∂node of this pass, and for every parent the local derivative ∂node/∂parent, the
 contribution ``grad × local`` and the parent's ``.grad`` afterwards. Applying a step writes
 ``.grad`` the way a teacher draws it on the board (each contribution lands on the parent as
@@ -269,41 +269,30 @@ class BackpropStepper:
 def _plan(root: Any, seed: Any, order: list, names: dict) -> list[Step]:
     """Every step of the pass, with the ``.grad`` it leaves on each node, touching no .grad.
 
-    Mirrors ``autograd.run_backward`` line by line so the sums come out bit-identical.
+    It reads ``autograd.walk``, the walk ``backward()`` itself runs, so the sums are
+    bit-identical.
     """
     base = {node: _copy(node.grad) for node in order}
     root_label = names[root]
-    grads: dict = {root: seed}
     counts: dict = {}
     steps: list[Step] = []
-    check = autograd.is_anomaly_enabled()
-    for node in reversed(order):
-        g = grads.pop(node, None)
-        if g is None:
-            continue
-        if node._hooks:
-            g = autograd.run_hooks(node, g)
+    for walked in autograd.walk(root, seed, order=order):
+        node, g = walked.node, walked.grad
         own = _stored(node, base[node], g)
         records = []
-        if node._prev:
-            contributions = node._backward(g)
-            if check:
-                autograd.check_backward_anomaly(node, g, contributions)
-            local = node.local_grads if hasattr(node, "local_grads") else None
-            for i, (parent, pg) in enumerate(zip(node._prev, contributions)):
-                if pg is None or not parent.requires_grad:
-                    continue
-                previous = grads.get(parent)
-                total = pg if previous is None else previous + pg
-                grads[parent] = total
-                counts[parent] = counts.get(parent, 0) + 1
-                after = _stored(parent, base[parent], total)
-                records.append(ParentStep(
-                    node=parent, label=names[parent],
-                    local=None if local is None else local[i],
-                    contribution=pg, grad_after=after, sum_so_far=total,
-                    arrival=counts[parent], position=i,
-                ))
+        local = node.local_grads if hasattr(node, "local_grads") else None
+        for i, (parent, pg, total) in enumerate(
+                zip(node._prev, walked.contributions, walked.totals)):
+            if total is None:
+                continue
+            counts[parent] = counts.get(parent, 0) + 1
+            after = _stored(parent, base[parent], total)
+            records.append(ParentStep(
+                node=parent, label=names[parent],
+                local=None if local is None else local[i],
+                contribution=pg, grad_after=after, sum_so_far=total,
+                arrival=counts[parent], position=i,
+            ))
         steps.append(Step(
             index=len(steps), node=node, label=names[node], op=node._op,
             data=_copy(node.data), grad=g, parents=records, grad_after=own,

@@ -1,11 +1,17 @@
 """Tensor: a numpy array that remembers how it was computed, on the same core as Value.
 
-Each operation is a small class in ``tensor_ops`` with ``forward`` and ``backward`` side by
-side; a result node keeps its parents (``_prev``), the op object (``_fn``, holding arrays
-saved for backward, never nodes) and the op name (``_op``). ``backward()`` is the shared
-``autograd.run_backward``; the only Tensor-specific work of the backward pass is done here,
-once for every op: summing a gradient back over broadcast axes to its parent's shape
-(``_unbroadcast``) and casting it to the parent's dtype.
+Each operation is an entry of the op table (``core.ops``) with its forward and derivative
+rule side by side; a result node keeps its parents (``_prev``), the table entry (``_fn``),
+its parameters (``_args``, e.g. the axis of a sum) and the op name (``_op``).
+``backward()`` is the shared ``autograd.run_backward``; the only Tensor-specific work of
+the backward pass is done here, once for every op: summing a gradient back over broadcast
+axes to its parent's shape and casting it to the parent's dtype.
+
+Each Tensor has a version counter, raised by every in-place change made through the
+library (``t[i] = v``, ``add_``, ``copy_``, optimizer steps, ``load_state_dict``); a
+backward pass through an op whose input changed since the forward pass raises a
+RuntimeError instead of computing with the new numbers, as in PyTorch. Writing into
+``t.data`` with numpy directly is not seen (like PyTorch's ``.data``).
 
 Semantics follow PyTorch:
 
@@ -33,11 +39,13 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import autograd
-from . import tensor_ops as ops
 from .autograd import Node, mode
+from .core import ops
+from .core.mathspace import ARRAYS, NODES, quiet, sum_to
 from .engine import _check_number  # numeric arguments are checked as for Values
 
-__all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor"]
+__all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor",
+           "broadcast_to", "sum_to_shape"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -56,9 +64,10 @@ class Tensor(Node):
     array([[2., 4.]])
     """
 
-    __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_prev", "_fn", "_hooks",
-                 "_keep", "__weakref__")
+    __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_prev", "_fn", "_args",
+                 "_hooks", "_keep", "_version", "_saved", "__weakref__")
     _cleared_grad = None  # what zero_grad() leaves in .grad
+    _kind = "tensor"
 
     # numpy defers to Tensor's reflected operators (array + Tensor -> Tensor.__radd__)
     __array_ufunc__ = None
@@ -94,35 +103,147 @@ class Tensor(Node):
         self._op = ""
         self._prev = ()
         self._fn = None
+        self._args = None
         self._hooks = None
         self._keep = False
+        self._version = 0
+        self._saved = None
 
     # -- autograd protocol ----------------------------------------------------------------
-    def _backward(self, g: np.ndarray) -> list:
-        """The op's rule, then each gradient summed to its parent's shape and dtype."""
+    def _vjp(self, g: np.ndarray) -> list:
+        """The op's rule on arrays, then each gradient summed to its parent's shape and dtype."""
+        op, args, parents = self._fn, self._args or {}, self._prev
+        datas = [p.data for p in parents]
+        with quiet():
+            if op.local is not None:
+                selects = op.selects_for(args)
+                grads = [None if not p.requires_grad else _times(g, d, selects)
+                         for p, d in zip(parents, op.local(ARRAYS, self.data, *datas, **args))]
+            else:
+                grads = op.vjp(ARRAYS, g, self.data, *datas, **args)
+            out = []
+            for parent, pg in zip(parents, grads):
+                if pg is not None and parent.requires_grad:
+                    d = parent.data
+                    if type(pg) is not _ndarray:
+                        pg = np.asarray(pg)
+                    if pg.shape != d.shape:
+                        pg = sum_to(pg, d.shape)
+                    if pg.dtype != d.dtype:
+                        pg = pg.astype(d.dtype)
+                else:
+                    pg = None
+                out.append(pg)
+        return out
+
+    def _vjp_graph(self, g: Any) -> list:
+        """The contributions as Tensors: the op's rule run on the nodes (create_graph)."""
+        op, args, parents = self._fn, self._args or {}, self._prev
+        if not isinstance(g, Tensor):
+            g = _leaf(np.asarray(g))
+        if op.local is not None:
+            selects = op.selects_for(args)
+            grads = [None if not p.requires_grad else autograd.times(g, d, selects)
+                     for p, d in zip(parents, op.local(NODES, self, *parents, **args))]
+        else:
+            grads = op.vjp(NODES, g, self, *parents, **args)
         out = []
-        for parent, pg in zip(self._prev, self._fn.backward(g)):
-            if pg is not None:
-                d = parent.data
-                if pg.shape != d.shape:
-                    pg = _unbroadcast(pg, d.shape)
-                if pg.dtype != d.dtype:
-                    pg = pg.astype(d.dtype)
+        for parent, pg in zip(parents, grads):
+            if pg is not None and parent.requires_grad:
+                if not isinstance(pg, Tensor):
+                    pg = _leaf(np.asarray(pg, dtype=parent.data.dtype))
+                if pg.shape != parent.shape:
+                    pg = sum_to_shape(pg, parent.shape)
+            else:
+                pg = None
             out.append(pg)
         return out
 
-    def _store_grad(self, g: np.ndarray) -> None:
+    def _store_grad(self, g: Any) -> None:
         if self._fn is None or self._keep:  # a leaf (it requires grad to be here) or retained
-            if self.grad is None:
+            if isinstance(g, Tensor):  # a gradient with a graph (create_graph)
+                self.grad = g if self.grad is None else self.grad + g
+            elif self.grad is None:
                 self.grad = np.array(g, dtype=self.data.dtype)  # a copy: g may be shared
             else:
                 self.grad = self.grad + g
 
-    def backward(self, grad: Any = None) -> None:
+    def _default_seed(self) -> np.ndarray:
+        if self.data.size != 1:
+            raise ValueError(
+                f"a gradient of a Tensor of shape {self.shape} needs a seed gradient of "
+                "that shape: the gradient is implied only for a single-element output "
+                "(reduce first, e.g. loss = out.sum())"
+            )
+        return np.ones_like(self.data)
+
+    def _seed_from(self, g: Any) -> Any:
+        if isinstance(g, Tensor):
+            seed = g
+        else:
+            seed = _as_array(g, self.data.dtype, "seed gradient")
+        if seed.shape != self.shape:
+            raise ValueError(f"seed gradient has shape {seed.shape}, but the Tensor has "
+                             f"shape {self.shape}")
+        return seed
+
+    def _as_grad(self, g: Any) -> Any:
+        if isinstance(g, Tensor):
+            return g
+        return np.array(g, dtype=self.data.dtype)
+
+    # -- in-place changes (each raises the version counter) -------------------------------
+    def _bump_version(self) -> None:
+        self._version += 1
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` in place (a leaf that requires grad refuses, as in PyTorch)."""
+        self._check_inplace("t[index] = value")
+        self.data[_index(index)] = _data(value)
+        self._version += 1
+
+    def copy_(self, src: Any) -> "Tensor":
+        """Copy ``src``'s values into this Tensor's array, in place."""
+        self._check_inplace("copy_()")
+        self.data[...] = _data(src)
+        self._version += 1
+        return self
+
+    def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
+        """self += alpha · other, in place."""
+        self._check_inplace("add_()")
+        self.data += alpha * np.asarray(_data(other), dtype=self.data.dtype)
+        self._version += 1
+        return self
+
+    def mul_(self, other: Any) -> "Tensor":
+        """self *= other, in place."""
+        self._check_inplace("mul_()")
+        self.data *= np.asarray(_data(other), dtype=self.data.dtype)
+        self._version += 1
+        return self
+
+    def zero_(self) -> "Tensor":
+        """Fill with zeros, in place."""
+        self._check_inplace("zero_()")
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    def _check_inplace(self, what: str) -> None:
+        if self.requires_grad and self._fn is None and mode.grad_enabled:
+            raise RuntimeError(
+                f"{what} on a leaf Tensor that requires grad would change a parameter "
+                "behind the graph's back: do it inside `with no_grad():` (as in PyTorch)"
+            )
+
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Reverse-mode autodiff from this Tensor; ``grad`` is ∂L/∂self (1 for a scalar).
 
         Leaves that require grad (and ``retain_grad()`` nodes) receive ∂L/∂leaf in
-        ``.grad``, added to what is already there, exactly like PyTorch.
+        ``.grad``, added to what is already there, exactly like PyTorch. With
+        ``create_graph=True`` the stored gradients are Tensors with a graph of their own,
+        so they can be differentiated again.
         """
         autograd.check_requires_grad(self)
         if grad is None:
@@ -140,7 +261,9 @@ class Tensor(Node):
                     f"backward(): seed gradient has shape {seed.shape}, but the Tensor has "
                     f"shape {self.shape}"
                 )
-        autograd.run_backward(self, seed)
+        if create_graph:
+            seed = _leaf(seed)
+        autograd.run_backward(self, seed, create_graph=create_graph)
 
     def retain_grad(self) -> None:
         """Also store ``.grad`` on this non-leaf node during backward (as in PyTorch)."""
@@ -178,8 +301,8 @@ class Tensor(Node):
         return self.data.dtype
 
     @property
-    def grad_fn(self) -> ops.Function | None:
-        """The op object that made this node (None for leaves), like PyTorch's grad_fn."""
+    def grad_fn(self) -> ops.Op | None:
+        """The op-table entry that made this node (None for leaves), like PyTorch's grad_fn."""
         return self._fn
 
     def item(self) -> float:
@@ -238,55 +361,55 @@ class Tensor(Node):
 
     # -- arithmetic (broadcasting); a number or array operand is a constant ---------------
     def __add__(self, other: Any) -> "Tensor":
-        return _operator(ops.Add, self, other)
+        return _operator(ops.ADD, self, other)
 
     def __radd__(self, other: Any) -> "Tensor":
-        return _operator(ops.Add, self, other, reflected=True)
+        return _operator(ops.ADD, self, other, reflected=True)
 
     def __sub__(self, other: Any) -> "Tensor":
-        return _operator(ops.Sub, self, other)
+        return _operator(ops.SUB, self, other)
 
     def __rsub__(self, other: Any) -> "Tensor":
-        return _operator(ops.Sub, self, other, reflected=True)
+        return _operator(ops.SUB, self, other, reflected=True)
 
     def __mul__(self, other: Any) -> "Tensor":
-        return _operator(ops.Mul, self, other)
+        return _operator(ops.MUL, self, other)
 
     def __rmul__(self, other: Any) -> "Tensor":
-        return _operator(ops.Mul, self, other, reflected=True)
+        return _operator(ops.MUL, self, other, reflected=True)
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return _operator(ops.Div, self, other)
+        return _operator(ops.DIV, self, other)
 
     def __rtruediv__(self, other: Any) -> "Tensor":
-        return _operator(ops.Div, self, other, reflected=True)
+        return _operator(ops.DIV, self, other, reflected=True)
 
     def __pow__(self, other: Any) -> "Tensor":
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return _unary(ops.PowScalar(other), self)
-        return _operator(ops.Pow, self, other)
+            return _apply(ops.POWK, (self,), {"k": other}, f"**{other}")
+        return _operator(ops.POW, self, other)
 
     def __rpow__(self, other: Any) -> "Tensor":
-        return _operator(ops.Pow, self, other, reflected=True)
+        return _operator(ops.POW, self, other, reflected=True)
 
     def __matmul__(self, other: Any) -> "Tensor":
-        return _operator(ops.MatMul, self, other)
+        return _operator(ops.MATMUL, self, other)
 
     def __rmatmul__(self, other: Any) -> "Tensor":
-        return _operator(ops.MatMul, self, other, reflected=True)
+        return _operator(ops.MATMUL, self, other, reflected=True)
 
     def matmul(self, other: Any) -> "Tensor":
         """self @ other with numpy's rules (1-D, 2-D and batched operands)."""
         return self.__matmul__(other)
 
     def __neg__(self) -> "Tensor":
-        return _unary(ops.Neg(), self)
+        return _apply(ops.NEG, (self,))
 
     def __pos__(self) -> "Tensor":
         return self
 
     def __abs__(self) -> "Tensor":
-        return _unary(ops.Abs(), self)
+        return _apply(ops.ABS, (self,))
 
     # comparisons give plain boolean arrays; == stays identity (see the module docstring)
     def __lt__(self, other: Any) -> np.ndarray:
@@ -310,30 +433,40 @@ class Tensor(Node):
 
     __hash__ = object.__hash__
 
-    # -- elementwise functions ------------------------------------------------------------
+    # -- elementwise functions: entries of the op table ---------------------------------
     def exp(self) -> "Tensor":
-        return _unary(ops.Exp(), self)
+        return _apply(ops.EXP, (self,))
 
     def log(self) -> "Tensor":
-        return _unary(ops.Log(), self)
+        return _apply(ops.LOG, (self,))
 
     def sqrt(self) -> "Tensor":
-        return _unary(ops.Sqrt(), self)
+        return _apply(ops.SQRT, (self,))
 
     def tanh(self) -> "Tensor":
-        return _unary(ops.Tanh(), self)
+        return _apply(ops.TANH, (self,))
 
     def sigmoid(self) -> "Tensor":
-        return _unary(ops.Sigmoid(), self)
+        return _apply(ops.SIGMOID, (self,))
 
     def relu(self) -> "Tensor":
-        return _unary(ops.ReLU(), self)
+        return _apply(ops.RELU, (self,))
+
+    def softplus(self) -> "Tensor":
+        """ln(1 + e^x) (x itself above 20, PyTorch's threshold)."""
+        return _apply(ops.SOFTPLUS, (self,))
+
+    def sin(self) -> "Tensor":
+        return _apply(ops.SIN, (self,))
+
+    def cos(self) -> "Tensor":
+        return _apply(ops.COS, (self,))
 
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
-        return _unary(ops.LeakyReLU(_check_number(slope, "leaky_relu slope")), self)
+        return _apply(ops.LEAKY_RELU, (self,), {"slope": _check_number(slope, "leaky_relu slope")})
 
     def abs(self) -> "Tensor":
-        return _unary(ops.Abs(), self)
+        return _apply(ops.ABS, (self,))
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """Clamp into [min, max] (either may be None); the gradient is 1 inside, 0 outside."""
@@ -341,53 +474,53 @@ class Tensor(Node):
             raise ValueError("clip: give at least one of min and max")
         lo = None if min is None else _check_number(min, "clip min")
         hi = None if max is None else _check_number(max, "clip max")
-        return _unary(ops.Clip(lo, hi), self)
+        return _apply(ops.CLIP, (self,), {"lo": lo, "hi": hi})
 
     clamp = clip
 
     def softmax(self, axis: int = -1) -> "Tensor":
         """e^x / Σ e^x along ``axis`` (shifted by the max, so it never overflows)."""
-        return _unary(ops.Softmax(_axis(axis, self)), self)
+        return _apply(ops.SOFTMAX, (self,), {"axis": _axis(axis, self)})
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         """x − log Σ e^x along ``axis`` (stable log-sum-exp)."""
-        return _unary(ops.LogSoftmax(_axis(axis, self)), self)
+        return _apply(ops.LOG_SOFTMAX, (self,), {"axis": _axis(axis, self)})
 
     # -- reductions -----------------------------------------------------------------------
     # ``axis``: None (every axis), an int or a tuple of ints; ``keepdims`` as in numpy
     def sum(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return _reduction(ops.Sum, self, axis, keepdims)
+        return _reduction(ops.SUM, self, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
-        return _reduction(ops.Mean, self, axis, keepdims)
+        return _reduction(ops.MEAN, self, axis, keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """Largest entry along ``axis``; tied maxima share the gradient (torch.amax)."""
-        return _reduction(ops.Max, self, axis, keepdims)
+        return _reduction(ops.MAX, self, axis, keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> "Tensor":
         """Smallest entry along ``axis``; tied minima share the gradient (torch.amin)."""
-        return _reduction(ops.Min, self, axis, keepdims)
+        return _reduction(ops.MIN, self, axis, keepdims)
 
     # -- shape ----------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> "Tensor":
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _unary(ops.Reshape(shape), self)
+        return _apply(ops.RESHAPE, (self,), {"shape": shape})
 
     def transpose(self, *axes: Any) -> "Tensor":
         """Permute the axes (numpy's rule: no axes reverses them, as ``.T`` does)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return _unary(ops.Transpose(axes or None), self)
+        return _apply(ops.TRANSPOSE, (self,), {"axes": axes or None})
 
     @property
     def T(self) -> "Tensor":
-        return _unary(ops.Transpose(None), self)
+        return _apply(ops.TRANSPOSE, (self,), {"axes": None})
 
     def __getitem__(self, index: Any) -> "Tensor":
         index = _index(index)
-        return _unary(ops.GetItem(index, _is_basic(index)), self)
+        return _apply(ops.GETITEM, (self,), {"index": index, "basic": _is_basic(index)})
 
     # -- PyTorch interop ------------------------------------------------------------------
     def to_torch(self) -> Any:
@@ -405,73 +538,91 @@ class Tensor(Node):
 
 
 # -- building result nodes ----------------------------------------------------------------
-def _result(fn: ops.Function, data: Any, parents: tuple, needs: tuple) -> Tensor:
-    """The node ``fn(parents) = data``; it records the graph only if some parent needs grad."""
+def _result(op: ops.Op, data: Any, parents: tuple, args: dict | None, name: str) -> Tensor:
+    """The node ``op(parents) = data``; it records the graph only if some parent needs grad."""
     if type(data) is not _ndarray:
         data = np.asarray(data)
     out = _new(Tensor)
     out.data = data
     out.grad = None
     out.label = ""
-    out._op = fn.op
+    out._op = name
     out._hooks = None
     out._keep = False
-    if mode.grad_enabled and True in needs:
-        fn.needs = needs
+    out._version = 0
+    if mode.grad_enabled and any(p.requires_grad for p in parents):
         out._prev = parents
-        out._fn = fn
+        out._fn = op
+        out._args = args
+        out._saved = tuple([p._version for p in parents])
         out.requires_grad = True
     else:
         out._prev = ()
         out._fn = None
+        out._args = None
+        out._saved = None
         out.requires_grad = False
     if mode.anomaly and autograd.non_finite(data):
-        autograd.raise_forward_anomaly(fn.op, parents, data)
+        autograd.raise_forward_anomaly(name, parents, data)
     return out
 
 
-def _unary(fn: ops.Function, a: Tensor) -> Tensor:
+def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | None = None
+           ) -> Tensor:
+    """Run ``op``'s forward on the parents' arrays and make the result node.
+
+    numpy's errors become errors that name the op and the shapes involved.
+    """
+    name = name or op.name
+    datas = [p.data for p in parents]
     try:
-        data = fn.forward(a.data)
+        with quiet():
+            data = op.forward(ARRAYS, *datas, **args) if args else op.forward(ARRAYS, *datas)
     except ValueError as e:
-        raise ValueError(f"{fn.op}: not possible for a Tensor of shape {a.shape}: {e}") from None
+        if len(parents) == 1:
+            raise ValueError(f"{name}: not possible for a Tensor of shape {parents[0].shape}: "
+                             f"{e}") from None
+        if len(parents) == 2 and op.name not in ("concatenate", "stack"):
+            a, b = parents
+            raise ValueError(
+                f"{name}: shapes {a.shape} and {b.shape} are not compatible ({e})") from None
+        shapes = ", ".join(str(p.shape) for p in parents)
+        raise ValueError(f"{name}: shapes {shapes} are not compatible ({e})") from None
     except IndexError as e:
-        raise IndexError(f"{fn.op}: bad index for a Tensor of shape {a.shape}: {e}") from None
+        raise IndexError(f"{name}: bad index for a Tensor of shape {parents[0].shape}: "
+                         f"{e}") from None
     except TypeError as e:  # e.g. reshape(2.5, 2): numpy's message alone names neither
-        raise TypeError(f"{fn.op}: bad argument for a Tensor of shape {a.shape}: {e}") from None
-    return _result(fn, data, (a,), (a.requires_grad,))
+        raise TypeError(f"{name}: bad argument for a Tensor of shape {parents[0].shape}: "
+                        f"{e}") from None
+    return _result(op, data, parents, args, name)
 
 
-def _binary(fn: ops.Function, a: Tensor, b: Tensor) -> Tensor:
-    try:
-        data = fn.forward(a.data, b.data)
-    except ValueError as e:
-        raise ValueError(
-            f"{fn.op}: shapes {a.shape} and {b.shape} are not compatible ({e})"
-        ) from None
-    return _result(fn, data, (a, b), (a.requires_grad, b.requires_grad))
+def _times(g: np.ndarray, d: Any, selects: bool) -> np.ndarray:
+    """``g · d`` on arrays; a selecting op's zero derivative passes 0, even for inf/NaN g."""
+    if type(d) is float or type(d) is int:
+        if d == 1.0:
+            return g
+        if d == -1.0:
+            return -g
+        if d == 0.0 and selects:
+            return np.zeros_like(g)
+    product = g * d
+    if selects:
+        product = np.where(d == 0, 0.0, product)
+    return product
 
 
-def _operator(op: type, a: Tensor, other: Any, reflected: bool = False) -> Tensor:
+def _operator(op: ops.Op, a: Tensor, other: Any, reflected: bool = False) -> Tensor:
     """``a op other`` (or ``other op a`` when ``reflected``); a number or array ``other`` is
     a constant of ``a``'s dtype. NotImplemented for other types, so Python raises its error."""
     b = _lift(other, a.data.dtype)
     if b is NotImplemented:
         return b
-    return _binary(op(), b, a) if reflected else _binary(op(), a, b)
+    return _apply(op, (b, a) if reflected else (a, b))
 
 
-def _reduction(op: type, a: Tensor, axis: Any, keepdims: bool) -> Tensor:
-    return _unary(op(_axes(axis), bool(keepdims)), a)
-
-
-def _nary(fn: ops.Function, parents: tuple) -> Tensor:
-    try:
-        data = fn.forward(*[p.data for p in parents])
-    except ValueError as e:
-        shapes = ", ".join(str(p.shape) for p in parents)
-        raise ValueError(f"{fn.op}: shapes {shapes} are not compatible ({e})") from None
-    return _result(fn, data, parents, tuple(p.requires_grad for p in parents))
+def _reduction(op: ops.Op, a: Tensor, axis: Any, keepdims: bool) -> Tensor:
+    return _apply(op, (a,), {"axis": _axes(axis), "keepdims": bool(keepdims)})
 
 
 def _leaf(data: np.ndarray, label: str = "") -> Tensor:
@@ -484,22 +635,59 @@ def _leaf(data: np.ndarray, label: str = "") -> Tensor:
     out._op = ""
     out._prev = ()
     out._fn = None
+    out._args = None
     out._hooks = None
     out._keep = False
+    out._version = 0
+    out._saved = None
     return out
 
 
-def _unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum ``g`` over the axes broadcasting added or stretched, so that it has ``shape``."""
-    extra = g.ndim - len(shape)
-    if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
-    if g.shape != shape:  # only reachable through a rule bug; fail loudly, not silently
-        raise RuntimeError(f"gradient of shape {g.shape} does not fit its input's shape {shape}")
-    return g
+def broadcast_to(a: Tensor, shape: tuple) -> Tensor:
+    """``a`` broadcast to ``shape`` (``np.broadcast_to``); its gradient sums back."""
+    return _apply(ops.BROADCAST, (_as_node(a),), {"shape": tuple(shape)})
+
+
+def sum_to_shape(a: Tensor, shape: tuple) -> Tensor:
+    """``a`` summed over broadcast axes down to ``shape`` (the inverse of broadcast_to)."""
+    return _apply(ops.SUM_TO, (_as_node(a),), {"shape": tuple(shape)})
+
+
+def _expand(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Tensor:
+    g = _as_node(g)
+    if axis is not None and not keepdims:
+        axes = (axis,) if _is_int(axis) else tuple(axis)
+        out_ndim = g.ndim + len(axes)
+        kept = [d for d in range(out_ndim) if d not in {a % out_ndim for a in axes}]
+        new_shape = [1] * out_ndim
+        for d, n in zip(kept, g.shape):
+            new_shape[d] = n
+        g = g.reshape(tuple(new_shape))
+    return broadcast_to(g, shape)
+
+
+def _scatter_node(g: Any, index: Any, shape: tuple, basic: bool) -> Tensor:
+    return _apply(ops.SCATTER, (_as_node(g),), {"index": index, "shape": tuple(shape),
+                                                "basic": basic})
+
+
+def _mT(a: Any) -> Tensor:
+    a = _as_node(a)
+    axes = tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2)
+    return a.transpose(axes)
+
+
+def _as_node(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else _leaf(np.asarray(x))
+
+
+_FUNCTIONS = {"expand": _expand, "broadcast_to": broadcast_to, "sum_to": sum_to_shape,
+              "scatter": _scatter_node, "mT": _mT}
+
+
+def tensor_function(name: str) -> Any:
+    """The Tensor-graph functions the op table's rules call through ``NODES``."""
+    return _FUNCTIONS[name]
 
 
 # -- converting arguments -----------------------------------------------------------------
@@ -603,12 +791,12 @@ def _tensors(xs: Sequence[Any], what: str) -> tuple:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join Tensors along an existing axis (``np.concatenate``, ``torch.cat``)."""
-    return _nary(ops.Concatenate(_int_axis(axis)), _tensors(tensors, "concatenate"))
+    return _apply(ops.CONCATENATE, _tensors(tensors, "concatenate"), {"axis": _int_axis(axis)})
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join Tensors of one shape along a new axis (``np.stack``, ``torch.stack``)."""
-    return _nary(ops.Stack(_int_axis(axis)), _tensors(tensors, "stack"))
+    return _apply(ops.STACK, _tensors(tensors, "stack"), {"axis": _int_axis(axis)})
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
@@ -623,15 +811,15 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         raise ValueError(
             f"where: shapes cond {c.shape}, a {a.shape}, b {b.shape} are not compatible"
         ) from None
-    return _binary(ops.Where(c), a, b)
+    return _apply(ops.WHERE, (a, b), {"cond": c})
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max(a, b); at ties each side gets half the gradient (torch.maximum)."""
-    return _binary(ops.Maximum(), *_tensors([a, b], "maximum"))
+    return _apply(ops.MAXIMUM, _tensors([a, b], "maximum"))
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weightᵀ + bias as one graph node (``torch.nn.functional.linear``)."""
     args = [x, weight] if bias is None else [x, weight, bias]
-    return _nary(ops.Linear(), _tensors(args, "linear"))
+    return _apply(ops.LINEAR, _tensors(args, "linear"))

@@ -490,7 +490,7 @@ class Box:
         self._prev, self.k, self._op = tuple(parents), k, op
         self.requires_grad, self._hooks, self.grad = True, None, 0.0
 
-    def _backward(self, g):
+    def _vjp(self, g):
         return [self.k * g, None][: len(self._prev)]
 
     def _store_grad(self, g):

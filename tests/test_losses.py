@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import close
 from micrograd_plus import Value, losses, nn, vsum
-from micrograd_plus.engine import OPS
+from micrograd_plus.core.ops import OPS
 
 T = torch.float64
 

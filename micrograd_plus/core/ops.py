@@ -1,0 +1,605 @@
+"""The op table: every operation of Value and Tensor, declared once.
+
+An :class:`Op` holds an operation's name, its forward, its derivative rule, the symbol a
+graph draws, the rule as text, and whether it prints infix (``a + b``) or as a call
+(``tanh(a)``). Everything else reads it: the Value and Tensor methods, the backward walk,
+the visualizer, the stepper, ``explain`` and the explorer, and the tests (parametrized over
+``OPS``).
+
+The derivative comes in one of two forms, both written with the operands' own arithmetic
+and ``m.<function>`` (see :mod:`.mathspace`), so the same rule runs on numbers (an ordinary
+backward pass) and on nodes (``create_graph=True``, gradients of gradients):
+
+- ``local(m, out, *inputs, **params)`` for elementwise ops: the tuple ∂out/∂inputᵢ.
+  Backward multiplies each by the incoming gradient; the Value engine records these
+  numbers at forward time, and graphs, the stepper and ``explain`` show them on the edges.
+- ``vjp(m, g, out, *inputs, **params)`` for the rest (matmul, reductions, shapes,
+  softmax): the tuple of gradients of the inputs given the gradient ``g`` of the output.
+
+A gradient may have the broadcast shape of the output: the core sums it back to the
+input's shape, once, for every op. ``selects`` marks ops whose zero derivatives select
+rather than multiply (relu, clip, maximum, where): an inf or NaN gradient arriving where
+the derivative is 0 gives 0, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+
+__all__ = ["Op", "OPS", "op_for", "op_symbol", "op_rule", "is_infix"]
+
+
+class Op:
+    """One operation: forward, derivative rule, symbol, rule text, display form.
+
+    ``kinds``: the node types that have it ('value', 'tensor'). ``reference``: the same
+    operation in PyTorch, ``reference(torch, *inputs, **params)``, which the tests compare
+    against. ``sample``: the inputs the tests draw ('real', 'positive', 'unit'
+    (0 < x < 1), 'nonzero'), one letter per input. ``check``: the Value engine's domain
+    check, ``check(*data, **params) -> error message | None``.
+    """
+
+    __slots__ = ("name", "symbol", "rule", "infix", "forward", "local", "vjp", "selects",
+                 "kinds", "reference", "sample", "check", "error", "params", "key")
+
+    def __init__(self, name: str, *, symbol: str, rule: str, forward: Callable,
+                 local: Callable | None = None, vjp: Callable | None = None,
+                 infix: bool = False, selects: Any = False, kinds: tuple = ("value", "tensor"),
+                 reference: Callable | None = None, sample: str = "r",
+                 check: Callable | None = None, error: type = ValueError,
+                 params: tuple = (), key: str | None = None) -> None:
+        if (local is None) == (vjp is None):
+            raise ValueError(f"op {name!r}: give exactly one of local= and vjp=")
+        self.name, self.symbol, self.rule, self.infix = name, symbol, rule, infix
+        self.forward, self.local, self.vjp, self.selects = forward, local, vjp, selects
+        self.kinds, self.reference, self.sample = kinds, reference, sample
+        self.check, self.error, self.params = check, error, params
+        self.key = key or name
+
+    def selects_for(self, params: dict | None) -> bool:
+        s = self.selects
+        return s(**params) if callable(s) else s
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.rule!r})"
+
+
+OPS: dict[str, Op] = {}
+
+
+def _declare(name: str, **kw: Any) -> Op:
+    op = Op(name, **kw)
+    OPS[op.key] = op
+    return op
+
+
+def _one(*_: Any) -> tuple:
+    return (1.0,)
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+ADD = _declare(
+    "+", symbol="+", infix=True, rule="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
+    forward=lambda m, a, b: a + b,
+    local=lambda m, out, a, b: (1.0, 1.0),
+    reference=lambda torch, a, b: a + b, sample="rr",
+)
+SUB = _declare(
+    "-", symbol="−", infix=True, rule="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
+    forward=lambda m, a, b: a - b,
+    local=lambda m, out, a, b: (1.0, -1.0),
+    reference=lambda torch, a, b: a - b, sample="rr",
+)
+MUL = _declare(
+    "*", symbol="×", infix=True, rule="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
+    forward=lambda m, a, b: a * b,
+    local=lambda m, out, a, b: (b, a),
+    reference=lambda torch, a, b: a * b, sample="rr",
+)
+DIV = _declare(
+    "/", symbol="÷", infix=True, rule="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+    forward=lambda m, a, b: m.div(a, b),
+    # −(a/b)/b rather than −a/b²: b² underflows to 0 for |b| < 1e-162
+    local=lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)),
+    reference=lambda torch, a, b: a / b, sample="rn",
+    check=lambda a, b: f"division by zero in a / b with a={a!r}, b={b!r}" if b == 0.0 else None,
+    error=ZeroDivisionError,
+)
+POW = _declare(
+    "**", symbol="^", infix=True, rule="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
+    forward=lambda m, a, b: m.pow(a, b),
+    local=lambda m, out, a, b: (
+        m.where(m.raw(b) == 0, 0.0, b * m.pow(a, b - 1.0)),
+        # 0 where a = 0 and b >= 0 (PyTorch's convention); NaN for a negative base
+        m.where((m.raw(a) == 0) & (m.raw(b) >= 0), 0.0, out * m.log(a)),
+    ),
+    reference=lambda torch, a, b: a**b, sample="pr",
+)
+POWK = _declare(
+    "**k", symbol="^k", rule="∂(a^k)/∂a = k·a^(k−1)", params=("k",),
+    forward=lambda m, a, k: m.pow(a, k),
+    local=lambda m, out, a, k: (0.0 if k == 0 else k * m.pow(a, k - 1),),
+    selects=lambda k: k == 0,  # PyTorch's x**0 has gradient 0 even for an inf upstream
+    reference=lambda torch, a, k: a**k, sample="p",
+)
+NEG = _declare(
+    "neg", symbol="−", rule="∂(−a)/∂a = −1",
+    forward=lambda m, a: -a,
+    local=lambda m, out, a: (-1.0,),
+    reference=lambda torch, a: -a,
+)
+ABS = _declare(
+    "abs", symbol="|·|", rule="∂|a|/∂a = sign(a)",
+    forward=lambda m, a: abs(a),
+    local=lambda m, out, a: (m.sign(m.raw(a)),),
+    reference=lambda torch, a: a.abs(),
+)
+
+# -- elementwise functions -------------------------------------------------------------------
+EXP = _declare(
+    "exp", symbol="exp", rule="∂e^a/∂a = e^a",
+    forward=lambda m, a: m.exp(a),
+    local=lambda m, out, a: (out,),
+    reference=lambda torch, a: a.exp(),
+)
+LOG = _declare(
+    "log", symbol="log", rule="∂ln a/∂a = 1/a",
+    forward=lambda m, a: m.log(a),
+    local=lambda m, out, a: (m.div(1.0, a),),
+    reference=lambda torch, a: a.log(), sample="p",
+    check=lambda a: f"log of a non-positive number: log({a!r})" if a <= 0.0 else None,
+)
+SQRT = _declare(
+    "sqrt", symbol="√", rule="∂√a/∂a = 1/(2√a)",
+    forward=lambda m, a: m.sqrt(a),
+    local=lambda m, out, a: (m.div(0.5, out),),
+    reference=lambda torch, a: a.sqrt(), sample="p",
+    check=lambda a: f"sqrt of a negative number: sqrt({a!r})" if a < 0.0 else None,
+)
+TANH = _declare(
+    "tanh", symbol="tanh", rule="∂tanh a/∂a = 1 − tanh²a",
+    forward=lambda m, a: m.tanh(a),
+    local=lambda m, out, a: (1.0 - out * out,),
+    reference=lambda torch, a: a.tanh(),
+)
+SIGMOID = _declare(
+    "sigmoid", symbol="σ", rule="∂σ(a)/∂a = σ(a)(1 − σ(a))",
+    forward=lambda m, a: m.sigmoid(a),
+    local=lambda m, out, a: (out * (1.0 - out),),
+    reference=lambda torch, a: a.sigmoid(),
+)
+RELU = _declare(
+    "ReLU", symbol="ReLU", rule="∂relu(a)/∂a = 1 if a > 0 else 0",
+    forward=lambda m, a: m.relu(a),
+    # tested on the result, as PyTorch does, so a NaN input passes its gradient on
+    local=lambda m, out, a: (m.where(m.raw(out) <= 0.0, 0.0, 1.0),),
+    selects=True,
+    reference=lambda torch, a: a.relu(),
+)
+LEAKY_RELU = _declare(
+    "leaky_relu", symbol="LReLU", rule="∂lrelu(a)/∂a = 1 if a > 0 else slope",
+    params=("slope",),
+    forward=lambda m, a, slope: m.where(m.raw(a) > 0.0, a, slope * a),
+    local=lambda m, out, a, slope: (m.where(m.raw(a) > 0.0, 1.0, slope),),
+    reference=lambda torch, a, slope: torch.nn.functional.leaky_relu(a, slope),
+)
+SOFTPLUS = _declare(
+    "softplus", symbol="softplus", rule="∂ln(1+e^a)/∂a = σ(a)",
+    forward=lambda m, a: m.softplus(a),
+    local=lambda m, out, a: (m.where(m.raw(a) > 20.0, 1.0, m.sigmoid(a)),),
+    reference=lambda torch, a: torch.nn.functional.softplus(a),
+)
+SIN = _declare(
+    "sin", symbol="sin", rule="∂sin a/∂a = cos a",
+    forward=lambda m, a: m.sin(a),
+    local=lambda m, out, a: (m.cos(a),),
+    reference=lambda torch, a: a.sin(),
+)
+COS = _declare(
+    "cos", symbol="cos", rule="∂cos a/∂a = −sin a",
+    forward=lambda m, a: m.cos(a),
+    local=lambda m, out, a: (-m.sin(a),),
+    reference=lambda torch, a: a.cos(),
+)
+
+
+def _inside(a: Any, lo: Any, hi: Any) -> Any:
+    inside = np.ones(np.shape(a), dtype=bool)
+    if lo is not None:
+        inside &= a >= lo
+    if hi is not None:
+        inside &= a <= hi
+    return inside
+
+
+CLIP = _declare(
+    "clip", symbol="clip", rule="∂clip(a)/∂a = 1 inside [lo, hi], else 0",
+    params=("lo", "hi"), kinds=("tensor",),
+    forward=lambda m, a, lo, hi: np.clip(a, lo, hi),
+    local=lambda m, out, a, lo, hi: (m.where(_inside(m.raw(a), lo, hi), 1.0, 0.0),),
+    selects=True,
+    reference=lambda torch, a, lo, hi: a.clamp(lo, hi),
+)
+
+
+def _half(a: Any, b: Any) -> Any:
+    return np.where(a == b, 0.5, 1.0)
+
+
+MAXIMUM = _declare(
+    "maximum", symbol="max", rule="∂max(a,b)/∂a = 1 where a > b (½ at ties)",
+    kinds=("tensor",),
+    forward=lambda m, a, b: np.maximum(a, b),
+    local=lambda m, out, a, b: (
+        np.where(m.raw(a) < m.raw(b), 0.0, _half(m.raw(a), m.raw(b))),
+        np.where(m.raw(a) > m.raw(b), 0.0, _half(m.raw(a), m.raw(b))),
+    ),
+    selects=True,
+    reference=lambda torch, a, b: torch.maximum(a, b), sample="rr",
+)
+WHERE = _declare(
+    "where", symbol="where", rule="∂/∂a = 1 where cond, ∂/∂b = 1 elsewhere",
+    params=("cond",), kinds=("tensor",),
+    forward=lambda m, a, b, cond: np.where(cond, a, b),
+    vjp=lambda m, g, out, a, b, cond: (m.where(cond, g, 0.0), m.where(cond, 0.0, g)),
+    reference=lambda torch, a, b, cond: torch.where(torch.as_tensor(cond), a, b), sample="rr",
+)
+
+# -- losses as single nodes ------------------------------------------------------------------
+_LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs here, so p = 0 or 1 stays finite
+_BCE_EPS = 1e-12  # and keeps p·(1 − p) away from 0 in the gradient
+
+
+def _bce_forward(m: Any, p: Any, t: Any) -> Any:
+    log_p = m.where(p > 0.0, m.log(p), -np.inf)
+    log_q = m.where(p < 1.0, m.log1p(-p), -np.inf)
+    return (t - 1.0) * m.maximum(log_q, _LOG_FLOOR) - t * m.maximum(log_p, _LOG_FLOOR)
+
+
+def _bce_local(m: Any, out: Any, p: Any, t: Any) -> tuple:
+    q = p * (1.0 - p)
+    return ((p - t) / m.where(m.raw(q) > _BCE_EPS, q, _BCE_EPS),
+            m.log1p(-p) - m.log(p))
+
+
+BCE = _declare(
+    "bce", symbol="BCE", rule="∂BCE/∂p = (p − t)/(p(1 − p)), ∂BCE/∂t = ln(1 − p) − ln p",
+    forward=_bce_forward, local=_bce_local,
+    reference=lambda torch, p, t: torch.nn.functional.binary_cross_entropy(
+        p, t, reduction="none"), sample="uu",
+)
+BCE_WITH_LOGITS = _declare(
+    "bce_with_logits", symbol="BCE(σ)", rule="∂/∂x = σ(x) − t, ∂/∂t = −x",
+    kinds=("tensor",),
+    # PyTorch's arrangement, so infinite logits give its inf/NaN
+    forward=lambda m, x, t: (1.0 - t) * x + np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    local=lambda m, out, x, t: (m.sigmoid(x) - t, -x),
+    reference=lambda torch, x, t: torch.nn.functional.binary_cross_entropy_with_logits(
+        x, t, reduction="none"), sample="ru",
+)
+
+
+def _ce_forward(m: Any, z: Any, target: Any) -> Any:
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    total = np.sum(np.exp(shifted), axis=1)
+    return np.log(total) - shifted[np.arange(z.shape[0]), target]
+
+
+def _ce_vjp(m: Any, g: Any, out: Any, z: Any, target: Any) -> tuple:
+    zr = m.raw(z)
+    one_hot = np.zeros(zr.shape, dtype=zr.dtype)
+    one_hot[np.arange(zr.shape[0]), target] = 1.0
+    return ((m.softmax(z, 1) - one_hot) * m.reshape(g, (zr.shape[0], 1)),)
+
+
+CROSS_ENTROPY = _declare(
+    "cross_entropy", symbol="CE", rule="∂CE/∂z_j = softmax_j − [j = y]",
+    params=("target",), kinds=("tensor",),
+    forward=_ce_forward, vjp=_ce_vjp,
+    reference=lambda torch, z, target: torch.nn.functional.cross_entropy(
+        z, torch.as_tensor(target), reduction="none"),
+)
+
+# -- n-ary sums (Values): one node for a neuron's Σ w·x + b -----------------------------------
+VSUM = _declare(
+    "sum", key="vsum", symbol="Σ", rule="∂(Σ v_i)/∂v_i = 1", kinds=("value",),
+    forward=lambda m, *xs: sum(xs, 0.0),
+    local=lambda m, out, *xs: (1.0,) * len(xs),
+    reference=lambda torch, *xs: sum(xs), sample="rrr",
+)
+
+
+def _is_value(x: Any) -> bool:
+    return getattr(x, "_kind", None) == "value"
+
+
+def _dot_forward(m: Any, *parents: Any, ws: Any, xs: Any, bias: Any) -> float:
+    total = 0.0
+    for w, x in zip(ws, xs):
+        total += m.raw(w) * m.raw(x)
+    return total + (m.raw(bias) if bias is not None else 0.0)
+
+
+def _dot_local(m: Any, out: Any, *parents: Any, ws: Any, xs: Any, bias: Any) -> tuple:
+    """∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1, for the parents in order."""
+    partners = []
+    for w, x in zip(ws, xs):
+        if _is_value(w):
+            partners.append(x)
+        if _is_value(x):
+            partners.append(w)
+    if _is_value(bias):
+        partners.append(1.0)
+    return tuple(partners)
+
+
+DOT = _declare(
+    "dot", symbol="·", rule="∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1",
+    kinds=("value",), params=("ws", "xs", "bias"),
+    forward=_dot_forward, local=_dot_local,
+    reference=lambda torch, *xs: sum(xs[i] * xs[i + 1] for i in range(0, len(xs) - 1, 2)),
+    sample="rrrr",
+)
+
+# -- reductions (Tensors) --------------------------------------------------------------------
+SUM = _declare(
+    "sum", symbol="Σ", rule="∂(Σ a)/∂a_i = 1", kinds=("tensor",), params=("axis", "keepdims"),
+    forward=lambda m, a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+    vjp=lambda m, g, out, a, axis, keepdims: (m.expand(g, m.raw(a).shape, axis, keepdims),),
+    reference=lambda torch, a, axis, keepdims: (
+        a.sum() if axis is None else a.sum(axis, keepdim=keepdims)),
+)
+MEAN = _declare(
+    "mean", symbol="mean", rule="∂mean(a)/∂a_i = 1/n", kinds=("tensor",),
+    params=("axis", "keepdims"),
+    forward=lambda m, a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+    vjp=lambda m, g, out, a, axis, keepdims: (m.expand(
+        g / max(m.raw(a).size // max(np.size(m.raw(out)), 1), 1), m.raw(a).shape,
+        axis, keepdims),),
+    reference=lambda torch, a, axis, keepdims: (
+        a.mean() if axis is None else a.mean(axis, keepdim=keepdims)),
+)
+
+
+def _extreme_vjp(m: Any, g: Any, out: Any, a: Any, axis: Any, keepdims: bool) -> tuple:
+    """g/k at each of the k tied extrema (torch.amax), 0 elsewhere."""
+    ar = m.raw(a)
+    hit = ar == expand_raw(m.raw(out), ar.shape, axis, keepdims)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a NaN extreme: 0/0, as torch
+        share = hit / np.sum(hit, axis=axis, keepdims=True)
+    return (m.expand(g, ar.shape, axis, keepdims) * share.astype(ar.dtype),)
+
+
+def expand_raw(x: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
+    if axis is not None and not keepdims:
+        x = np.expand_dims(x, axis)
+    return np.broadcast_to(x, shape)
+
+
+MAX = _declare(
+    "max", symbol="max", rule="∂max(a)/∂a_i = 1/k at the k maxima, else 0", kinds=("tensor",),
+    params=("axis", "keepdims"),
+    forward=lambda m, a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+    vjp=_extreme_vjp,
+    reference=lambda torch, a, axis, keepdims: (
+        a.amax() if axis is None else a.amax(axis, keepdim=keepdims)),
+)
+MIN = _declare(
+    "min", symbol="min", rule="∂min(a)/∂a_i = 1/k at the k minima, else 0", kinds=("tensor",),
+    params=("axis", "keepdims"),
+    forward=lambda m, a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
+    vjp=_extreme_vjp,
+    reference=lambda torch, a, axis, keepdims: (
+        a.amin() if axis is None else a.amin(axis, keepdim=keepdims)),
+)
+
+# -- shapes (Tensors) ------------------------------------------------------------------------
+RESHAPE = _declare(
+    "reshape", symbol="reshape", rule="∂L/∂a = ∂L/∂out reshaped back", kinds=("tensor",),
+    params=("shape",),
+    forward=lambda m, a, shape: np.reshape(a, shape),
+    vjp=lambda m, g, out, a, shape: (m.reshape(g, m.raw(a).shape),),
+    reference=lambda torch, a, shape: a.reshape(shape),
+)
+TRANSPOSE = _declare(
+    "transpose", symbol="ᵀ", rule="∂L/∂a = (∂L/∂out)ᵀ", kinds=("tensor",), params=("axes",),
+    forward=lambda m, a, axes: np.transpose(a, axes),
+    vjp=lambda m, g, out, a, axes: (
+        m.transpose(g, None if axes is None else tuple(int(i) for i in np.argsort(axes))),),
+    reference=lambda torch, a, axes: a.permute(*(axes or range(a.ndim - 1, -1, -1))),
+)
+GETITEM = _declare(
+    "getitem", symbol="[]", rule="∂L/∂a = ∂L/∂out scattered back to the indexed positions",
+    kinds=("tensor",), params=("index", "basic"),
+    forward=lambda m, a, index, basic: a[index],
+    vjp=lambda m, g, out, a, index, basic: (m.scatter(g, index, m.raw(a).shape, basic),),
+    reference=lambda torch, a, index, basic: a[index],
+)
+SCATTER = _declare(
+    "scatter", symbol="scatter", rule="∂L/∂g = ∂L/∂out at the indexed positions",
+    kinds=("tensor",), params=("index", "shape", "basic"),
+    forward=lambda m, g, index, shape, basic: _scatter(g, index, shape, basic),
+    vjp=lambda m, gg, out, g, index, shape, basic: (m.take(gg, index),),
+    reference=lambda torch, g, index, shape, basic: torch.zeros(
+        shape, dtype=g.dtype).index_put((torch.as_tensor(index),), g, accumulate=True),
+)
+BROADCAST = _declare(
+    "broadcast_to", symbol="broadcast", rule="∂L/∂a = ∂L/∂out summed over the new axes",
+    kinds=("tensor",), params=("shape",),
+    forward=lambda m, a, shape: np.broadcast_to(a, shape),
+    vjp=lambda m, g, out, a, shape: (g,),  # the core sums g back to a's shape
+    reference=lambda torch, a, shape: a.expand(shape),
+)
+SUM_TO = _declare(
+    "sum_to", symbol="Σ→", rule="∂L/∂a = ∂L/∂out broadcast over the summed axes",
+    kinds=("tensor",), params=("shape",),
+    forward=lambda m, a, shape: _sum_to(a, shape),
+    vjp=lambda m, g, out, a, shape: (m.broadcast_to(g, m.raw(a).shape),),
+    reference=lambda torch, a, shape: a.sum_to_size(shape),
+)
+
+
+def _concat_vjp(m: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
+    grads, start = [], 0
+    for x in xs:
+        n = m.raw(x).shape[axis]
+        index = (slice(None),) * (axis % m.raw(out).ndim) + (slice(start, start + n),)
+        grads.append(m.take(g, index))
+        start += n
+    return tuple(grads)
+
+
+CONCATENATE = _declare(
+    "concatenate", symbol="concat", rule="each input gets its slice of ∂L/∂out",
+    kinds=("tensor",), params=("axis",),
+    forward=lambda m, *xs, axis: np.concatenate(xs, axis=axis),
+    vjp=_concat_vjp,
+    reference=lambda torch, *xs, axis: torch.cat(xs, axis),
+)
+STACK = _declare(
+    "stack", symbol="stack", rule="input i gets ∂L/∂out at position i of the new axis",
+    kinds=("tensor",), params=("axis",),
+    forward=lambda m, *xs, axis: np.stack(xs, axis=axis),
+    vjp=lambda m, g, out, *xs, axis: tuple(
+        m.take(g, (slice(None),) * (axis % m.raw(out).ndim) + (i,)) for i in range(len(xs))),
+    reference=lambda torch, *xs, axis: torch.stack(xs, axis),
+)
+
+# -- linear algebra (Tensors) ----------------------------------------------------------------
+
+
+def _matmul_vjp(m: Any, g: Any, out: Any, a: Any, b: Any) -> tuple:
+    """∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G; a 1-D operand acts as a row (A) or a column (B)."""
+    ra, rb = m.raw(a), m.raw(b)
+    a2 = a if ra.ndim > 1 else m.reshape(a, (1, ra.shape[0]))
+    b2 = b if rb.ndim > 1 else m.reshape(b, (rb.shape[0], 1))
+    gshape = np.shape(m.raw(g))
+    if ra.ndim == 1:
+        gshape = gshape[:-1] + (1,) + gshape[-1:] if rb.ndim > 1 else gshape + (1,)
+    if rb.ndim == 1:
+        gshape = gshape + (1,)
+    g2 = m.reshape(g, gshape)
+    ga = m.matmul(g2, m.mT(b2))
+    gb = m.matmul(m.mT(a2), g2)
+    if ra.ndim == 1:
+        s = np.shape(m.raw(ga))
+        ga = m.reshape(ga, s[:-2] + s[-1:])
+    if rb.ndim == 1:
+        gb = m.reshape(gb, np.shape(m.raw(gb))[:-1])
+    return ga, gb
+
+
+MATMUL = _declare(
+    "matmul", symbol="@", rule="∂(A@B)/∂A = G@Bᵀ, ∂(A@B)/∂B = Aᵀ@G", kinds=("tensor",),
+    forward=lambda m, a, b: np.matmul(a, b),
+    vjp=_matmul_vjp,
+    reference=lambda torch, a, b: a @ b, sample="rr",
+)
+
+
+def _linear_forward(m: Any, x: Any, w: Any, b: Any = None) -> Any:
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b  # out is a fresh array: adding in place saves a temporary
+    return out
+
+
+def _linear_vjp(m: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> tuple:
+    """y = x@Wᵀ + b:  ∂x = G@W, ∂W = Gᵀ@x (rows summed), ∂b = G (summed by the core)."""
+    xr = m.raw(x)
+    n_out = m.raw(w).shape[0]
+    gx = m.matmul(g, w)
+    if xr.ndim == 1:
+        gw = m.matmul(m.reshape(g, (n_out, 1)), m.reshape(x, (1, xr.shape[0])))
+    else:
+        gw = m.matmul(m.mT(m.reshape(g, (-1, n_out))), m.reshape(x, (-1, xr.shape[-1])))
+    return (gx, gw) if b is None else (gx, gw, g)
+
+
+LINEAR = _declare(
+    "linear", symbol="linear", rule="y = x@Wᵀ + b: ∂x = G@W, ∂W = Gᵀ@x, ∂b = Σ_rows G",
+    kinds=("tensor",),
+    forward=_linear_forward, vjp=_linear_vjp,
+    reference=lambda torch, x, w, b=None: torch.nn.functional.linear(x, w, b), sample="rrr",
+)
+
+# -- normalised exponentials (Tensors) -------------------------------------------------------
+
+
+def _shifted(a: Any, axis: int) -> Any:
+    with np.errstate(invalid="ignore"):  # a row holding +inf (or only −inf) is NaN, as torch
+        return a - np.max(a, axis=axis, keepdims=True)
+
+
+def _softmax_forward(m: Any, a: Any, axis: int) -> Any:
+    e = np.exp(_shifted(a, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+SOFTMAX = _declare(
+    "softmax", symbol="softmax", rule="∂L/∂a = s·(G − Σ G·s)", kinds=("tensor",),
+    params=("axis",),
+    forward=_softmax_forward,
+    vjp=lambda m, g, out, a, axis: (out * (g - m.sum(g * out, axis, True)),),
+    reference=lambda torch, a, axis: a.softmax(axis),
+)
+LOG_SOFTMAX = _declare(
+    "log_softmax", symbol="log_softmax", rule="∂L/∂a = G − softmax(a)·Σ G", kinds=("tensor",),
+    params=("axis",),
+    forward=lambda m, a, axis: _shifted(a, axis) - np.log(
+        np.sum(np.exp(_shifted(a, axis)), axis=axis, keepdims=True)),
+    vjp=lambda m, g, out, a, axis: (g - m.exp(out) * m.sum(g, axis, True),),
+    reference=lambda torch, a, axis: a.log_softmax(axis),
+)
+
+
+def _scatter(g: Any, index: Any, shape: tuple, basic: bool) -> Any:
+    from .mathspace import scatter
+
+    return scatter(g, index, shape, basic)
+
+
+def _sum_to(a: Any, shape: tuple) -> Any:
+    from .mathspace import sum_to
+
+    return sum_to(a, shape)
+
+
+# -- looking ops up by the name a node stores ------------------------------------------------
+def op_for(name: str) -> Op | None:
+    """The Op of a node's ``_op`` name (``'**2'`` is ``**k``); None for unknown names."""
+    op = OPS.get(name)
+    if op is None and name.startswith("**") and len(name) > 2:
+        return POWK
+    return op
+
+
+def op_symbol(name: str) -> str:
+    """The symbol a graph shows for an op name (``'*'`` shows as ``×``, ``'**2'`` as ``^2``)."""
+    op = OPS.get(name)
+    if op is not None:
+        return op.symbol
+    if name.startswith("**"):
+        return "^" + name[2:]
+    return name
+
+
+def op_rule(name: str) -> str:
+    """The derivative rule of an op name, as text ('' when there is none to show)."""
+    op = OPS.get(name)
+    if op is not None:
+        return op.rule
+    if name.startswith("**") and len(name) > 2:
+        k = name[2:]
+        return f"∂(a^{k})/∂a = {k}·a^({k}−1)"
+    return ""
+
+
+def is_infix(name: str) -> bool:
+    """True for ops written between their operands (``a + b``), not as a call (``tanh(a)``)."""
+    op = OPS.get(name)
+    return op is not None and op.infix
+
