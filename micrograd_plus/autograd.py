@@ -25,6 +25,8 @@ import math
 import threading
 from typing import Any, Callable, Iterator
 
+from .core.mathspace import quiet
+
 __all__ = [
     "Node",
     "topological_order",
@@ -271,7 +273,8 @@ def walk(roots: Any, seeds: Any, create_graph: bool = False, order: list | None 
             yield Step(node, g, (), ())
             continue
         check_versions(node)
-        contributions = node._vjp_graph(g) if create_graph else node._vjp(g)
+        with quiet():
+            contributions = node._vjp_graph(g) if create_graph else node._vjp(g)
         if check:
             check_backward_anomaly(node, g, contributions)
         totals = []
@@ -313,13 +316,39 @@ def run_backward(root: Any, seed: Any, create_graph: bool = False) -> None:
             else:
                 _scalar_pass(root, seed, order)
                 return
-        if create_graph:
-            with _switched("grad_enabled", True):
-                for step in walk(root, seed, True, order):
+        if create_graph or mode.anomaly:
+            with _switched("grad_enabled", bool(create_graph)):
+                for step in walk(root, seed, create_graph, order):
                     step.node._store_grad(step.grad)
             return
-        for step in walk(root, seed, False, order):
-            step.node._store_grad(step.grad)
+        _array_pass(root, seed, order)
+
+
+def _array_pass(root: Any, seed: Any, order: list) -> None:
+    """``walk`` with the steps consumed in place: the pass of a Tensor (or mixed) graph.
+
+    The same arithmetic in the same order as ``walk`` (tested bit-identical), without a
+    Step per node; numpy's inf/NaN warnings silenced once for the whole pass.
+    """
+    grads: dict = {root: seed}
+    with quiet():
+        for node in reversed(order):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node._hooks:
+                g = run_hooks(node, g)
+            node._store_grad(g)
+            parents = node._prev
+            if not parents:
+                continue
+            if getattr(node, "_saved", None):
+                check_versions(node)
+            for parent, pg in zip(parents, node._vjp(g)):
+                if pg is None or not parent.requires_grad:
+                    continue
+                previous = grads.get(parent)
+                grads[parent] = pg if previous is None else previous + pg
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool = False,

@@ -51,7 +51,8 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
             args: Any = None) -> "Value":
     """A new node ``op(parents) = data`` with ``local[i] = ∂data/∂parents[i]``.
 
-    ``fn`` is the op's table entry and ``args`` its parameters, read when the backward pass
+    ``fn`` is the op's table entry and ``args`` its parameters (a tuple in the order of
+    ``fn.params``), read when the backward pass
     records a graph of the gradient (``create_graph=True``).
     """
     out = _new(Value)
@@ -195,7 +196,7 @@ class Value(Node):
         local = self._local
         if local is None:
             raise self._no_rule()
-        if g - g != 0.0 and self._fn is not None and self._fn.selects_for(self._args or {}):
+        if g - g != 0.0 and self._fn is not None and self._fn.selects_for(self._params()):
             return [0.0 if d == 0.0 else d * g for d in local]  # g is inf or NaN
         return [d * g for d in local]
 
@@ -204,11 +205,16 @@ class Value(Node):
         op = self._fn
         if op is None:
             raise self._no_rule()
-        args = self._args or {}
+        args = self._params()
         local = op.local(NODES, self, *self._prev, **args)
         autograd.check_unchanged(self, [getattr(d, "data", d) for d in local], self._local)
         selects = op.selects_for(args)
         return [autograd.times(g, d, selects) for d in local]
+
+    def _params(self) -> dict:
+        """The op's parameters by name (stored as a tuple in the order of ``Op.params``)."""
+        args = self._args
+        return dict(zip(self._fn.params, args)) if args else {}
 
     def _store_grad(self, g: Any) -> None:
         grad = self.grad
@@ -289,7 +295,7 @@ class Value(Node):
         k = float(other)
         x = self.data
         out = op.forward(FLOATS, x, k)
-        return _result(out, (self,), op.local(FLOATS, out, x, k), f"**{other}", op, {"k": k})
+        return _result(out, (self,), op.local(FLOATS, out, x, k), f"**{other}", op, (k,))
 
     __neg__ = _unary_method(_ops.NEG)
     __abs__ = _unary_method(_ops.ABS)
@@ -313,8 +319,7 @@ class Value(Node):
         op = _ops.LEAKY_RELU
         x = self.data
         out = op.forward(FLOATS, x, slope)
-        return _result(out, (self,), op.local(FLOATS, out, x, slope), op.name, op,
-                       {"slope": slope})
+        return _result(out, (self,), op.local(FLOATS, out, x, slope), op.name, op, (slope,))
 
     # -- display --------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -394,8 +399,7 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
         add_parent(bias)
         add_local(1.0)
         total += bias.data
-    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
-                   {"ws": ws, "xs": xs, "bias": bias})
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (ws, xs, bias))
 
 
 def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
@@ -431,8 +435,7 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
         total += bias.data
     elif bias is not None:
         total += _check_number(bias, "dot bias")
-    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
-                   {"ws": ws, "xs": xs, "bias": bias})
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (ws, xs, bias))
 
 
 autograd.register_scalar_type(Value)

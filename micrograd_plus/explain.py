@@ -1,7 +1,8 @@
 """``explain(node, root)``: the chain rule behind a gradient, as a sum over paths.
 
 ∂root/∂node = Σ over every path root → … → node of the product of the local derivatives
-along it. ``explain`` lists the paths symbolically and with numbers, sums their products,
+along it. The total is read from ``autograd.walk`` (the walk ``backward()`` runs); the
+paths are listed in time linear in their length. ``explain`` lists the paths symbolically and with numbers, sums their products,
 and checks the sum against ``node.grad`` (the gradient ``root.backward()`` left there).
 ``explain(node)`` without a root shows how ``node`` itself was computed and its local
 derivatives.
@@ -87,7 +88,8 @@ def explain(node: Value, root: Value | None = None, max_paths: int = 100) -> Any
     if node not in names:
         names[node] = node.label or "node"
     reaches = _reaching(order, node)
-    gradient, n_paths = _gradient_and_count(order, root, reaches)
+    gradient = _gradient(root, node, order) if node in reaches else 0.0
+    n_paths = _count_paths(order, root, reaches)
     paths = _enumerate_paths(root, node, reaches, max_paths)
     path_sum = math.fsum(p.product for p in paths)
     result = Explanation(
@@ -107,34 +109,59 @@ def _reaching(order: list, target: Any) -> set:
     return reaches
 
 
-def _gradient_and_count(order: list, root: Any, reaches: set) -> tuple[float, int]:
-    """∂root/∂target summed as ``run_backward`` sums it, and the number of paths."""
-    grads: dict = {root: 1.0}
+def _gradient(root: Any, target: Any, order: list) -> float:
+    """∂root/∂target as ``backward()`` computes it: read from ``autograd.walk``."""
+    for step in autograd.walk(root, 1.0, order=order):
+        if step.node is target:  # complete: every use of target has sent its share
+            return step.grad
+    return 0.0
+
+
+def _count_paths(order: list, root: Any, reaches: set) -> int:
+    """The number of paths root → … → target (a sum over the graph, linear in its size)."""
+    if root not in reaches:
+        return 0
     counts: dict = {root: 1}
-    last = 0.0, 0
+    last = 0
     for n in reversed(order):
         if n not in reaches:
             continue
-        g, c = grads.get(n, 0.0), counts.get(n, 0)
+        c = counts.get(n, 0)
         if not any(p in reaches for p in n._prev):
-            last = g, c  # only the target has no parent that reaches the target
+            last = c  # only the target has no parent that reaches the target
             continue
-        for p, local in zip(n._prev, n.local_grads):
+        for p in n._prev:
             if p in reaches:
-                grads[p] = grads[p] + local * g if p in grads else local * g
                 counts[p] = counts.get(p, 0) + c
-    return last if reaches and root in reaches else (0.0, 0)
+    return last
 
 
 def _enumerate_paths(root: Any, target: Any, reaches: set, cap: int) -> list[ChainPath]:
-    """Up to ``cap`` paths, depth first in the order of each node's parents."""
+    """Up to ``cap`` paths, depth first in the order of each node's parents.
+
+    Each stack entry points back to the entry it came from, so a path is spelt out only
+    when it reaches the target: time linear in the size of the paths listed.
+    """
     if root not in reaches:
         return []
     paths: list[ChainPath] = []
-    stack: list[tuple[Any, list, list, list]] = [(root, [root], [], [])]
+    entries: list[tuple[Any, int, float, int]] = [(root, -1, 1.0, -1)]  # node, from, d, place
+    stack = [0]
     while stack and len(paths) < cap:
-        n, nodes, factors, places = stack.pop()
+        k = stack.pop()
+        n = entries[k][0]
         if n is target:
+            nodes, factors, places = [], [], []
+            while k >= 0:
+                node, k_from, d, place = entries[k]
+                nodes.append(node)
+                if k_from >= 0:
+                    factors.append(d)
+                    places.append(place)
+                k = k_from
+            nodes.reverse()
+            factors.reverse()
+            places.reverse()
             product = 1.0
             for f in factors:
                 product *= f
@@ -143,7 +170,8 @@ def _enumerate_paths(root: Any, target: Any, reaches: set, cap: int) -> list[Cha
         edges = [(i, p, d) for i, (p, d) in enumerate(zip(n._prev, n.local_grads))
                  if p in reaches]
         for i, p, d in reversed(edges):
-            stack.append((p, nodes + [p], factors + [d], places + [i]))
+            entries.append((p, k, d, i))
+            stack.append(len(entries) - 1)
     return paths
 
 
@@ -194,10 +222,13 @@ def _text(e: Explanation) -> str:
 def _route(path: ChainPath, names: dict) -> str:
     """``L → c → a``; an edge into a node that uses the same input twice (``a·a``) says
     which use it is: ``c →[2] a``."""
-    route = names[path.nodes[0]]
+    parts = [names[path.nodes[0]]]
     for a, b, i in zip(path.nodes, path.nodes[1:], path.edges):
-        arrow = f" →[{i + 1}] " if a._prev.count(b) > 1 else " → "
-        route += arrow + names[b]
+        prev = a._prev
+        twice = len(prev) > 1 and prev.count(b) > 1
+        parts.append(f" →[{i + 1}] " if twice else " → ")
+        parts.append(names[b])
+    route = "".join(parts)
     return route
 
 

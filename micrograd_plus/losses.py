@@ -20,6 +20,8 @@ import math
 import numbers
 from typing import Any, Callable
 
+from .core import ops as _ops
+from .core.mathspace import FLOATS
 from .engine import Value, vsum
 from .tensor import Tensor
 
@@ -32,8 +34,8 @@ REDUCTIONS = ("mean", "sum", "none")
 
 # PyTorch's binary_cross_entropy backward divides by max(p(1 − p), EPSILON) with the float32
 # constant 1e-12; using the same number makes gradients at p = 0 or 1 agree exactly.
-_BCE_EPS = 9.999999960041972e-13
-_LOG_FLOOR = -100.0  # PyTorch clamps log(p) and log(1 − p) here in binary_cross_entropy
+_BCE_EPS = _ops._BCE_EPS
+_LOG_FLOOR = _ops._LOG_FLOOR  # PyTorch clamps log(p) and log(1 − p) here
 
 
 # ---- plumbing shared by every loss ----------------------------------------------------------
@@ -247,14 +249,11 @@ def _bce_node(p: Value, t: Any, i: int) -> Value:
             f"bce: input {i} = {pd!r} is not a probability in [0, 1]; "
             "pass raw scores to bce_with_logits instead"
         )
-    td = _data(t)
-    log_p = math.log(pd) if pd > 0.0 else -math.inf
-    log_q = math.log1p(-pd) if pd < 1.0 else -math.inf
-    loss = (td - 1.0) * max(log_q, _LOG_FLOOR) - td * max(log_p, _LOG_FLOOR)
-    d_p = (pd - td) / max(pd * (1.0 - pd), _BCE_EPS)
-    if isinstance(t, Value):
-        return Value._result(loss, (p, t), (d_p, log_q - log_p), "bce")
-    return Value._result(loss, (p,), (d_p,), "bce")
+    op = _ops.BCE
+    if not isinstance(t, Value):
+        t = Value(_data(t), requires_grad=False)  # a constant: drawn and differentiated as none
+    loss = op.forward(FLOATS, pd, t.data)
+    return Value._result(loss, (p, t), op.local(FLOATS, loss, pd, t.data), "bce", op)
 
 
 @_accepts_tensors

@@ -112,28 +112,30 @@ class Tensor(Node):
     # -- autograd protocol ----------------------------------------------------------------
     def _vjp(self, g: np.ndarray) -> list:
         """The op's rule on arrays, then each gradient summed to its parent's shape and dtype."""
-        op, args, parents = self._fn, self._args or {}, self._prev
+        op, args, parents = self._fn, self._args, self._prev
+        if args is None:
+            args = _NO_ARGS
         datas = [p.data for p in parents]
-        with quiet():
-            if op.local is not None:
-                selects = op.selects_for(args)
-                grads = [None if not p.requires_grad else _times(g, d, selects)
-                         for p, d in zip(parents, op.local(ARRAYS, self.data, *datas, **args))]
+        # numpy's warnings are silenced by the caller, once for the whole pass
+        if op.local is not None:
+            selects = op.selects_for(args)
+            grads = [None if not p.requires_grad else _times(g, d, selects)
+                     for p, d in zip(parents, op.local(ARRAYS, self.data, *datas, **args))]
+        else:
+            grads = op.vjp(ARRAYS, g, self.data, *datas, **args)
+        out = []
+        for parent, pg in zip(parents, grads):
+            if pg is not None and parent.requires_grad:
+                d = parent.data
+                if type(pg) is not _ndarray:
+                    pg = np.asarray(pg)
+                if pg.shape != d.shape:
+                    pg = sum_to(pg, d.shape)
+                if pg.dtype != d.dtype:
+                    pg = pg.astype(d.dtype)
             else:
-                grads = op.vjp(ARRAYS, g, self.data, *datas, **args)
-            out = []
-            for parent, pg in zip(parents, grads):
-                if pg is not None and parent.requires_grad:
-                    d = parent.data
-                    if type(pg) is not _ndarray:
-                        pg = np.asarray(pg)
-                    if pg.shape != d.shape:
-                        pg = sum_to(pg, d.shape)
-                    if pg.dtype != d.dtype:
-                        pg = pg.astype(d.dtype)
-                else:
-                    pg = None
-                out.append(pg)
+                pg = None
+            out.append(pg)
         return out
 
     def _vjp_graph(self, g: Any) -> list:
@@ -550,7 +552,12 @@ def _result(op: ops.Op, data: Any, parents: tuple, args: dict | None, name: str)
     out._hooks = None
     out._keep = False
     out._version = 0
-    if mode.grad_enabled and any(p.requires_grad for p in parents):
+    needed = False
+    for p in parents:
+        if p.requires_grad:
+            needed = True
+            break
+    if needed and mode.grad_enabled:
         out._prev = parents
         out._fn = op
         out._args = args
@@ -597,6 +604,9 @@ def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | Non
     return _result(op, data, parents, args, name)
 
 
+_NO_ARGS: dict = {}
+
+
 def _times(g: np.ndarray, d: Any, selects: bool) -> np.ndarray:
     """``g · d`` on arrays; a selecting op's zero derivative passes 0, even for inf/NaN g."""
     if type(d) is float or type(d) is int:
@@ -606,6 +616,8 @@ def _times(g: np.ndarray, d: Any, selects: bool) -> np.ndarray:
             return -g
         if d == 0.0 and selects:
             return np.zeros_like(g)
+    elif d.dtype == np.bool_:  # a mask: the gradient passes where it is True
+        return np.where(d, g, 0.0)
     product = g * d
     if selects:
         product = np.where(d == 0, 0.0, product)

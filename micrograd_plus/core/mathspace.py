@@ -9,6 +9,10 @@ keepdims)``. ``m`` is one of:
 - ``NODES``: Values and Tensors, so the same rule records a graph of the gradient
   (``backward(create_graph=True)``); constants mixed in fall back to the other two.
 
+``m.mask(cond)`` / ``m.unless(cond)`` are the derivative of a selecting op (1 where the
+gradient passes, 0 elsewhere): a float for Values, a boolean array for Tensors, so the
+gradient is selected with ``where`` rather than multiplied by 0/1.
+
 ``m.raw(x)`` is a node's data (numbers and arrays as they are): conditions in a rule are
 taken on raw data and are constants of the gradient's graph, as in PyTorch.
 """
@@ -28,9 +32,33 @@ _exp = math.exp
 _inf = math.inf
 
 
-def quiet() -> np.errstate:
+try:  # numpy >= 2 keeps its error state in a context variable: set it directly (fast)
+    from numpy._core._ufunc_config import _extobj_contextvar, _make_extobj
+
+    _QUIET_STATE = _make_extobj(divide="ignore", invalid="ignore", over="ignore",
+                                under="ignore")
+except ImportError:  # older numpy: the public context manager
+    _extobj_contextvar = None
+
+
+class _Quiet:
+    """``np.errstate`` with every floating-point warning off, at a fraction of its cost
+    (it runs around every Tensor operation)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _extobj_contextvar.set(_QUIET_STATE)
+
+    def __exit__(self, *exc: Any) -> None:
+        _extobj_contextvar.reset(self._token)
+
+
+def quiet() -> Any:
     """IEEE results (inf, NaN) without numpy warnings, as PyTorch gives them."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+    if _extobj_contextvar is None:
+        return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+    return _Quiet()
 
 
 # -- floats ----------------------------------------------------------------------------------
@@ -111,6 +139,8 @@ FLOATS = SimpleNamespace(
     sign=lambda x: float((x > 0) - (x < 0)),
     relu=lambda x: 0.0 if x <= 0.0 else x,  # NaN stays NaN, as in PyTorch
     maximum=max,
+    mask=lambda cond: 1.0 if cond else 0.0,
+    unless=lambda cond: 0.0 if cond else 1.0,
 )
 
 
@@ -181,6 +211,8 @@ ARRAYS = SimpleNamespace(
     sign=_asign,
     relu=lambda a: np.maximum(a, 0.0),  # not a·(a > 0): that makes −inf·0 = NaN
     maximum=np.maximum,
+    mask=lambda cond: cond,  # a boolean array: the gradient passes where it is True
+    unless=np.logical_not,
     sum=lambda a, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),
     expand=expand,
     broadcast_to=np.broadcast_to,
@@ -260,6 +292,9 @@ NODES = SimpleNamespace(
     sign=lambda x: (FLOATS if isinstance(getattr(x, "data", x), float) else ARRAYS).sign(
         getattr(x, "data", x)),
     relu=_dispatch("relu"),
+    mask=lambda cond: FLOATS.mask(cond) if isinstance(cond, (bool, np.bool_)) else cond,
+    unless=lambda cond: (FLOATS.unless(cond) if isinstance(cond, (bool, np.bool_))
+                         else np.logical_not(cond)),
     sum=lambda a, axis=None, keepdims=False: a.sum(axis=axis, keepdims=keepdims),
     expand=_tensor_fn("expand"),
     broadcast_to=_tensor_fn("broadcast_to"),

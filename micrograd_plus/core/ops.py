@@ -175,7 +175,7 @@ RELU = _declare(
     "ReLU", symbol="ReLU", rule="∂relu(a)/∂a = 1 if a > 0 else 0",
     forward=lambda m, a: m.relu(a),
     # tested on the result, as PyTorch does, so a NaN input passes its gradient on
-    local=lambda m, out, a: (m.where(m.raw(out) <= 0.0, 0.0, 1.0),),
+    local=lambda m, out, a: (m.unless(m.raw(out) <= 0.0),),
     selects=True,
     reference=lambda torch, a: a.relu(),
 )
@@ -219,7 +219,7 @@ CLIP = _declare(
     "clip", symbol="clip", rule="∂clip(a)/∂a = 1 inside [lo, hi], else 0",
     params=("lo", "hi"), kinds=("tensor",),
     forward=lambda m, a, lo, hi: np.clip(a, lo, hi),
-    local=lambda m, out, a, lo, hi: (m.where(_inside(m.raw(a), lo, hi), 1.0, 0.0),),
+    local=lambda m, out, a, lo, hi: (m.mask(_inside(m.raw(a), lo, hi)),),
     selects=True,
     reference=lambda torch, a, lo, hi: a.clamp(lo, hi),
 )
@@ -250,7 +250,7 @@ WHERE = _declare(
 
 # -- losses as single nodes ------------------------------------------------------------------
 _LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs here, so p = 0 or 1 stays finite
-_BCE_EPS = 1e-12  # and keeps p·(1 − p) away from 0 in the gradient
+_BCE_EPS = 9.999999960041972e-13  # and keeps p·(1 − p) from 0 (its 1e-12 as float32)
 
 
 def _bce_forward(m: Any, p: Any, t: Any) -> Any:
