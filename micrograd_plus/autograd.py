@@ -48,6 +48,7 @@ __all__ = [
     "AnomalyError",
     "RemovableHandle",
     "non_finite",
+    "mark_modified",
 ]
 
 
@@ -438,10 +439,49 @@ def check_unchanged(node: Any, now: Any, recorded: Any) -> None:
             )
 
 
+class _Clock:
+    """Counts in-place changes of Values made through the library (optimizer steps,
+    ``load_state_dict``, ``set_weights``): a Value node is stamped with the count when it
+    is made (``_born``) and a changed Value with the count of its change (``_modified``)."""
+
+    epoch = 0
+
+
+clock = _Clock
+
+
+def mark_modified(node: Any) -> None:
+    """Record that ``node``'s data was changed in place (the library's writers call this).
+
+    A Tensor's version counter goes up; a Value gets the next tick of the clock. A backward
+    pass through an op made before the change then raises instead of using the new data.
+    """
+    if hasattr(node, "_version"):
+        node._version += 1
+    elif isinstance(node, Node):
+        _Clock.epoch += 1
+        node._modified = _Clock.epoch
+
+
+def check_value_inputs(node: Any) -> None:
+    """Raise when a parent of the Value ``node`` was changed in place after ``node`` was made."""
+    born = node._born
+    for parent in node._prev:
+        if getattr(parent, "_modified", -1) > born:
+            raise RuntimeError(
+                f"{describe(parent)} was modified in place (by an optimizer step, "
+                f"load_state_dict or set_weights) after it was used in the forward pass by "
+                f"'{node._op}' ({describe(node)}); compute the forward pass again after the "
+                "change (as PyTorch requires)"
+            )
+
+
 def check_versions(node: Any) -> None:
-    """Raise when a Tensor that ``node``'s op uses was changed in place since the forward."""
+    """Raise when an input of ``node``'s op was changed in place since the forward pass."""
     saved = getattr(node, "_saved", None)
     if not saved:
+        if getattr(node, "_born", _Clock.epoch) != _Clock.epoch:
+            check_value_inputs(node)
         return
     for parent, version in zip(node._prev, saved):
         if parent._version != version:
@@ -497,14 +537,17 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
     """
     global _scalar_pass_running
     _scalar_pass_running = True  # a hook that calls backward() gets the dict pass
+    epoch = _Clock.epoch
     try:
         root._pass_grad = seed
         for node in reversed(order):
             g = node._pass_grad
             if node._hooks:
                 g = run_hooks(node, g)
-            node.grad += g
             local = node._local
+            if local and node._born != epoch:  # made before some in-place change
+                check_value_inputs(node)
+            node.grad += g
             if local:
                 if g - g == 0.0:  # finite
                     for parent, d in zip(node._prev, local):

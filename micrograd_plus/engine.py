@@ -25,6 +25,7 @@ from typing import Any, Iterable, Sequence
 
 from . import autograd
 from .autograd import Node, mode
+from .autograd import clock as _clock
 from .core import ops as _ops
 from .core.mathspace import FLOATS, NODES, fpow, fsigmoid
 
@@ -62,6 +63,7 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
     out._op = op
     out._hooks = None
     out._pass_grad = 0.0
+    out._born = _clock.epoch
     if mode.grad_enabled:
         out._prev = parents
         out._local = local
@@ -93,6 +95,7 @@ def _leaf(x: float) -> "Value":
     out.requires_grad = True
     out._hooks = None
     out._pass_grad = 0.0
+    out._born = _clock.epoch
     return out
 
 
@@ -150,8 +153,9 @@ class Value(Node):
 
     # _pass_grad: scratch space of autograd.run_backward (this pass's gradient);
     # _fn, _args: the op's table entry and parameters, for gradients of gradients
+    # _born, _modified: ticks of autograd's clock of in-place changes (see mark_modified)
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_local", "requires_grad", "_hooks",
-                 "_pass_grad", "_fn", "_args", "__weakref__")
+                 "_pass_grad", "_fn", "_args", "_born", "_modified", "__weakref__")
     _cleared_grad = 0.0  # what zero_grad() leaves in .grad
     _kind = "value"
 
@@ -178,6 +182,7 @@ class Value(Node):
         self.requires_grad = bool(requires_grad)
         self._hooks = None
         self._pass_grad = 0.0
+        self._born = _clock.epoch
 
     # results are made in one place, the module's _result; node makers elsewhere call it as
     # Value._result

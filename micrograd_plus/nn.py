@@ -20,6 +20,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+from .autograd import mark_modified
 from .engine import Value, _check_number, dot
 from .tensor import Tensor
 from .tensor import linear as _linear
@@ -148,6 +149,7 @@ class Module:
                 p.data = value
             else:
                 p.data[...] = value
+            mark_modified(p)
         return IncompatibleKeys(missing, unexpected)
 
     # -- calling and display ---------------------------------------------------------------
@@ -358,8 +360,10 @@ class Neuron(Module):
             )
         for p, v in zip(self.w, ws):
             p.data = v
+            mark_modified(p)
         if b is not None:
             self.b.data = _check_number(b, "Neuron.set_weights: b")
+            mark_modified(self.b)
 
     def extra_repr(self) -> str:
         text = f"in_features={len(self.w)}, activation={self.activation!r}"

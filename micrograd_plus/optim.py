@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .autograd import enable_grad
+from .autograd import enable_grad, mark_modified
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
@@ -68,6 +68,7 @@ def _write(p: Any, new: Any) -> None:
         data[...] = new
     else:
         p.data = float(new)
+    mark_modified(p)  # a backward pass through a graph that used the old data now raises
 
 
 # -- hyper-parameter checks ----------------------------------------------------------------
