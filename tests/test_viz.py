@@ -248,7 +248,7 @@ def test_tensor_graph_shows_shapes_and_summaries():
     from micrograd_plus import Tensor
 
     x = Tensor(np.ones((2, 2)), requires_grad=True, label="x")
-    big = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True, label="W")
+    big = Tensor(np.arange(20.0).reshape(5, 4), requires_grad=True, label="W")
     out = ((x + 2) * (x + 2) * 2).mean() + (big * 1.0).sum()
     out.backward()
     src = draw_graph(out).source
@@ -256,8 +256,8 @@ def test_tensor_graph_shows_shapes_and_summaries():
     x_line = next(line for line in src.splitlines() if line.strip().startswith(node_name(x)))
     grad_cell = x_line.split(">grad<")[1]  # x.grad, the full 2×2 matrix
     assert grad_cell.count('<TD ALIGN="RIGHT"><FONT COLOR="black">3.0000</FONT></TD>') == 4
-    assert ">W<BR/>" in src and ">3×4  float64<" in src  # 12 entries: shown as statistics
-    assert "min 0.0000   max 11.0000<BR/>mean 5.5000   ‖·‖ 22.4944" in src
+    assert ">W<BR/>" in src and ">5×4  float64<" in src  # 20 > 16 entries: statistics
+    assert "min 0.0000   max 19.0000<BR/>mean 9.5000   ‖·‖ 49.6991" in src
     assert "grad</FONT><BR/><FONT COLOR=\"black\">—</FONT>" in src  # intermediates keep none
 
 
