@@ -184,7 +184,7 @@ def _extremum(word: str) -> Callable:
 
 def _reshape(e: _Edge) -> MatrixRule:
     shape = _shape(e.a.shape)
-    return MatrixRule(f"{e.g} reshaped to {shape}", [GRAD, f" reshaped to {shape}"])
+    return MatrixRule(f"{e.g} reshaped to {shape}")
 
 
 def _transpose_rule(e: _Edge) -> MatrixRule:

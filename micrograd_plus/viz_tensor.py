@@ -40,7 +40,7 @@ def tensor_names(nodes: list, root: Any, model: Any = None,
     like torchviz's ``params=``); other nodes by their label; with ``made_up``, unlabelled
     nodes get the stepper's names (``mul1``, ``tanh2``; an unlabelled root is ``L``).
     """
-    from .stepper import node_names  # the stepper's names, so the two views agree
+    from .stepper import fmt, node_names  # the stepper's names, so the two views agree
 
     made = node_names(nodes, root) if made_up else {}
     names: dict[int, tuple[str, bool]] = {}
@@ -48,6 +48,8 @@ def tensor_names(nodes: list, root: Any, model: Any = None,
         label = getattr(node, "label", "") or ""
         if label:
             names[id(node)] = (label, False)
+        elif made_up and not node._prev and np.size(node.data) == 1:
+            names[id(node)] = (fmt(float(np.ravel(node.data)[0])), True)  # a constant: 0.5
         elif node in made:
             names[id(node)] = (made[node], True)
     if model is not None and callable(getattr(model, "named_parameters", None)):
