@@ -31,6 +31,7 @@ from . import autograd
 from .engine import op_symbol
 from .viz_format import group_label
 from .viz_rules import GRAD, matrix_rule
+from .viz_tensor import constant_name
 
 # A label as a symbol inside ∂·/∂·: ``t − y`` becomes ``(t − y)``, as in ∂E/∂(t − y); the
 # graph's edge labels use the same rule
@@ -415,11 +416,7 @@ def _matrix_line(step: Step, parent: ParentStep) -> str:
     known[id(step.node)] = step.label
 
     def name_of(node: Any) -> str:
-        name = known.get(id(node)) or getattr(node, "label", "")
-        if name:
-            return name
-        data = np.asarray(node.data)
-        return fmt(float(data.ravel()[0])) if data.size == 1 else f"c{_shape(data)}"
+        return known.get(id(node)) or getattr(node, "label", "") or constant_name(node.data)
 
     rule = matrix_rule(step.node, parent.position, name_of, step.root_label)
     result = parent.contribution

@@ -71,15 +71,18 @@ def _collect(root: Any) -> list:
     return extra + order
 
 
-def _tensor_names(root: Any, nodes: list, model: Any,
-                  edge_labels: bool) -> tuple[dict | None, str]:
-    """Names for a Tensor graph's nodes, and the root's (the L of ∂L/∂Z); (None, 'L') else."""
+def _tensor_names(root: Any, nodes: list, model: Any) -> tuple[dict | None, str]:
+    """Names for a Tensor graph's nodes, and the root's (the L of ∂L/∂Z); (None, 'L') else.
+
+    Unlabelled Tensors get the stepper's names (``mul1``), drawn grey, so that the edge
+    rules, the stepper and the explorer's panel can refer to them.
+    """
     if not any(is_tensor(n) for n in nodes):
         return None, "L"
     if isinstance(root, dict) and "root" in root:
         root = root["root"]
     single = None if isinstance(root, (list, tuple)) else root
-    return tensor_names(nodes, single, model, made_up=edge_labels)
+    return tensor_names(nodes, single, model)
 
 
 def _path_to(target: Any, order: list) -> set[int]:
@@ -144,7 +147,7 @@ def draw_graph(
     entries, their data and grad as matrices (rows and columns), else min / max / mean / ‖·‖.
     ``color_by_grad`` colours a Tensor by ‖grad‖. ``edge_labels`` writes each op's backward
     rule in matrix form on a Tensor edge (``∂L/∂W = ∂L/∂Z · Xᵀ``, ``∂L/∂b = Σ_cols ∂L/∂Z``
-    for a broadcast b); unlabelled Tensors are then given grey names (``mul1``) to refer to.
+    for a broadcast b). Unlabelled Tensors show the stepper's names for them in grey (``mul1``).
     With ``model=`` a Tensor ``Module``'s parameters are named as in ``named_parameters()``
     (``0.weight``) and each Linear is boxed with the activation that follows it.
 
@@ -170,7 +173,7 @@ def draw_graph(
         edge_attr={"fontname": FONT, "fontsize": str(fontsize - 3), "color": "#555555",
                    "arrowsize": "0.7"},
     )
-    names, root_name = _tensor_names(root, nodes, model, edge_labels)
+    names, root_name = _tensor_names(root, nodes, model)
     opts = Options(show_data, show_grad, precision, color_by_grad, edge_labels, fontsize,
                    pretty_labels, record, max_elements, names, root_name)
     collapsed = collapse is True or len(nodes) > max_nodes

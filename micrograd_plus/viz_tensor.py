@@ -15,8 +15,8 @@ import numpy as np
 
 from .viz_format import format_number, grad_color, pretty_label
 
-__all__ = ["tensor_record", "tensor_names", "cell_lines", "is_tensor", "grad_norm", "check_max_elements",
-           "MAX_ELEMENTS"]
+__all__ = ["tensor_record", "tensor_names", "cell_lines", "constant_name", "is_tensor",
+           "grad_norm", "check_max_elements", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 16  # tensors up to this many entries show every entry
 
@@ -32,24 +32,23 @@ def check_max_elements(max_elements: Any) -> None:
         raise ValueError(f"draw_graph: max_elements must be an int >= 0, got {max_elements!r}")
 
 
-def tensor_names(nodes: list, root: Any, model: Any = None,
-                 made_up: bool = False) -> tuple[dict, str]:
+def tensor_names(nodes: list, root: Any, model: Any = None) -> tuple[dict, str]:
     """id(node) → (name to show, made up?) and the root's name, for a Tensor graph.
 
     A model's Tensor parameters are named as in ``model.named_parameters()`` (``0.weight``,
-    like torchviz's ``params=``); other nodes by their label; with ``made_up``, unlabelled
-    nodes get the stepper's names (``mul1``, ``tanh2``; an unlabelled root is ``L``).
+    like torchviz's ``params=``); other nodes by their label; unlabelled nodes get the
+    stepper's names (``mul1``, ``tanh2``; an unlabelled root is ``L``), constants their value.
     """
-    from .stepper import fmt, node_names  # the stepper's names, so the two views agree
+    from .stepper import node_names  # the stepper's names, so the two views agree
 
-    made = node_names(nodes, root) if made_up else {}
+    made = node_names(nodes, root)
     names: dict[int, tuple[str, bool]] = {}
     for node in nodes:
         label = getattr(node, "label", "") or ""
         if label:
             names[id(node)] = (label, False)
-        elif made_up and not node._prev and np.size(node.data) == 1:
-            names[id(node)] = (fmt(float(np.ravel(node.data)[0])), True)  # a constant: 0.5
+        elif not node._prev and not getattr(node, "requires_grad", True):
+            names[id(node)] = (constant_name(node.data), True)
         elif node in made:
             names[id(node)] = (made[node], True)
     if model is not None and callable(getattr(model, "named_parameters", None)):
@@ -60,6 +59,14 @@ def tensor_names(nodes: list, root: Any, model: Any = None,
     if root is not None:
         root_name = names.get(id(root), ("", False))[0] or getattr(root, "label", "") or "L"
     return names, root_name
+
+
+def constant_name(data: Any) -> str:
+    """How rules name an unlabelled constant: its value (``0.5``), or ``const`` for arrays."""
+    from .stepper import fmt
+
+    a = np.asarray(data)
+    return fmt(float(a.ravel()[0])) if a.size == 1 else "const"
 
 
 def grad_norm(grad: Any) -> float | None:

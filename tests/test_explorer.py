@@ -481,6 +481,30 @@ def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path):
 
 
 @needs_browser
+def test_tensor_matrix_graph_page_shows_matrix_rules(browser, tmp_path, artifacts):
+    from micrograd_plus.tensor import Tensor
+
+    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
+    X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
+    Z = W @ X
+    Z.label = "Z"
+    L = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
+    L.label = "L"
+    page = Page(browser, explore(L, tmp_path / "matrix.html"))
+    page.go(page.step_of(node_name(Z)))
+    panel = page.text("mgp-panel")
+    assert ("∂L/∂W = ∂L/∂Z · Xᵀ = [[1, 2], [0, 1]] · [[1, 2], [0, 1]] = [[1, 4], [0, 1]]"
+            in " ".join(panel.split()))
+    assert "∂L/∂Z = ∂L/∂mul1 ⊙ const = " in panel  # the unlabelled constant matrix
+    assert "vjp" not in panel and not re.search(r"\wBackward", panel)
+    # W's grad cell, pending after Z's step: its four entries, one text each, row by row
+    assert page.svg_cell(node_name(W), "grad").split() == ["1.0000", "4.0000", "0.0000",
+                                                           "1.0000"]
+    browser.save_screenshot(str(artifacts / "explorer_tensor_matrix.png"))
+    page.assert_no_js_errors()
+
+
+@needs_browser
 def test_hostile_labels_stay_text(browser, tmp_path):
     a = Value(1.0, label="</script><b>bold</b>")
     b = Value(2.0, label='"quotes" & <amp>')

@@ -43,34 +43,34 @@ Y = [[1.0], [0.0]]
 
 
 # -- listing 8.1: forward, layer by layer ---------------------------------------------------
-def Z(x: Any, W_l: Any, b_l: Any) -> Any:  # noqa: N802 (the book's names)
+def Z(x: Any, W_l: Any, b_l: Any) -> Any:
     """z^(l) = W^(l)·a^(l−1) + b^(l)"""
     return W_l @ x + b_l
 
 
-def A(z_l: Any) -> Any:  # noqa: N802
+def A(z_l: Any) -> Any:
     """a^(l) = σ(z^(l)), elementwise"""
     return z_l.sigmoid()
 
 
-def forward(x: Any, W: list, b: list) -> Any:  # noqa: N803
+def forward(x: Any, W: list, b: list) -> Any:
     """a^(L): Z then A for l = 0 … L, each layer reading the previous one's activation."""
     L = len(W) - 1
     a_l = x
-    for l in range(0, L + 1):  # noqa: E741 (the book's l)
+    for l in range(L + 1):  # noqa: E741 (the book's l)
         z_l = Z(a_l, W[l], b[l])
         a_l = A(z_l)
     return a_l
 
 
 # -- listing 8.2: the loss ------------------------------------------------------------------
-def mse_loss(a_L: Any, y: Any) -> Any:  # noqa: N803
+def mse_loss(a_L: Any, y: Any) -> Any:
     """½(a^(L) − y)², elementwise (its sum over the outputs is the loss L)"""
     return 0.5 * (a_L - y) ** 2
 
 
 # -- listing 8.3: forward and backward by hand ----------------------------------------------
-def forward_backward(x: Tensor, y: Tensor, W: list, b: list,  # noqa: N803
+def forward_backward(x: Tensor, y: Tensor, W: list, b: list,
                      as_printed: bool = True) -> tuple[Any, list, list]:
     """The book's listing 8.3 on Tensors, with no autograd: (loss, W_grads, b_grads).
 
@@ -80,16 +80,16 @@ def forward_backward(x: Tensor, y: Tensor, W: list, b: list,  # noqa: N803
     with no_grad():
         L = len(W) - 1
         a = []
-        for l in range(0, L + 1):  # noqa: E741
+        for l in range(L + 1):  # noqa: E741
             a_prev = x if l == 0 else a[l - 1]
             z_l = Z(a_prev, W[l], b[l])
             a.append(A(z_l))
         loss = mse_loss(a[L], y)
 
         deltas: list = [None] * (L + 1)
-        W_grads: list = [None] * (L + 1)  # noqa: N806
+        W_grads: list = [None] * (L + 1)
         b_grads: list = [None] * (L + 1)
-        a_L = a[L]  # noqa: N806
+        a_L = a[L]
         deltas[L] = (a_L - y) * a_L * (1 - a_L)
         W_grads[L] = deltas[L] @ a[L - 1].T
         b_grads[L] = deltas[L]
@@ -110,8 +110,8 @@ def build(backward: bool = False) -> dict:
     """
     x = Tensor(X, label="x")
     y = Tensor(Y, label="y")
-    W = [Tensor(w, requires_grad=True, label=f"W^({l})") for l, w in enumerate(WEIGHTS)]
-    b = [Tensor(v, requires_grad=True, label=f"b^({l})") for l, v in enumerate(BIASES)]
+    W = [Tensor(w, requires_grad=True, label=f"W^({k})") for k, w in enumerate(WEIGHTS)]
+    b = [Tensor(v, requires_grad=True, label=f"b^({k})") for k, v in enumerate(BIASES)]
     a_l, zs, acts = x, [], []
     for l in range(len(W)):  # noqa: E741
         product = W[l] @ a_l
@@ -163,7 +163,7 @@ def torch_comparison() -> Any:
         return None
 
 
-def _network_loss(x: Any, y: Any, W0: Any, b0: Any, W1: Any, b1: Any,  # noqa: N803
+def _network_loss(x: Any, y: Any, W0: Any, b0: Any, W1: Any, b1: Any,
                   W2: Any, b2: Any) -> Any:
     """Listings 8.1 and 8.2 written once for micrograd_plus Tensors and torch tensors."""
     return mse_loss(forward(x, [W0, W1, W2], [b0, b1, b2]), y).sum()
@@ -190,7 +190,7 @@ def compare() -> dict:
     _, fixed_W, fixed_b = forward_backward(x, y, W, b, as_printed=False)
     auto = autograd_grads()
     table = torch_comparison()
-    torch_W = None if table is None else [table.row(f"W{l}").torch_grad for l in range(3)]
+    torch_W = None if table is None else [table.row(f"W{k}").torch_grad for k in range(3)]
     return {"printed_W": [t.data for t in printed_W], "printed_b": [t.data for t in printed_b],
             "fixed_W": [t.data for t in fixed_W], "fixed_b": [t.data for t in fixed_b],
             "auto": auto, "torch_W": torch_W, "torch_table": table}
