@@ -300,3 +300,29 @@ def test_stepper_writes_shapes_for_big_matrices():
     assert format_chain_rule(step, step.parents[0]) == (
         "∂L/∂W = ∂L/∂Z · Xᵀ = (5×4) · (4×4) = (5×4)")
     assert "Z (@) = 5×4 array" in str(step)
+
+
+MATRIX_FILE = '''
+from micrograd_plus import Tensor
+
+W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
+X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
+Z = W @ X
+Z.label = "Z"
+root = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
+root.label = "L"
+'''
+
+
+def test_cli_explore_and_render_accept_a_tensor_root(tmp_path, capsys):
+    from micrograd_plus import cli
+
+    target = tmp_path / "matrix.py"
+    target.write_text(MATRIX_FILE)
+    page = tmp_path / "matrix.html"
+    assert cli.main(["explore", str(target), "-o", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "∂L/∂W = ∂L/∂Z · Xᵀ = [[1, 2], [0, 1]] · [[1, 2], [0, 1]] = [[1, 4], [0, 1]]" in html
+    assert "vjp" not in html and not re.search(r"\wBackward", html)
+    assert cli.main(["render", str(target), "-o", str(tmp_path / "matrix.dot")]) == 0
+    assert "2×2  float64" in (tmp_path / "matrix.dot").read_text(encoding="utf-8")
