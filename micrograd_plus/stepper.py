@@ -31,7 +31,7 @@ from . import autograd
 from .engine import op_symbol
 from .viz_format import group_label
 from .viz_rules import GRAD, matrix_rule
-from .viz_tensor import constant_name
+from .viz_tensor import constant_name, is_tensor
 
 # A label as a symbol inside ∂·/∂·: ``t − y`` becomes ``(t − y)``, as in ∂E/∂(t − y); the
 # graph's edge labels use the same rule
@@ -449,7 +449,7 @@ def format_chain_rule(step: Step, parent: ParentStep) -> str:
     r, n, p = sym(step.root_label), sym(step.label), sym(parent.label)
     several = parent.arrivals > 1
     lhs = f"∂{r}/∂{p} {'+=' if several else '='} "
-    if parent.local is None:  # a Tensor: the rule in matrix form (viz_rules)
+    if parent.local is None or is_tensor(step.node):  # a Tensor: the rule in matrix form
         text = lhs + _matrix_line(step, parent)
     else:
         text = (

@@ -235,6 +235,9 @@ _RULES: dict[str, Callable[[_Edge], MatrixRule]] = {
     "ReLU": _unary(lambda a, z: f"[{a} > 0]", lambda e: (e.a > 0).astype(float)),
     "leaky_relu": _unary(lambda a, z: f"(1 where {a} > 0, else the slope)", _leaky),
     "abs": _unary(lambda a, z: f"sign({a})", lambda e: np.sign(e.a)),
+    "softplus": _unary(lambda a, z: f"σ({a})", lambda e: 1.0 / (1.0 + np.exp(-e.a))),
+    "sin": _unary(lambda a, z: f"cos({a})", lambda e: np.cos(e.a)),
+    "cos": _unary(lambda a, z: f"(−sin({a}))", lambda e: -np.sin(e.a)),
     "clip": _unary(lambda a, z: f"[{a} inside the bounds]",
                    lambda e: (e.z_data == e.a).astype(float)),
     "maximum": _maximum,
@@ -247,6 +250,9 @@ _RULES: dict[str, Callable[[_Edge], MatrixRule]] = {
     "reshape": _reshape,
     "transpose": _transpose_rule,
     "getitem": _text("{g} put back at the indexed entries of zeros({shape})"),
+    "scatter": _text("{g} read at the indexed entries"),
+    "broadcast_to": _add,  # summed over the broadcast axes below
+    "sum_to": _text("{g} copied back over the summed axes ({shape})"),
     "concatenate": _text("the slice of {g} where input {i} was placed"),
     "stack": _text("{g} at position {i} of the stacked axis"),
     "where": lambda e: MatrixRule(f"{e.g} where the condition {'holds' if e.i == 0 else 'fails'}"
@@ -259,9 +265,9 @@ _RULES: dict[str, Callable[[_Edge], MatrixRule]] = {
 }
 
 # ops whose inputs may be broadcast to the result's shape (their rule is then summed back)
-_BROADCASTING = {"+", "-", "*", "/", "**", "maximum"}
+_BROADCASTING = {"+", "-", "*", "/", "**", "maximum", "broadcast_to"}
 
-RULE_OPS: tuple[str, ...] = tuple(_RULES) + ("**n",)  # '**n': a number exponent, '**2'
+RULE_OPS: tuple[str, ...] = tuple(_RULES) + ("**k",)  # '**k': a number exponent, '**2'
 
 
 def reduced_axes(parent_shape: tuple, result_shape: tuple) -> tuple[int, ...]:

@@ -170,15 +170,17 @@ def _ops_graph():
     m = Tensor(rng.uniform(-1, 1, (3, 2)), requires_grad=True, label="m")
     lin_w = Tensor(rng.uniform(-1, 1, (4, 3)), requires_grad=True, label="Wl")
     lin_b = Tensor(rng.uniform(-1, 1, (4,)), requires_grad=True, label="bl")
-    from micrograd_plus.tensor import linear
+    from micrograd_plus.tensor import broadcast_to, linear, sum_to_shape
 
     parts = [
         a + r, a - c, c - r, a * c, a * r, a / c, c / r, a ** c, a ** 2, a ** 3, -a,
-        a.exp(), a.log(), a.sqrt(), (a - 1).tanh(), (a - 1).sigmoid(), (a - 1).relu(),
+        a.exp(), a.log(), a.sqrt(), a.softplus(), a.sin(), a.cos(),
+        (a - 1).tanh(), (a - 1).sigmoid(), (a - 1).relu(),
         (a - 1).leaky_relu(0.1), (a - 1).abs(), a.clip(0.7, 1.2), maximum(a, c),
         (a @ m), a.sum(axis=0), a.mean(axis=1), a.max(axis=1), a.min(axis=0),
         a.reshape(3, 2), a.T, a[0], concatenate([a, c]), stack([a, c]),
         where(a.data > 1.0, a, c), a.softmax(), a.log_softmax(), linear(a, lin_w, lin_b),
+        broadcast_to(r, (2, 3)), sum_to_shape(a, (1, 3)),
     ]
     weights = np.random.default_rng(1)
     total = None
@@ -231,7 +233,7 @@ def test_every_rule_reads_without_internal_names_and_its_numbers_are_the_gradien
             assert not any(word in rule.text for word in INTERNAL), (node._op, rule.text)
             line = format_chain_rule(step, ps)
             assert not any(word in line for word in INTERNAL), line
-            seen.add("**n" if node._op.startswith("**") and node._op != "**" else node._op)
+            seen.add("**k" if node._op.startswith("**") and node._op != "**" else node._op)
             if rule.terms is None:
                 continue
             word, value = _evaluate(rule.terms, step.grad)
@@ -241,8 +243,15 @@ def test_every_rule_reads_without_internal_names_and_its_numbers_are_the_gradien
             np.testing.assert_allclose(np.broadcast_to(value, ps.contribution.shape),
                                        ps.contribution, rtol=1e-9, atol=1e-12,
                                        err_msg=f"{node._op}: {rule.text}")
-    assert set(RULE_OPS) - seen <= {"bce", "bce_with_logits", "cross_entropy"}, \
+    assert set(RULE_OPS) - seen <= {"bce", "bce_with_logits", "cross_entropy", "scatter"}, \
         set(RULE_OPS) - seen
+
+
+def test_every_tensor_op_of_the_op_table_has_a_matrix_rule():
+    from micrograd_plus.core.ops import OPS
+
+    tensor_ops = {name for name, op in OPS.items() if "tensor" in op.kinds}
+    assert tensor_ops <= set(RULE_OPS), tensor_ops - set(RULE_OPS)
 
 
 # -- the model's names and boxes -------------------------------------------------------------
