@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from . import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
 from .core.ops import is_infix, op_rule, op_symbol
+from .viz_tensor import MAX_ELEMENTS, cell_lines, is_tensor
 from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
                   run_dot)
 
@@ -136,6 +137,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
     pass_grads = {rec.node: rec.grad for rec in records}
     precision = draw_options.get("precision", 4)
     check_precision(precision, "explore")  # used for the grad cells before draw_graph runs
+    max_elements = draw_options.get("max_elements", MAX_ELEMENTS)
 
     nodes: dict = {}
     for i, node in enumerate(order):
@@ -196,7 +198,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
                     "contribution": fmt(ps.contribution),
                     "soFar": fmt(so_far),
                     # the lines draw_graph writes in the grad cell, at the drawing's precision
-                    "svg": format_lines(so_far, precision),
+                    "svg": (cell_lines(so_far, precision, max_elements) if is_tensor(ps.node)
+                            else format_lines(so_far, precision)),
                 }
             )
         steps.append(

@@ -28,7 +28,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import autograd
+from .engine import op_symbol
 from .viz_format import group_label
+from .viz_rules import GRAD, matrix_rule
+from .viz_tensor import constant_name, is_tensor
 
 # A label as a symbol inside ∂·/∂·: ``t − y`` becomes ``(t − y)``, as in ∂E/∂(t − y); the
 # graph's edge labels use the same rule
@@ -89,7 +92,8 @@ class Step:
 
     def __str__(self) -> str:
         """The node and one chain-rule line per parent: what a REPL user wants to read."""
-        lines = [f"step {self.index + 1}: {self.label} ({self.op or 'leaf'}) = "
+        op = op_symbol(self.op) if self.op else "leaf"
+        lines = [f"step {self.index + 1}: {self.label} ({op}) = "
                  f"{fmt(self.data)};  ∂{sym(self.root_label)}/∂{sym(self.label)} = "
                  f"{fmt(self.grad)}"]
         lines += ["  " + format_chain_rule(self, p) for p in self.parents]
@@ -375,10 +379,9 @@ def fmt(x: Any, digits: int = 6) -> str:
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return fmt(float(x), digits)
-        if x.size > 12:
-            return f"array{'×'.join(map(str, x.shape))}"
-        text = np.array2string(x, precision=4, separator=", ", suppress_small=False)
-        return text.replace("-", "−").replace("\n", "")
+        if x.size > MAX_SHOWN:
+            return f"{_shape(x)} array"
+        return _nested(x, min(digits, 4))
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         x = float(x)
         if math.isnan(x):
@@ -393,17 +396,61 @@ def fmt(x: Any, digits: int = 6) -> str:
     return str(x)
 
 
+MAX_SHOWN = 16  # arrays up to this many entries are written out in full (as in the graphs)
+
+
+def _shape(x: Any) -> str:
+    return "×".join(map(str, np.shape(x))) or "scalar"
+
+
+def _nested(x: np.ndarray, digits: int) -> str:
+    """``[[1, 2.5], [−3, 4]]``: an array's rows with numbers written as ``fmt`` writes them."""
+    if x.ndim == 1:
+        return "[" + ", ".join(fmt(float(v), digits) for v in x) + "]"
+    return "[" + ", ".join(_nested(row, digits) for row in x) + "]"
+
+
+def _matrix_line(step: Step, parent: ParentStep) -> str:
+    """``∂L/∂Z · Xᵀ = [[…]]·[[…]] = [[…]]`` for a Tensor edge (shapes when too big)."""
+    known = {id(ps.node): ps.label for ps in step.parents}
+    known[id(step.node)] = step.label
+
+    def name_of(node: Any) -> str:
+        return known.get(id(node)) or getattr(node, "label", "") or constant_name(node.data)
+
+    rule = matrix_rule(step.node, parent.position, name_of, step.root_label)
+    result = parent.contribution
+    if rule.terms is None or rule.terms == [GRAD]:
+        return f"{rule.text} = {_show(result, _small(result))}"
+    arrays = [step.grad if t is GRAD else t for t in rule.terms]
+    small = all(_small(a) for a in arrays if not isinstance(a, str)) and _small(result)
+    middle = "".join(a if isinstance(a, str) else _show(a, small) for a in arrays)
+    return f"{rule.text} = {middle} = {_show(result, small)}"
+
+
+def _small(x: Any) -> bool:
+    return np.size(x) <= MAX_SHOWN
+
+
+def _show(x: Any, small: bool) -> str:
+    """An operand in a chain-rule line: its entries when small, else its shape ``(5×3)``."""
+    if small or np.ndim(x) == 0:
+        return fmt(np.asarray(x) if isinstance(x, np.ndarray) else x)
+    return f"({_shape(x)})"
+
+
 def format_chain_rule(step: Step, parent: ParentStep) -> str:
     """The chain rule for one edge of a step, symbolically and with numbers.
 
-    ``∂E/∂w = ∂E/∂y · ∂y/∂w = (−700)·(5) = −3500``; when ``w`` collects several
-    contributions in this pass, ``+=`` and the running sum say so.
+    ``∂E/∂w = ∂E/∂y · ∂y/∂w = (−700)·(5) = −3500``; for a Tensor the rule in matrix form,
+    ``∂L/∂W = ∂L/∂Z · Xᵀ = [[…]]·[[…]] = [[…]]`` (shapes instead of entries for big arrays).
+    When ``w`` collects several contributions in this pass, ``+=`` and the running sum say so.
     """
     r, n, p = sym(step.root_label), sym(step.label), sym(parent.label)
     several = parent.arrivals > 1
     lhs = f"∂{r}/∂{p} {'+=' if several else '='} "
-    if parent.local is None:
-        text = (f"{lhs}vjp_{step.op or 'op'}(∂{r}/∂{n}) = {fmt(parent.contribution)}")
+    if parent.local is None or is_tensor(step.node):  # a Tensor: the rule in matrix form
+        text = lhs + _matrix_line(step, parent)
     else:
         text = (
             f"{lhs}∂{r}/∂{n} · ∂{n}/∂{p} = ({fmt(step.grad)})·({fmt(parent.local)}) "

@@ -60,7 +60,7 @@ def _current_panel(stepper: BackpropStepper, max_parents: int) -> Panel:
         title = "start"
     else:
         n = current.label
-        op = f"op {current.op}" if current.op else "leaf"
+        op = f"op {op_symbol(current.op)}" if current.op else "leaf"
         lines.append(Text.assemble(
             ("node ", ""), (n, "bold yellow"), f"  ({op}, data {fmt(current.data)})   ",
             (f"∂{sym(r)}/∂{sym(n)} = {fmt(current.grad)}", "bold"),

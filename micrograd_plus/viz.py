@@ -28,7 +28,9 @@ from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
 from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, format_lines,
                          format_number, grad_color, group_label, pretty_label)
 from .viz_nodes import (FONT, HIGHLIGHT, PALE_TEXT, PROCESSED, PROCESSED_FILL, Options,
-                        draw_legend, edge_label, node_name, op_node_name, op_size, record_label)
+                        draw_legend, edge_label, node_name, op_node_name, op_size, record_label,
+                        tensor_edge_label)
+from .viz_tensor import MAX_ELEMENTS, check_max_elements, is_tensor, tensor_names
 
 __all__ = [
     "draw_graph", "draw_dot", "render_graph", "run_dot", "node_name", "op_node_name",
@@ -69,6 +71,20 @@ def _collect(root: Any) -> list:
     return extra + order
 
 
+def _tensor_names(root: Any, nodes: list, model: Any) -> tuple[dict | None, str]:
+    """Names for a Tensor graph's nodes, and the root's (the L of ∂L/∂Z); (None, 'L') else.
+
+    Unlabelled Tensors get the stepper's names (``mul1``), drawn grey, so that the edge
+    rules, the stepper and the explorer's panel can refer to them.
+    """
+    if not any(is_tensor(n) for n in nodes):
+        return None, "L"
+    if isinstance(root, dict) and "root" in root:
+        root = root["root"]
+    single = None if isinstance(root, (list, tuple)) else root
+    return tensor_names(nodes, single, model)
+
+
 def _path_to(target: Any, order: list) -> set[int]:
     """ids of the nodes through which gradient flows from the root(s) to ``target``."""
     on_path = {id(target)}
@@ -99,6 +115,7 @@ def draw_graph(
     fontsize: int = 14,
     pretty_labels: bool = True,
     record: str = "row",
+    max_elements: int = MAX_ELEMENTS,
 ) -> graphviz.Digraph:
     """Draw the graph that produced ``root`` (a Value, a Tensor, or a list of them).
 
@@ -126,10 +143,19 @@ def draw_graph(
         above data | grad: narrower nodes for wide graphs).
     pretty_labels: show ``w^(1)_12`` as ``w⁽¹⁾₁₂`` and ``x_1`` as ``x₁``.
 
+    Tensors show their label, shape and dtype; when they have at most ``max_elements``
+    entries, their data and grad as matrices (rows and columns), else min / max / mean / ‖·‖.
+    ``color_by_grad`` colours a Tensor by ‖grad‖. ``edge_labels`` writes each op's backward
+    rule in matrix form on a Tensor edge (``∂L/∂W = ∂L/∂Z · Xᵀ``, ``∂L/∂b = Σ_cols ∂L/∂Z``
+    for a broadcast b). Unlabelled Tensors show the stepper's names for them in grey (``mul1``).
+    With ``model=`` a Tensor ``Module``'s parameters are named as in ``named_parameters()``
+    (``0.weight``) and each Linear is boxed with the activation that follows it.
+
     Returns an unrendered ``graphviz.Digraph``; it shows inline in Jupyter, and
     ``render_graph`` writes it to svg/png/pdf/dot.
     """
     _check_options(precision, rankdir, fontsize, collapse, record)
+    check_max_elements(max_elements)
     nodes = _collect(root)
     highlighted = {id(n) for n in (highlight or ())}
     path_edges: set[int] = set()
@@ -147,8 +173,9 @@ def draw_graph(
         edge_attr={"fontname": FONT, "fontsize": str(fontsize - 3), "color": "#555555",
                    "arrowsize": "0.7"},
     )
+    names, root_name = _tensor_names(root, nodes, model)
     opts = Options(show_data, show_grad, precision, color_by_grad, edge_labels, fontsize,
-                    pretty_labels, record)
+                   pretty_labels, record, max_elements, names, root_name)
     collapsed = collapse is True or len(nodes) > max_nodes
     if collapsed and collapse is False:
         raise GraphTooLargeError(
@@ -243,8 +270,11 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
                 attrs["minlen"] = "2"  # one layer's box to the next: side by side, no staircase
             if id(parent) in path and id(node) in path:
                 attrs.update(color=HIGHLIGHT, penwidth="2.5")
-            if local is not None and i < len(local) and getattr(parent, "requires_grad", True):
+            wants = getattr(parent, "requires_grad", True)
+            if local is not None and i < len(local) and wants:
                 attrs.update(label=edge_label(node, parent, local[i], o), fontcolor="#1f5fa8")
+            elif o.edge_labels and local is None and wants and is_tensor(node):
+                attrs.update(label=tensor_edge_label(node, i, o), fontcolor="#1f5fa8")
             dot.edge(node_name(parent), op, **attrs)
         attrs = {"id": f"{op}->{node_name(node)}"}
         if id(node) in path:

@@ -69,16 +69,59 @@ def model_parameters(model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
     return found, {(0, k): _module_title(model, owner) for owner, k in owners.items()}
 
 
-def _module_title(model: Any, path: str) -> str:
-    """``0 (Linear)`` for the submodule at a dotted parameter-name prefix."""
+def _submodule(model: Any, path: str) -> Any:
+    """The submodule at a dotted path (``0``, ``encoder.1``); None when there is none."""
     obj = model
     try:
         for part in path.split(".") if path else []:
             obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
     except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return None
+    return obj
+
+
+def _module_title(model: Any, path: str) -> str:
+    """``0 (Linear)`` for the submodule at a dotted parameter-name prefix."""
+    obj = _submodule(model, path)
+    if obj is None:
         return path
     name = type(obj).__name__
     return f"{path} ({name})" if path else name
+
+
+def _activation_after(model: Any, path: str) -> str | None:
+    """``1 (Tanh)`` when the module after ``path`` in its Sequential has no parameters."""
+    head, _, last = path.rpartition(".")
+    if not last.isdigit():
+        return None
+    sibling = f"{head}.{int(last) + 1}" if head else str(int(last) + 1)
+    obj = _submodule(model, sibling)
+    params = getattr(obj, "parameters", None)
+    if obj is None or not callable(params) or list(params()):
+        return None
+    return f"{sibling} ({type(obj).__name__})"
+
+
+def pair_titles(order: list, where: dict, titles: dict, model: Any) -> dict:
+    """Module boxes that also hold the activation after them: ``0 (Linear) → 1 (Tanh)``."""
+    if model is None or not titles:
+        return titles
+    paths = {}
+    for name, _ in model.named_parameters():
+        paths.setdefault(name.rsplit(".", 1)[0] if "." in name else "", None)
+    by_key = {}
+    for node in order:
+        key = where.get(id(node))
+        if key is not None and key[0] == 0 and node._prev and node._op in ACTIVATIONS:
+            by_key[key] = True
+    titled = dict(titles)
+    for k, path in enumerate(paths, 1):
+        key = (0, k)
+        after = _activation_after(model, path) if by_key.get(key) else None
+        if after and key in titled:
+            outer, inner = titled[key]
+            titled[key] = (outer, f"{inner} → {after}")
+    return titled
 
 
 def cluster_titles(where: dict, module_titles: dict) -> dict[tuple[int, int], tuple]:
@@ -104,7 +147,7 @@ def boxes(order: list, model: Any) -> tuple[dict[int, tuple[int, int]], dict]:
     """id(node) → its box (layer, neuron), and box → (layer title or None, box title)."""
     params, module_titles = model_parameters(model) if model is not None else ({}, {})
     where = assign_neurons(order, params)
-    return where, cluster_titles(where, module_titles)
+    return where, pair_titles(order, where, cluster_titles(where, module_titles), model)
 
 
 def assign_neurons(order: list, params: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:

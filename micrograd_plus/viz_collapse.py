@@ -12,6 +12,7 @@ import graphviz
 from .engine import op_symbol
 from .viz_format import format_number, grad_color, grad_magnitude
 from .viz_nodes import Options, node_name, record_label
+from .viz_tensor import grad_norm, is_tensor
 
 MAX_GROUP_EDGES = 150
 
@@ -96,11 +97,14 @@ def draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict
                      margin="0", id=node_name(node))
             continue
         lines = [_group_title(group, where, titles)]
-        mags = [grad_magnitude(n.grad) for n in group if getattr(n, "requires_grad", True)]
+        tensors = all(is_tensor(n) for n in group)
+        size = grad_norm if tensors else grad_magnitude  # Tensors are coloured by ‖grad‖
+        mags = [size(n.grad) for n in group if getattr(n, "requires_grad", True)]
         mags = [m for m in mags if m is not None]
         fill = "#ffffff"
         if o.show_grad and mags:
-            lines.append(f"max |grad| {format_number(max(mags), o.precision)}")
+            word = "‖grad‖" if tensors else "|grad|"
+            lines.append(f"max {word} {format_number(max(mags), o.precision)}")
             if o.color:
                 fill = grad_color(max(mags))
         dot.node(f"g{key}", label="\n".join(lines), shape="box", style="rounded,filled",

@@ -16,6 +16,8 @@ import graphviz
 
 from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, format_lines, grad_color, grad_magnitude,
                          group_label, pretty_label, shape_of)
+from .viz_rules import matrix_rule
+from .viz_tensor import MAX_ELEMENTS, is_tensor, tensor_record
 
 FONT = "Helvetica"
 PALE_TEXT = "#9a9a9a"
@@ -46,10 +48,21 @@ class Options:
     fontsize: int
     pretty: bool
     record: str
+    max_elements: int = MAX_ELEMENTS  # Tensors up to this size show every entry
+    names: dict | None = None  # id(node) → (name to show, made up?) for Tensor graphs
+    root_name: str = "L"  # the L of ∂L/∂P in Tensor edge rules
 
 
 def record_label(node: Any, o: Options, is_highlighted: bool, is_done: bool) -> str:
-    """The HTML-like label of a value: one row of cells, label | data | grad."""
+    """The HTML-like label of a value: one row of cells, label | data | grad.
+
+    A Tensor is drawn by ``viz_tensor.tensor_record`` (shape, dtype, matrices).
+    """
+    if is_tensor(node):
+        name, generated = (o.names or {}).get(id(node), ("", False))
+        return tensor_record(node, o, is_highlighted, is_done, name=name, generated=generated,
+                             max_elements=o.max_elements,
+                             colors=("#444444", HIGHLIGHT, PROCESSED, PROCESSED_FILL))
     label = getattr(node, "label", "") or ""
     shown = pretty_label(label) if o.pretty else label
     data = getattr(node, "data", None)
@@ -119,6 +132,19 @@ def edge_label(node: Any, parent: Any, local: Any, o: Options) -> str:
     return value
 
 
+def tensor_edge_label(node: Any, i: int, o: Options) -> str:
+    """``∂L/∂W = ∂L/∂Z · Xᵀ``: input ``i``'s backward rule in matrix form (``viz_rules``)."""
+    names = o.names or {}
+
+    def name_of(n: Any) -> str:
+        shown = names.get(id(n), (getattr(n, "label", "") or "?", False))[0]
+        return pretty_label(shown) if o.pretty else shown
+
+    root = pretty_label(o.root_name) if o.pretty else o.root_name
+    rule = matrix_rule(node, i, name_of, root)
+    return f"∂{group_label(root)}/∂{group_label(name_of(node._prev[i]))} = {rule.text}"
+
+
 def op_size(symbol: str, fontsize: int) -> dict:
     """Short symbols in equal circles (thin ones like · × − + drawn larger); words fit."""
     if len(symbol) > 2:
@@ -133,6 +159,8 @@ def draw_legend(dot: graphviz.Digraph, o: Options, highlighted: bool, done: bool
     if o.color and o.show_grad:
         entries = [(c, t) for _, c, t in GRAD_COLORS] + [ZERO_GRAD_COLOR]
         for color, text in entries:
+            if o.names is not None:  # a Tensor graph: coloured by the norm of its grad
+                text = text.replace("|grad|", "‖grad‖")
             rows.append(f'<TR><TD BGCOLOR="{color}" WIDTH="24"> </TD>'
                         f'<TD ALIGN="LEFT">{html.escape(text)}</TD></TR>')
     if done:

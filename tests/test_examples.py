@@ -237,7 +237,7 @@ def test_torch_tutorial_matches_pytorch():
 
 def test_every_listed_example_is_a_module_with_build_and_main():
     assert set(EXAMPLES) == {"lunch", "three_layer", "gd_surface", "torch_tutorial",
-                             "neuron_342"}
+                             "neuron_342", "manual_backprop"}
     for name in EXAMPLES:
         module = importlib.import_module(f"micrograd_plus.examples.{name}")
         built = module.build()
@@ -295,7 +295,8 @@ def test_mains_print_the_numbers_and_write_images(tmp_path, capsys):
         assert text in out, text
     ext = "svg" if shutil.which("dot") else "dot"
     for stem in ("lunch", "lunch_forward", "lunch_path", "three_layer_identity",
-                 "three_layer_sigmoid", "gd_surface", "torch_tutorial", "neuron_342"):
+                 "three_layer_sigmoid", "gd_surface", "torch_tutorial", "neuron_342",
+                 "manual_backprop"):
         assert (tmp_path / f"{stem}.{ext}").exists(), stem
     if ext == "svg":
         texts = svg_texts((tmp_path / "lunch.svg").read_bytes())

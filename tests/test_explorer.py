@@ -475,8 +475,32 @@ def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path):
     browser.find_element(page.By.TAG_NAME, "body").send_keys("\ue010")  # End
     grad_cell = page.svg_cell(node_name(x), "grad")
     assert [float(v) for v in re.findall(r"\d+\.\d+", grad_cell)] == [3.0] * 4
-    assert page.row("x")[1].replace(" ", "").replace("\n", "") == "[[3.,3.],[3.,3.]]"
+    assert page.row("x")[1].replace(" ", "").replace("\n", "") == "[[3,3],[3,3]]"
     assert number_in(page.svg_cell(node_name(out), "data")) == 18.0
+    page.assert_no_js_errors()
+
+
+@needs_browser
+def test_tensor_matrix_graph_page_shows_matrix_rules(browser, tmp_path, artifacts):
+    from micrograd_plus.tensor import Tensor
+
+    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
+    X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
+    Z = W @ X
+    Z.label = "Z"
+    L = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
+    L.label = "L"
+    page = Page(browser, explore(L, tmp_path / "matrix.html"))
+    page.go(page.step_of(node_name(Z)))
+    panel = page.text("mgp-panel")
+    assert ("∂L/∂W = ∂L/∂Z · Xᵀ = [[1, 2], [0, 1]] · [[1, 2], [0, 1]] = [[1, 4], [0, 1]]"
+            in " ".join(panel.split()))
+    assert "∂L/∂Z = ∂L/∂mul1 ⊙ const = " in panel  # the unlabelled constant matrix
+    assert "vjp" not in panel and not re.search(r"\wBackward", panel)
+    # W's grad cell, pending after Z's step: its four entries, one text each, row by row
+    assert page.svg_cell(node_name(W), "grad").split() == ["1.0000", "4.0000", "0.0000",
+                                                           "1.0000"]
+    browser.save_screenshot(str(artifacts / "explorer_tensor_matrix.png"))
     page.assert_no_js_errors()
 
 

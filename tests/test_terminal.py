@@ -140,6 +140,37 @@ def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
         term.quit()
 
 
+MATRIX = '''
+from micrograd_plus import Tensor
+
+W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
+X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
+Z = W @ X
+Z.label = "Z"
+root = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
+root.label = "L"
+'''
+
+
+@needs_tmux
+def test_step_session_on_a_tensor_graph_in_tmux(tmp_path: Path, artifacts: Path):
+    path = tmp_path / "matrix_target.py"
+    path.write_text(MATRIX)
+    with Terminal([sys.executable, "-m", "micrograd_plus", "step", str(path)]) as term:
+        term.wait_for("step 0 of")
+        for k in range(1, 4):
+            term.keys("n")
+            screen = term.wait_for(f"step {k} of")
+        assert "step 3: Z" in screen and "(op @," in screen
+        flat = " ".join(screen.split())
+        assert ("∂L/∂W = ∂L/∂Z · Xᵀ = [[1, 2], [0, 1]] · [[1, 2], [0, 1]] = [[1, 4], [0, 1]]"
+                in flat)
+        assert "∂L/∂X = Wᵀ · ∂L/∂Z = [[1, 3], [2, 4]] · [[1, 2], [0, 1]] = [[1, 5], [2, 8]]" in flat
+        assert "vjp" not in screen and "Backward" not in screen
+        (artifacts / "step_session_tensor.txt").write_text(screen)
+        term.quit()
+
+
 @needs_tmux
 def test_step_lunch_example_in_tmux():
     from micrograd_plus.cli import resolve_root

@@ -248,14 +248,17 @@ def test_tensor_graph_shows_shapes_and_summaries():
     from micrograd_plus import Tensor
 
     x = Tensor(np.ones((2, 2)), requires_grad=True, label="x")
-    big = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True, label="W")
+    big = Tensor(np.arange(20.0).reshape(5, 4), requires_grad=True, label="W")
     out = ((x + 2) * (x + 2) * 2).mean() + (big * 1.0).sum()
     out.backward()
     src = draw_graph(out).source
-    assert ">x<BR/>2×2<" in src
-    assert "[3.0000, 3.0000]<BR/>[3.0000, 3.0000]" in src  # x.grad, the full 2×2 array
-    assert ">W<BR/>3×4<" in src and "data</FONT> mean 5.5000<BR/>‖·‖ 22.4944" in src
-    assert "grad</FONT> None" in src  # intermediate tensors keep no grad, like PyTorch
+    assert ">x<BR/>" in src and ">2×2  float64<" in src
+    x_line = next(line for line in src.splitlines() if line.strip().startswith(node_name(x)))
+    grad_cell = x_line.split(">grad<")[1]  # x.grad, the full 2×2 matrix
+    assert grad_cell.count('<TD ALIGN="RIGHT"><FONT COLOR="black">3.0000</FONT></TD>') == 4
+    assert ">W<BR/>" in src and ">5×4  float64<" in src  # 20 > 16 entries: statistics
+    assert "min 0.0000   max 19.0000<BR/>mean 9.5000   ‖·‖ 49.6991" in src
+    assert "grad</FONT><BR/><FONT COLOR=\"black\">—</FONT>" in src  # intermediates keep none
 
 
 def test_collapse_large_graphs_or_refuse():
@@ -437,7 +440,9 @@ def test_tensor_model_boxes_per_module():
     loss = model(Tensor(np.ones((5, 3)), label="x")).sum()
     loss.backward()
     src = draw_graph(loss, model=model).source
-    assert 'label="0 (Linear)"' in src and 'label="2 (Linear)"' in src
+    # each Linear boxed with the activation after it; parameters named as named_parameters()
+    assert 'label="0 (Linear) → 1 (Tanh)"' in src and 'label="2 (Linear)"' in src
+    assert ">0.weight<" in src and ">2.bias<" in src
     for name, p in model.named_parameters():
         box = "cluster_layer_0_neuron_1" if name.startswith("0.") else "cluster_layer_0_neuron_2"
         body = re.search(rf"subgraph {box} \{{(.*?)\n\t+\}}", src, re.S).group(1)
