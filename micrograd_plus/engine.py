@@ -304,16 +304,7 @@ class Value(Node):
 
     __neg__ = _unary_method(_ops.NEG)
     __abs__ = _unary_method(_ops.ABS)
-    abs = __abs__
-    exp = _unary_method(_ops.EXP)
-    log = _unary_method(_ops.LOG)
-    sqrt = _unary_method(_ops.SQRT)
-    tanh = _unary_method(_ops.TANH)
-    sigmoid = _unary_method(_ops.SIGMOID)
-    relu = _unary_method(_ops.RELU)
-    softplus = _unary_method(_ops.SOFTPLUS)
-    sin = _unary_method(_ops.SIN)
-    cos = _unary_method(_ops.COS)
+    # exp, log, sqrt, tanh, sigmoid, relu, softplus, sin, cos, abs: added below from the table
 
     def __pos__(self) -> "Value":
         return self
@@ -442,5 +433,13 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
         total += _check_number(bias, "dot bias")
     return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (ws, xs, bias))
 
+
+def _attach(op: _ops.Op) -> None:
+    """Give Value the method of a one-input op of the table: x.exp(), x.tanh(), ..."""
+    if "value" in op.kinds:
+        setattr(Value, op.method, _unary_method(op))
+
+
+_ops.on_declare(_attach)
 
 autograd.register_scalar_type(Value)

@@ -28,6 +28,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import autograd
+from .core.ops import op_word
 from .engine import op_symbol
 from .viz_format import group_label
 from .viz_rules import GRAD, matrix_rule
@@ -47,9 +48,6 @@ __all__ = [
     "node_names",
 ]
 
-# Op names that are symbols, as words, for naming unlabeled nodes (``mul2``) in formulas
-# and tables; names that are words already (``tanh``, ``matmul``) are used as they are.
-_OP_WORDS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 
 @dataclass(eq=False)
@@ -363,13 +361,11 @@ def node_names(order: list, root: Any) -> dict:
 
 
 def _op_word(op: str) -> str:
+    """A name for an unlabeled result in formulas and tables (``mul2``), from the op table."""
     if not op:
         return "leaf"
-    if op in _OP_WORDS:
-        return _OP_WORDS[op]
-    if op.startswith("**"):
-        return "pow"
-    return op.lower() if op.isidentifier() else "op"
+    word = op_word(op)
+    return word.lower() if word.isidentifier() else "op"
 
 
 def fmt(x: Any, digits: int = 6) -> str:

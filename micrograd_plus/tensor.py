@@ -435,40 +435,11 @@ class Tensor(Node):
 
     __hash__ = object.__hash__
 
-    # -- elementwise functions: entries of the op table ---------------------------------
-    def exp(self) -> "Tensor":
-        return _apply(ops.EXP, (self,))
-
-    def log(self) -> "Tensor":
-        return _apply(ops.LOG, (self,))
-
-    def sqrt(self) -> "Tensor":
-        return _apply(ops.SQRT, (self,))
-
-    def tanh(self) -> "Tensor":
-        return _apply(ops.TANH, (self,))
-
-    def sigmoid(self) -> "Tensor":
-        return _apply(ops.SIGMOID, (self,))
-
-    def relu(self) -> "Tensor":
-        return _apply(ops.RELU, (self,))
-
-    def softplus(self) -> "Tensor":
-        """ln(1 + e^x) (x itself above 20, PyTorch's threshold)."""
-        return _apply(ops.SOFTPLUS, (self,))
-
-    def sin(self) -> "Tensor":
-        return _apply(ops.SIN, (self,))
-
-    def cos(self) -> "Tensor":
-        return _apply(ops.COS, (self,))
-
+    # -- elementwise functions ------------------------------------------------------------
+    # exp, log, sqrt, tanh, sigmoid, relu, softplus, sin, cos, abs: added from the op table
+    # (see the end of this module); those with parameters are written here
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
         return _apply(ops.LEAKY_RELU, (self,), {"slope": _check_number(slope, "leaky_relu slope")})
-
-    def abs(self) -> "Tensor":
-        return _apply(ops.ABS, (self,))
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """Clamp into [min, max] (either may be None); the gradient is 1 inside, 0 outside."""
@@ -835,3 +806,21 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weightᵀ + bias as one graph node (``torch.nn.functional.linear``)."""
     args = [x, weight] if bias is None else [x, weight, bias]
     return _apply(ops.LINEAR, _tensors(args, "linear"))
+
+
+def _unary_method(op: ops.Op) -> Any:
+    def method(self: Tensor) -> Tensor:
+        return _apply(op, (self,))
+
+    method.__name__ = op.method
+    method.__doc__ = f"{op.name} elementwise;  {op.rule}"
+    return method
+
+
+def _attach(op: ops.Op) -> None:
+    """Give Tensor the method of a one-input op of the table: t.exp(), t.tanh(), ..."""
+    if "tensor" in op.kinds:
+        setattr(Tensor, op.method, _unary_method(op))
+
+
+ops.on_declare(_attach)

@@ -12,7 +12,11 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-ACTIVATIONS = {"tanh", "sigmoid", "ReLU", "relu", "leaky_relu", "softplus"}
+from .core.ops import OPS, is_activation
+
+# the activation ops' names, read from the op table
+ACTIVATIONS = frozenset(op.name for op in OPS.values() if op.activation)
+
 
 _PARAM_RE = re.compile(r"^([wbza])\^\{?\(?(\d+)\)?\}?_\{?(\d+)(?:,?\s*(\d+))?\}?$")
 
@@ -112,7 +116,7 @@ def pair_titles(order: list, where: dict, titles: dict, model: Any) -> dict:
     by_key = {}
     for node in order:
         key = where.get(id(node))
-        if key is not None and key[0] == 0 and node._prev and node._op in ACTIVATIONS:
+        if key is not None and key[0] == 0 and node._prev and is_activation(node._op):
             by_key[key] = True
     titled = dict(titles)
     for k, path in enumerate(paths, 1):
@@ -167,7 +171,7 @@ def assign_neurons(order: list, params: dict[int, tuple[int, int]]) -> dict[int,
         parsed = _neuron_of_label(getattr(node, "label", "") or "")
         if parsed is not None and (parsed[2] or node._prev):
             where[id(node)] = parsed[:2]
-            if parsed[2] or node._op not in ACTIVATIONS:
+            if parsed[2] or not is_activation(node._op):
                 pre.add(id(node))
             continue
         if not node._prev:
@@ -176,6 +180,6 @@ def assign_neurons(order: list, params: dict[int, tuple[int, int]]) -> dict[int,
         if len(owners) == 1:
             where[id(node)] = owners.pop()
             pre.add(id(node))
-        elif node._op in ACTIVATIONS and len(node._prev) == 1 and id(node._prev[0]) in pre:
+        elif is_activation(node._op) and len(node._prev) == 1 and id(node._prev[0]) in pre:
             where[id(node)] = where[id(node._prev[0])]
     return where

@@ -19,9 +19,26 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     blocks = python_blocks()
     assert len(blocks) >= 6
     monkeypatch.chdir(tmp_path)
+    from micrograd_plus import Tensor, Value
+    from micrograd_plus.core.ops import OPS
+
+    # "Adding an operation" declares an op: keep it out of the table other tests check
+    before = dict(OPS)
     namespace: dict = {}
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)
+    try:
+        for block in blocks:
+            exec(compile(block, str(README), "exec"), namespace)
+    finally:
+        added = set(OPS) - set(before)
+        for key in added:
+            for cls in (Value, Tensor):
+                if OPS[key].method and hasattr(cls, OPS[key].method):
+                    delattr(cls, OPS[key].method)
+            del OPS[key]
+    assert added == {"cube"}
+    # the declared op works on both node types, to the second derivative
+    assert namespace["x"].grad.data == 24.0  # 3x² = 12, then 6x = 12 added
+    assert list(namespace["t"].grad) == [3.0, 12.0]
     # the quick look's numbers, and the stepper left exactly backward()'s gradient
     assert [wi.grad for wi in namespace["w"]] == [-3500.0, -1400.0, -2800.0]
     assert namespace["g"]["w_meat"].grad == -3500.0

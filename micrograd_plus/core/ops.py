@@ -29,7 +29,8 @@ from typing import Any, Callable
 import numpy as np
 
 
-__all__ = ["Op", "OPS", "op_for", "op_symbol", "op_rule", "is_infix"]
+__all__ = ["Op", "OPS", "declare", "on_declare", "op_for", "op_symbol", "op_rule", "op_word", "is_infix",
+           "is_activation"]
 
 
 class Op:
@@ -39,18 +40,23 @@ class Op:
     operation in PyTorch, ``reference(torch, *inputs, **params)``, which the tests compare
     against. ``sample``: the inputs the tests draw ('real', 'positive', 'unit'
     (0 < x < 1), 'nonzero'), one letter per input. ``check``: the Value engine's domain
-    check, ``check(*data, **params) -> error message | None``.
+    check, ``check(*data, **params) -> error message | None``. ``word``: the op as a word,
+    for naming unlabeled results (``mul2``); ``activation``: a neuron's nonlinearity;
+    ``method``: the name of the method a one-input op gets on Value and Tensor (``x.tanh()``),
+    added to both classes from this table.
     """
 
     __slots__ = ("name", "symbol", "rule", "infix", "forward", "local", "vjp", "selects",
-                 "kinds", "reference", "sample", "check", "error", "params", "key")
+                 "kinds", "reference", "sample", "check", "error", "params", "key", "word",
+                 "activation", "method")
 
     def __init__(self, name: str, *, symbol: str, rule: str, forward: Callable,
                  local: Callable | None = None, vjp: Callable | None = None,
                  infix: bool = False, selects: Any = False, kinds: tuple = ("value", "tensor"),
                  reference: Callable | None = None, sample: str = "r",
                  check: Callable | None = None, error: type = ValueError,
-                 params: tuple = (), key: str | None = None) -> None:
+                 params: tuple = (), key: str | None = None, word: str = "",
+                 activation: bool = False, method: str = "") -> None:
         if (local is None) == (vjp is None):
             raise ValueError(f"op {name!r}: give exactly one of local= and vjp=")
         self.name, self.symbol, self.rule, self.infix = name, symbol, rule, infix
@@ -58,6 +64,9 @@ class Op:
         self.kinds, self.reference, self.sample = kinds, reference, sample
         self.check, self.error, self.params = check, error, params
         self.key = key or name
+        self.word = word or name  # a name for unlabeled results in formulas: mul2, tanh1
+        self.activation = activation  # drawn inside its neuron's or layer's cluster
+        self.method = method  # a one-input op's method on Values and Tensors: x.tanh()
 
     def selects_for(self, params: dict | None) -> bool:
         s = self.selects
@@ -68,12 +77,28 @@ class Op:
 
 
 OPS: dict[str, Op] = {}
+_ATTACHERS: list = []  # how Value and Tensor add an op's method (registered when imported)
 
 
-def _declare(name: str, **kw: Any) -> Op:
+def declare(name: str, **kw: Any) -> Op:
+    """Add an operation to the table (see the README's "Adding an operation")."""
     op = Op(name, **kw)
     OPS[op.key] = op
+    if op.method:
+        for attach in _ATTACHERS:
+            attach(op)
     return op
+
+
+_declare = declare
+
+
+def on_declare(attach: Callable[[Op], None]) -> None:
+    """Call ``attach(op)`` for every op with a method, now and whenever one is declared."""
+    _ATTACHERS.append(attach)
+    for op in OPS.values():
+        if op.method:
+            attach(op)
 
 
 def _one(*_: Any) -> tuple:
@@ -82,25 +107,25 @@ def _one(*_: Any) -> tuple:
 
 # -- arithmetic ------------------------------------------------------------------------------
 ADD = _declare(
-    "+", symbol="+", infix=True, rule="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
+    "+", symbol="+", infix=True, word="add", rule="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
     forward=lambda m, a, b: a + b,
     local=lambda m, out, a, b: (1.0, 1.0),
     reference=lambda torch, a, b: a + b, sample="rr",
 )
 SUB = _declare(
-    "-", symbol="−", infix=True, rule="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
+    "-", symbol="−", infix=True, word="sub", rule="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
     forward=lambda m, a, b: a - b,
     local=lambda m, out, a, b: (1.0, -1.0),
     reference=lambda torch, a, b: a - b, sample="rr",
 )
 MUL = _declare(
-    "*", symbol="×", infix=True, rule="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
+    "*", symbol="×", infix=True, word="mul", rule="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
     forward=lambda m, a, b: a * b,
     local=lambda m, out, a, b: (b, a),
     reference=lambda torch, a, b: a * b, sample="rr",
 )
 DIV = _declare(
-    "/", symbol="÷", infix=True, rule="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+    "/", symbol="÷", infix=True, word="div", rule="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
     forward=lambda m, a, b: m.div(a, b),
     # −(a/b)/b rather than −a/b²: b² underflows to 0 for |b| < 1e-162
     local=lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)),
@@ -109,7 +134,7 @@ DIV = _declare(
     error=ZeroDivisionError,
 )
 POW = _declare(
-    "**", symbol="^", infix=True, rule="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
+    "**", symbol="^", infix=True, word="pow", rule="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
     forward=lambda m, a, b: m.pow(a, b),
     local=lambda m, out, a, b: (
         m.where(m.raw(b) == 0, 0.0, b * m.pow(a, b - 1.0)),
@@ -119,7 +144,7 @@ POW = _declare(
     reference=lambda torch, a, b: a**b, sample="pr",
 )
 POWK = _declare(
-    "**k", symbol="^k", rule="∂(a^k)/∂a = k·a^(k−1)", params=("k",),
+    "**k", symbol="^k", word="pow", rule="∂(a^k)/∂a = k·a^(k−1)", params=("k",),
     forward=lambda m, a, k: m.pow(a, k),
     local=lambda m, out, a, k: (0.0 if k == 0 else k * m.pow(a, k - 1),),
     selects=lambda k: k == 0,  # PyTorch's x**0 has gradient 0 even for an inf upstream
@@ -132,7 +157,7 @@ NEG = _declare(
     reference=lambda torch, a: -a,
 )
 ABS = _declare(
-    "abs", symbol="|·|", rule="∂|a|/∂a = sign(a)",
+    "abs", symbol="|·|", method="abs", rule="∂|a|/∂a = sign(a)",
     forward=lambda m, a: abs(a),
     local=lambda m, out, a: (m.sign(m.raw(a)),),
     reference=lambda torch, a: a.abs(),
@@ -140,39 +165,39 @@ ABS = _declare(
 
 # -- elementwise functions -------------------------------------------------------------------
 EXP = _declare(
-    "exp", symbol="exp", rule="∂e^a/∂a = e^a",
+    "exp", symbol="exp", method="exp", rule="∂e^a/∂a = e^a",
     forward=lambda m, a: m.exp(a),
     local=lambda m, out, a: (out,),
     reference=lambda torch, a: a.exp(),
 )
 LOG = _declare(
-    "log", symbol="log", rule="∂ln a/∂a = 1/a",
+    "log", symbol="log", method="log", rule="∂ln a/∂a = 1/a",
     forward=lambda m, a: m.log(a),
     local=lambda m, out, a: (m.div(1.0, a),),
     reference=lambda torch, a: a.log(), sample="p",
     check=lambda a: f"log of a non-positive number: log({a!r})" if a <= 0.0 else None,
 )
 SQRT = _declare(
-    "sqrt", symbol="√", rule="∂√a/∂a = 1/(2√a)",
+    "sqrt", symbol="√", method="sqrt", rule="∂√a/∂a = 1/(2√a)",
     forward=lambda m, a: m.sqrt(a),
     local=lambda m, out, a: (m.div(0.5, out),),
     reference=lambda torch, a: a.sqrt(), sample="p",
     check=lambda a: f"sqrt of a negative number: sqrt({a!r})" if a < 0.0 else None,
 )
 TANH = _declare(
-    "tanh", symbol="tanh", rule="∂tanh a/∂a = 1 − tanh²a",
+    "tanh", symbol="tanh", method="tanh", activation=True, rule="∂tanh a/∂a = 1 − tanh²a",
     forward=lambda m, a: m.tanh(a),
     local=lambda m, out, a: (1.0 - out * out,),
     reference=lambda torch, a: a.tanh(),
 )
 SIGMOID = _declare(
-    "sigmoid", symbol="σ", rule="∂σ(a)/∂a = σ(a)(1 − σ(a))",
+    "sigmoid", symbol="σ", method="sigmoid", activation=True, rule="∂σ(a)/∂a = σ(a)(1 − σ(a))",
     forward=lambda m, a: m.sigmoid(a),
     local=lambda m, out, a: (out * (1.0 - out),),
     reference=lambda torch, a: a.sigmoid(),
 )
 RELU = _declare(
-    "ReLU", symbol="ReLU", rule="∂relu(a)/∂a = 1 if a > 0 else 0",
+    "ReLU", symbol="ReLU", method="relu", activation=True, rule="∂relu(a)/∂a = 1 if a > 0 else 0",
     forward=lambda m, a: m.relu(a),
     # tested on the result, as PyTorch does, so a NaN input passes its gradient on
     local=lambda m, out, a: (m.unless(m.raw(out) <= 0.0),),
@@ -180,26 +205,26 @@ RELU = _declare(
     reference=lambda torch, a: a.relu(),
 )
 LEAKY_RELU = _declare(
-    "leaky_relu", symbol="LReLU", rule="∂lrelu(a)/∂a = 1 if a > 0 else slope",
+    "leaky_relu", symbol="LReLU", activation=True, rule="∂lrelu(a)/∂a = 1 if a > 0 else slope",
     params=("slope",),
     forward=lambda m, a, slope: m.where(m.raw(a) > 0.0, a, slope * a),
     local=lambda m, out, a, slope: (m.where(m.raw(a) > 0.0, 1.0, slope),),
     reference=lambda torch, a, slope: torch.nn.functional.leaky_relu(a, slope),
 )
 SOFTPLUS = _declare(
-    "softplus", symbol="softplus", rule="∂ln(1+e^a)/∂a = σ(a)",
+    "softplus", symbol="softplus", method="softplus", activation=True, rule="∂ln(1+e^a)/∂a = σ(a)",
     forward=lambda m, a: m.softplus(a),
     local=lambda m, out, a: (m.where(m.raw(a) > 20.0, 1.0, m.sigmoid(a)),),
     reference=lambda torch, a: torch.nn.functional.softplus(a),
 )
 SIN = _declare(
-    "sin", symbol="sin", rule="∂sin a/∂a = cos a",
+    "sin", symbol="sin", method="sin", rule="∂sin a/∂a = cos a",
     forward=lambda m, a: m.sin(a),
     local=lambda m, out, a: (m.cos(a),),
     reference=lambda torch, a: a.sin(),
 )
 COS = _declare(
-    "cos", symbol="cos", rule="∂cos a/∂a = −sin a",
+    "cos", symbol="cos", method="cos", rule="∂cos a/∂a = −sin a",
     forward=lambda m, a: m.cos(a),
     local=lambda m, out, a: (-m.sin(a),),
     reference=lambda torch, a: a.cos(),
@@ -596,6 +621,18 @@ def op_rule(name: str) -> str:
         k = name[2:]
         return f"∂(a^{k})/∂a = {k}·a^({k}−1)"
     return ""
+
+
+def op_word(name: str) -> str:
+    """The op as a word for naming an unlabeled result: ``'*'`` → ``mul``, ``'**2'`` → ``pow``."""
+    op = op_for(name)
+    return op.word if op is not None else name
+
+
+def is_activation(name: str) -> bool:
+    """True for ops that are a neuron's nonlinearity (tanh, σ, ReLU, …)."""
+    op = OPS.get(name)
+    return op is not None and op.activation
 
 
 def is_infix(name: str) -> bool:
