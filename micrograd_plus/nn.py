@@ -21,6 +21,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from .engine import Value, _check_number, dot
+from .state_checks import real_array, real_number
 from .tensor import Tensor
 from .tensor import linear as _linear
 
@@ -221,72 +222,8 @@ def _checked_state_value(name: str, p: Any, value: Any) -> Any:
                 f"load_state_dict: '{name}' is a scalar Value parameter but the state holds "
                 f"{what}"
             )
-        try:
-            return float(value)
-        except OverflowError:
-            raise ValueError(
-                f"load_state_dict: '{name}' is too large for a float: {value!r:.40}"
-            ) from None
-    return _checked_array(name, p.data, value)
-
-
-def _checked_array(name: str, target: np.ndarray, value: Any) -> np.ndarray:
-    """``value`` as an array like ``target``: real numbers only, none overflowing the dtype.
-
-    Booleans, complex numbers, strings (even ``"3"``) and None are refused rather than
-    converted (numpy would turn them into 1.0, the real part, 3.0 and NaN).
-    """
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"load_state_dict: '{name}' needs an array of numbers, got "
-            f"{type(value).__name__} ({error})"
-        ) from None
-    if isinstance(value, (list, tuple)) and raw.dtype.kind != "O":
-        # numpy would turn [True, 2] into ints: look at the items as they were given
-        items = np.array(value, dtype=object)
-    else:
-        items = raw
-    if items.dtype.kind == "O":
-        for item in items.flat:
-            if isinstance(item, bool) or not isinstance(item, numbers.Real):
-                raise TypeError(
-                    f"load_state_dict: '{name}' needs real numbers, got "
-                    f"{type(item).__name__} {item!r:.40}"
-                )
-    elif raw.dtype.kind not in "iuf":
-        kind = {"b": "bool", "c": "complex", "U": "str", "S": "bytes"}.get(
-            raw.dtype.kind, str(raw.dtype))
-        raise TypeError(
-            f"load_state_dict: '{name}' needs real numbers, got an array of {kind} "
-            f"(dtype {raw.dtype})"
-        )
-    if raw.shape != target.shape:
-        raise ValueError(
-            f"load_state_dict: shape mismatch for '{name}': parameter has shape "
-            f"{tuple(target.shape)}, state has {tuple(raw.shape)}"
-        )
-    try:
-        with np.errstate(over="ignore"):
-            array = np.asarray(raw, dtype=target.dtype)
-    except OverflowError:
-        array = None
-    if array is None or _overflowed(raw, array):
-        raise ValueError(
-            f"load_state_dict: '{name}' holds a value too large for {target.dtype}"
-        )
-    return array
-
-
-def _overflowed(raw: np.ndarray, array: np.ndarray) -> bool:
-    """True when a finite entry of ``raw`` became ±inf in ``array``."""
-    became_inf = np.isinf(array)
-    if not became_inf.any():
-        return False
-    if raw.dtype.kind == "O":
-        return any(math.isfinite(x) for x in raw[became_inf].flat)
-    return bool(np.isfinite(raw[became_inf]).any())
+        return real_number(f"load_state_dict: '{name}'", value)
+    return real_array(f"load_state_dict: '{name}'", value, p.data)
 
 
 # ---- scalar layers --------------------------------------------------------------------------

@@ -205,8 +205,8 @@ def test_module_with_tensor_parameters():
     before = net.weight.data
     net.load_state_dict(other.state_dict())
     assert net.weight.data is before and np.all(net.weight.data == 7.0)  # in place
-    with pytest.raises(ValueError, match="shape mismatch for 'bias': parameter has shape "
-                                         "\\(2,\\), state has \\(3,\\)"):
+    with pytest.raises(ValueError, match="'bias' has shape \\(3,\\), the parameter has shape "
+                                         "\\(2,\\)"):
         net.load_state_dict(dict(net.state_dict(), bias=np.zeros(3)))
     with pytest.raises(TypeError, match="'weight' needs real numbers"):
         net.load_state_dict(dict(net.state_dict(), weight="abc"))
