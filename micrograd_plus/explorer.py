@@ -24,6 +24,7 @@ from typing import Any, Iterator
 from . import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
 from .core.ops import is_infix, op_rule, op_symbol
+from .files import write_file
 from .viz_tensor import MAX_ELEMENTS, cell_lines, is_tensor
 from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
                   run_dot)
@@ -43,11 +44,8 @@ class Explorer:
         self.html = page
 
     def save(self, path: str | Path) -> Path:
-        """Write the page to ``path`` (UTF-8) and return it as a Path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html, encoding="utf-8")
-        return path
+        """Write the page to ``path`` (UTF-8) whole or not at all; returns it as a Path."""
+        return write_file(path, self.html)
 
     def _repr_html_(self) -> str:
         # srcdoc keeps the page's scripts running inside Jupyter (innerHTML would not run them)

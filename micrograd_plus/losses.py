@@ -368,10 +368,12 @@ def _class_rows(scores: Any, target: Any, name: str) -> tuple[list[list[Value]],
 
 
 def _log_sum_exp(zs: list[Value]) -> Value:
-    """ln Σ_j e^{z_j} = m + ln Σ_j e^{z_j − m} with the constant m = max_j z_j (no overflow)."""
+    """ln Σ_j e^{z_j} = m + ln Σ_j e^{z_j − m} with the constant m = max_j z_j (no overflow).
+
+    The shift is kept when m is infinite, as in PyTorch: a +inf logit or all logits −inf
+    give inf − inf = NaN, so the loss and every gradient are NaN (never inf, never log(0)).
+    """
     m = max(z.data for z in zs)
-    if math.isinf(m):
-        m = 0.0  # all −inf or some +inf: the shift cannot help, let inf/NaN propagate as torch
     return vsum([(z - m).exp() for z in zs]).log() + m
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from .autograd import mark_modified
 from .engine import Value, _check_number, dot
+from .state_checks import real_array, real_number
 from .tensor import Tensor
 from .tensor import linear as _linear
 
@@ -223,19 +224,8 @@ def _checked_state_value(name: str, p: Any, value: Any) -> Any:
                 f"load_state_dict: '{name}' is a scalar Value parameter but the state holds "
                 f"{what}"
             )
-        return float(value)
-    try:
-        array = np.asarray(value, dtype=p.data.dtype)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"load_state_dict: '{name}' needs numbers, got {type(value).__name__}"
-        ) from None
-    if array.shape != p.data.shape:
-        raise ValueError(
-            f"load_state_dict: shape mismatch for '{name}': parameter has shape "
-            f"{tuple(p.data.shape)}, state has {tuple(array.shape)}"
-        )
-    return array
+        return real_number(f"load_state_dict: '{name}'", value)
+    return real_array(f"load_state_dict: '{name}'", value, p.data)
 
 
 # ---- scalar layers --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from .autograd import enable_grad, mark_modified
+from .state_checks import real_array, real_number
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",
@@ -67,8 +68,35 @@ def _write(p: Any, new: Any) -> None:
     if isinstance(data, np.ndarray):
         data[...] = new
     else:
-        p.data = float(new)
+        p.data = new
     mark_modified(p)  # a backward pass through a graph that used the old data now raises
+
+
+def _is_index(k: Any) -> bool:
+    return isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 0
+
+
+def _saved_index(key: Any) -> int | None:
+    """A state key as a parameter index: an int, or its decimal text (JSON keys are text)."""
+    if _is_index(key):
+        return int(key)
+    if isinstance(key, str) and key.isascii() and key.isdigit() and str(int(key)) == key:
+        return int(key)
+    return None
+
+
+def _count(what: str, value: Any) -> int:
+    """A saved step count: an int >= 0 (an integral float such as torch's 3.0 is accepted)."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be an int (a step count), got "
+                        f"{type(value).__name__} {value!r:.40}")
+    if value < 0:
+        raise ValueError(f"{what} must be >= 0, got {value}")
+    return int(value)
 
 
 # -- hyper-parameter checks ----------------------------------------------------------------
@@ -170,27 +198,66 @@ class Optimizer:
         raise NotImplementedError
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter whose grad is not None; returns closure() if given."""
+        """One update of every parameter whose grad is not None; returns closure() if given.
+
+        All-or-nothing: every new value and state is computed first and written only when
+        all of them succeeded, so an error (a bad grad, a corrupted state) changes nothing.
+        """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        updates = []
+        index = 0
         for group in self.param_groups:
             for p in group["params"]:
+                index += 1
                 grad = p.grad
                 if grad is None or getattr(p, "requires_grad", True) is False:
                     continue  # no gradient this step: leave it (and its state) alone, as torch
                 data = p.data
-                if isinstance(data, np.ndarray) and np.shape(grad) != data.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}: grad of shape {np.shape(grad)} does not "
-                        f"match parameter data of shape {data.shape}"
-                    )
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
-                _write(p, self._update(data, grad, state, group))
+                grad = self._checked_grad(index - 1, data, grad)
+                state = dict(self.state.get(p, {}))  # a copy, written back at the end
+                new = self._update(data, grad, state, group)
+                updates.append((p, self._checked_new(index - 1, data, new), state))
+        for p, new, state in updates:
+            _write(p, new)
+            kept = self.state.setdefault(p, {})
+            kept.clear()
+            kept.update(state)
         return loss
+
+    def _checked_grad(self, index: int, data: Any, grad: Any) -> Any:
+        """``grad`` if it fits parameter ``index`` (a number, or an array of data's shape)."""
+        name = type(self).__name__
+        if isinstance(data, np.ndarray):
+            if np.shape(grad) != data.shape:
+                raise ValueError(
+                    f"{name}: grad of shape {np.shape(grad)} does not match parameter data "
+                    f"of shape {data.shape} (parameter {index})"
+                )
+            kind = np.asarray(grad).dtype.kind
+            if kind not in "iuf":
+                raise TypeError(f"{name}: grad of parameter {index} holds "
+                                f"{np.asarray(grad).dtype}, not real numbers")
+            return grad
+        if getattr(grad, "ndim", None) == 0 and hasattr(grad, "item"):
+            grad = grad.item()
+        if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+            raise TypeError(f"{name}: grad of parameter {index} must be a real number, got "
+                            f"{type(grad).__name__}")
+        return grad
+
+    def _checked_new(self, index: int, data: Any, new: Any) -> Any:
+        """The updated data, converted now so that writing it cannot fail."""
+        if isinstance(data, np.ndarray):
+            new = np.asarray(new)
+            if new.shape != data.shape or new.dtype.kind not in "iuf":
+                raise TypeError(f"{type(self).__name__}: the update of parameter {index} is "
+                                f"{new.dtype} of shape {new.shape}, not real numbers of shape "
+                                f"{data.shape}")
+            return new
+        return float(new)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Value grads become 0.0; array grads become None (or zeros, set_to_none=False)."""
@@ -219,10 +286,20 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyper-parameters and state saved by ``state_dict()``; validates the layout."""
+        """Restore hyper-parameters and state saved by ``state_dict()``.
+
+        Every entry is checked before anything changes: the layout, each group's
+        hyper-parameters, and each state value's type and shape (an array state must match
+        its parameter's shape; a count such as 'step' is an int >= 0). A state that went
+        through JSON (string keys such as '0', lists for arrays) loads as well.
+        """
         name = type(self).__name__
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
-            raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups'")
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{name}: load_state_dict expects a dict with keys 'state' and "
+                            f"'param_groups', got {type(state_dict).__name__}")
+        if set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups', "
+                             f"got keys {sorted(map(repr, state_dict))}")
         saved = state_dict["param_groups"]
         layout_ok = isinstance(state_dict["state"], dict) and isinstance(saved, (list, tuple))
         if not (layout_ok and all(isinstance(g, dict) and "params" in g for g in saved)):
@@ -233,35 +310,80 @@ class Optimizer:
                 f"{name}: state_dict has {len(saved)} parameter groups, "
                 f"the optimizer has {len(self.param_groups)}"
             )
-        params = []
+        where = f"{name}: load_state_dict:"
+        by_index: dict[int, tuple[Any, dict]] = {}
+        groups = []
         for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
-            if len(theirs["params"]) != len(mine["params"]):
+            indices = theirs["params"]
+            if not isinstance(indices, (list, tuple)) or not all(
+                _is_index(k) and k not in by_index for k in indices
+            ) or len(set(indices)) != len(indices):
+                raise ValueError(f"{where} param_groups[{i}]['params'] must be a list of "
+                                 f"parameter indices (distinct ints), got {indices!r:.60}")
+            if len(indices) != len(mine["params"]):
                 raise ValueError(
                     f"{name}: parameter group {i} has {len(mine['params'])} parameters, "
-                    f"the state_dict's has {len(theirs['params'])}"
+                    f"the state_dict's has {len(indices)}"
                 )
-            params.extend(zip(theirs["params"], mine["params"]))
-        by_index = dict(params)
-        new_state = {}
-        for idx, s in state_dict["state"].items():
-            if idx not in by_index:
-                raise ValueError(f"{name}: state_dict has state for unknown parameter {idx}")
-            p = by_index[idx]
-            for key, v in s.items():
-                if isinstance(v, np.ndarray) and v.shape != np.shape(p.data):
-                    raise ValueError(
-                        f"{name}: state {key!r} of parameter {idx} has shape {v.shape}, "
-                        f"the parameter has shape {np.shape(p.data)}"
-                    )
-            new_state[p] = {k: _copy(v) for k, v in s.items()}
-        groups = []
-        for mine, theirs in zip(self.param_groups, saved):
+            missing = [k for k in self.defaults if k not in theirs]
+            if missing:
+                raise ValueError(f"{where} param_groups[{i}] is missing "
+                                 f"{', '.join(map(repr, missing))}")
             group = {**theirs, "params": mine["params"]}
             self._check(group)
             groups.append(group)
+            for k, p in zip(indices, mine["params"]):
+                by_index[int(k)] = (p, group)
+        new_state = {}
+        given: dict[int, Any] = {}
+        for key, entries in state_dict["state"].items():
+            idx = _saved_index(key)
+            if idx not in by_index:
+                raise ValueError(f"{where} state has an entry for unknown parameter {key!r}")
+            if idx in given:
+                raise ValueError(f"{where} state has two entries for parameter {idx}: "
+                                 f"{given[idx]!r} and {key!r}")
+            given[idx] = key
+            p, group = by_index[idx]
+            new_state[p] = self._checked_state(f"{where} state[{key!r}]", p, group, entries)
         for mine, group in zip(self.param_groups, groups):
+            mine.clear()
             mine.update(group)
         self.state = new_state
+
+    # What a parameter's state holds once it has been stepped, for the given group:
+    # {key: "count"} for an int >= 0, {key: "like"} for a number or an array like the
+    # parameter's data, {key: "optional"} for "like" or None. Subclasses say.
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        return {}
+
+    def _checked_state(self, where: str, p: Any, group: dict, entries: Any) -> dict:
+        """A checked copy of one parameter's saved state (empty: not stepped yet)."""
+        if not isinstance(entries, dict):
+            raise TypeError(f"{where} must be a dict, got {type(entries).__name__}")
+        if not entries:
+            return {}
+        spec = self._state_spec(group)
+        required = [k for k, kind in spec.items() if kind != "optional"]
+        missing = [k for k in required if k not in entries]
+        if missing:
+            raise ValueError(f"{where} is missing {', '.join(map(repr, missing))}")
+        unknown = [k for k in entries if k not in spec]
+        if unknown:
+            raise ValueError(f"{where} has unknown entries {unknown} (expected "
+                             f"{sorted(spec)} for these hyper-parameters)")
+        checked = {}
+        for key, value in entries.items():
+            what = f"{where}[{key!r}]"
+            if spec[key] == "count":
+                checked[key] = _count(what, value)
+            elif value is None and spec[key] == "optional":
+                checked[key] = None
+            elif isinstance(p.data, np.ndarray):
+                checked[key] = real_array(what, value, p.data)
+            else:
+                checked[key] = real_number(what, value)
+        return checked
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -291,6 +413,9 @@ class SGD(Optimizer):
         _at_least("SGD", "weight_decay", group["weight_decay"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: nesterov=True requires momentum > 0 and dampening = 0")
+
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        return {"momentum_buffer": "optional"}  # torch saves None when momentum = 0
 
     def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
         momentum, wd = group["momentum"], group["weight_decay"]
@@ -332,6 +457,12 @@ class Adam(Optimizer):
         _in_unit(name, "betas[1]", betas[1])
         _at_least(name, "eps", group["eps"])
         _at_least(name, "weight_decay", group["weight_decay"])
+
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        spec = {"step": "count", "exp_avg": "like", "exp_avg_sq": "like"}
+        if group["amsgrad"]:
+            spec["max_exp_avg_sq"] = "like"
+        return spec
 
     def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
         lr, wd, eps = group["lr"], group["weight_decay"], group["eps"]
@@ -386,6 +517,14 @@ class RMSprop(Optimizer):
         _at_least("RMSprop", "weight_decay", group["weight_decay"])
         _at_least("RMSprop", "momentum", group["momentum"])
 
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        spec = {"step": "count", "square_avg": "like"}
+        if group["momentum"] > 0:
+            spec["momentum_buffer"] = "like"
+        if group["centered"]:
+            spec["grad_avg"] = "like"
+        return spec
+
     def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
         alpha, wd, momentum = group["alpha"], group["weight_decay"], group["momentum"]
         if not state:
@@ -423,6 +562,9 @@ class Adagrad(Optimizer):
     def _check(self, group: dict) -> None:
         for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             _at_least("Adagrad", key, group[key])
+
+    def _state_spec(self, group: dict) -> dict[str, str]:
+        return {"step": "count", "sum": "like"}
 
     def _update(self, data: Any, grad: Any, state: dict, group: dict) -> Any:
         if not state:

@@ -22,6 +22,7 @@ import graphviz
 
 from .autograd import Node, topological_order
 from .engine import op_symbol
+from .files import write_file
 from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
 from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
@@ -305,19 +306,17 @@ def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float 
     Graphviz, when it is missing. PNGs are rendered at ``dpi`` (150: sharp on a slide) and,
     with ``max_px``, scaled down (never up) so that neither side exceeds ``max_px`` pixels.
     ``dot`` is stopped after ``timeout`` seconds (TimeoutError), so rendering never hangs.
+    The file is replaced whole or not at all: a failed write keeps the previous file and
+    raises an OSError naming ``path``.
     """
     path = Path(path)
     fmt = output_format(path)
     graph = root if isinstance(root, graphviz.Digraph) else draw_graph(root, **draw_kwargs)
     if fmt in ("dot", "gv"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(graph.source, encoding="utf-8")
-        return path
+        return write_file(path, graph.source)
     if fmt == "png" and max_px:
         graph = graph.copy()  # Graphviz's size= shrinks a larger drawing to fit (in inches)
         graph.graph_attr["size"] = f"{max_px / dpi:.3f},{max_px / dpi:.3f}"
     data = run_dot(graph, fmt, dpi=dpi if fmt == "png" else None, timeout=timeout,
                    what=str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    return write_file(path, data)

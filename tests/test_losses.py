@@ -349,3 +349,41 @@ def test_graphs_read_like_the_formulas():
     assert [n._op for n in exps] == ["exp", "exp"] and [n.data for n in exps] == [1.0, 0.0]
     p = losses.bce([Value(0.3)], [1.0], reduction="sum")
     assert p._prev[0]._op == "bce" and "bce" in OPS
+
+
+# ---- cross_entropy with infinite logits (issue 14, item 6) ----------------------------------
+
+INF = math.inf
+INFINITE_LOGITS = [[INF, 1.0, 2.0], [-INF, 1.0, 2.0], [1.0, -INF, 2.0], [INF, INF, 0.0],
+                   [-INF, -INF, -INF], [1.0, INF, -INF], [INF, -INF, 1.0], [math.nan, 1.0, 2.0]]
+
+
+@pytest.mark.parametrize("row", INFINITE_LOGITS, ids=str)
+@pytest.mark.parametrize("target", [0, 1])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_with_infinite_logits_matches_torch(row, target, reduction):
+    """+inf anywhere or all −inf: NaN loss and NaN gradients; −inf at the target: inf loss."""
+    check(losses.cross_entropy, F.cross_entropy, [row], [target], target_dtype=torch.long,
+          reduction=reduction)
+    check(losses.cross_entropy, F.cross_entropy, row, target, target_dtype=torch.long,
+          reduction=reduction)
+
+
+@pytest.mark.parametrize("row", INFINITE_LOGITS, ids=str)
+def test_tensor_cross_entropy_with_infinite_logits_matches_torch(row):
+    import warnings
+
+    import numpy as np
+
+    from micrograd_plus import Tensor
+
+    z = Tensor(np.array([row, [0.5, 1.0, -1.0]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = losses.cross_entropy(z, [1, 2], reduction="none")
+        (out * Tensor(np.array([1.0, 1.5]))).sum().backward()
+    tz = torch.tensor([row, [0.5, 1.0, -1.0]], dtype=T, requires_grad=True)
+    ref = F.cross_entropy(tz, torch.tensor([1, 2]), reduction="none")
+    (ref * torch.tensor([1.0, 1.5], dtype=T)).sum().backward()
+    assert all(close(a, b) for a, b in zip(out.data.tolist(), ref.tolist()))
+    assert all(close(a, b) for a, b in zip(z.grad.ravel().tolist(), tz.grad.ravel().tolist()))

@@ -205,10 +205,10 @@ def test_module_with_tensor_parameters():
     before = net.weight.data
     net.load_state_dict(other.state_dict())
     assert net.weight.data is before and np.all(net.weight.data == 7.0)  # in place
-    with pytest.raises(ValueError, match="shape mismatch for 'bias': parameter has shape "
-                                         "\\(2,\\), state has \\(3,\\)"):
+    with pytest.raises(ValueError, match="'bias' has shape \\(3,\\), the parameter has shape "
+                                         "\\(2,\\)"):
         net.load_state_dict(dict(net.state_dict(), bias=np.zeros(3)))
-    with pytest.raises(TypeError, match="'weight' needs numbers"):
+    with pytest.raises(TypeError, match="'weight' needs real numbers"):
         net.load_state_dict(dict(net.state_dict(), weight="abc"))
 
 
@@ -388,3 +388,56 @@ def test_mlp_forward_backward_matches_torch(activation, out_activation):
         for i, neuron in enumerate(layer.neurons):
             assert all(close(w.grad, g) for w, g in zip(neuron.w, lin.weight.grad[i].tolist()))
             assert close(neuron.b.grad, lin.bias.grad[i].item())
+
+
+# ---- load_state_dict refuses values that are not real numbers (issue 14, item 5) ------------
+
+
+@pytest.mark.parametrize("bad, why", [
+    (None, "NoneType"),
+    (np.full((2, 3), None), "None"),
+    (np.full((2, 3), 1 + 2j), "complex"),
+    ([[1, 2, 3], [4, 5, 1j]], "complex"),
+    (np.full((2, 3), "7"), "str"),
+    ([["1", "2", "3"], ["4", "5", "6"]], "str"),
+    (np.ones((2, 3), dtype=bool), "bool"),
+    ([[True, False, True], [1, 2, 3]], "bool"),
+    ([[1, 2, 3], [4, 5, None]], "None"),
+])
+def test_tensor_load_state_dict_refuses_non_real_values(bad, why):
+    net = TensorNet()
+    before = {k: np.copy(v) for k, v in net.state_dict().items()}
+    with pytest.raises(TypeError, match=f"'weight'.*{why}"):
+        net.load_state_dict(dict(net.state_dict(), weight=bad))
+    after = net.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("bad", [
+    [[1, 2, 3], [4, 5, 10**400]],
+    np.full((2, 3), np.longdouble("1e4000")) if np.finfo(np.longdouble).max > 1e308
+    else [[1, 2, 3], [4, 5, -10**400]],
+])
+def test_tensor_load_state_dict_refuses_values_overflowing_float(bad):
+    net = TensorNet()
+    with pytest.raises(ValueError, match="'weight'.*too large"):
+        net.load_state_dict(dict(net.state_dict(), weight=bad))
+    assert np.all(net.weight.data == np.arange(6.0).reshape(2, 3))
+
+
+def test_tensor_load_state_dict_keeps_inf_and_nan_that_were_in_the_state():
+    """inf and NaN are floats: loading them is allowed (PyTorch does), only overflow is not."""
+    net = TensorNet()
+    net.load_state_dict(dict(net.state_dict(), bias=[np.inf, np.nan]))
+    assert net.bias.data[0] == np.inf and np.isnan(net.bias.data[1])
+    net.load_state_dict(dict(net.state_dict(), bias=[1, 2]))  # ints are fine
+    assert list(net.bias.data) == [1.0, 2.0]
+
+
+def test_value_load_state_dict_names_the_key_of_an_overflowing_int():
+    model = nn.MLP(2, [2], seed=3)
+    with pytest.raises(ValueError, match="'layers.0.neurons.0.b'.*too large"):
+        model.load_state_dict(dict(model.state_dict(), **{"layers.0.neurons.0.b": 10**400}))
+    for bad in (None, 1j, "3", True):
+        with pytest.raises(ValueError, match="'layers.0.neurons.0.b'"):
+            model.load_state_dict(dict(model.state_dict(), **{"layers.0.neurons.0.b": bad}))

@@ -559,3 +559,157 @@ def test_scheduler_state_dict_round_trip():
 def test_repr_lists_the_hyper_parameters():
     text = repr(optim.Adam([Value(1.0)], lr=0.5))
     assert text.startswith("Adam (") and "lr: 0.5" in text and "betas: (0.9, 0.999)" in text
+
+
+# -- load_state_dict validates every entry; step() is all-or-nothing (issue 14, item 7) --------
+
+def _stepped(name="Adam", **kwargs):
+    """An optimizer over a Value and an array parameter, after two steps."""
+    v, a = Value(0.5), ArrayParam([1.0, -2.0, 3.0])
+    opt = getattr(optim, name)([v, a], lr=0.1, **kwargs)
+    for _ in range(2):
+        v.grad, a.grad = 0.3, np.array([0.1, -0.2, 0.3])
+        opt.step()
+    return opt, v, a
+
+
+def _snapshot(opt, params):
+    return ([np.copy(p.data) for p in params], repr(opt.state_dict()),
+            [dict(g, params=None) for g in opt.param_groups])
+
+
+def _json_round_trip(sd):
+    import json
+    return json.loads(json.dumps(sd, default=lambda x: x.tolist()))
+
+
+@pytest.mark.parametrize("where, bad, error, message", [
+    ((0, "exp_avg"), "abc", TypeError, r"state\[0\]\['exp_avg'\].*str"),
+    ((0, "exp_avg"), None, TypeError, r"state\[0\]\['exp_avg'\].*NoneType"),
+    ((0, "exp_avg"), True, TypeError, r"state\[0\]\['exp_avg'\].*bool"),
+    ((0, "exp_avg"), np.zeros(3), TypeError, r"state\[0\]\['exp_avg'\].*real number"),
+    ((1, "exp_avg"), None, TypeError, r"state\[1\]\['exp_avg'\]"),
+    ((1, "exp_avg"), np.zeros(2), ValueError, r"state\[1\]\['exp_avg'\] has shape \(2,\)"),
+    ((1, "exp_avg_sq"), np.zeros(3, complex), TypeError, r"state\[1\]\['exp_avg_sq'\].*complex"),
+    ((1, "exp_avg_sq"), ["1", "2", "3"], TypeError, r"state\[1\]\['exp_avg_sq'\].*str"),
+    ((1, "exp_avg"), [1, 2, 10**400], ValueError, r"state\[1\]\['exp_avg'\].*too large"),
+    ((1, "step"), "2", TypeError, r"state\[1\]\['step'\].*int"),
+    ((1, "step"), -1, ValueError, r"state\[1\]\['step'\].*>= 0"),
+    ((1, "step"), 2.5, TypeError, r"state\[1\]\['step'\]"),
+    ((1, "step"), True, TypeError, r"state\[1\]\['step'\]"),
+    ((1, "step"), None, TypeError, r"state\[1\]\['step'\]"),
+    ((1, "step"), "DELETE", ValueError, r"state\[1\] is missing 'step'"),
+    ((0, "exp_avg_sq"), "DELETE", ValueError, r"state\[0\] is missing 'exp_avg_sq'"),
+    ((0, "max_exp_avg_sq"), 0.0, ValueError,
+     r"state\[0\] has unknown entries \['max_exp_avg_sq'\]"),
+])
+def test_optimizer_load_state_dict_refuses_a_malformed_entry(where, bad, error, message):
+    opt, v, a = _stepped()
+    before = _snapshot(opt, [v, a])
+    sd = opt.state_dict()
+    idx, key = where
+    if isinstance(bad, str) and bad == "DELETE":
+        del sd["state"][idx][key]
+    else:
+        sd["state"][idx][key] = bad
+    with pytest.raises(error, match="Adam: load_state_dict: " + message):
+        opt.load_state_dict(sd)
+    assert repr(_snapshot(opt, [v, a])) == repr(before)
+    # the optimizer still works and was not half-changed
+    v.grad, a.grad = 0.3, np.array([0.1, -0.2, 0.3])
+    opt.step()
+
+
+@pytest.mark.parametrize("mutate, error, message", [
+    (lambda sd: sd["param_groups"][0].pop("lr"), ValueError,
+     r"param_groups\[0\] is missing 'lr'"),
+    (lambda sd: sd["param_groups"][0].update(lr="0.1"), TypeError, "lr must be a real number"),
+    (lambda sd: sd["param_groups"][0].update(params=[0, "x"]), ValueError,
+     r"param_groups\[0\]\['params'\] must be a list of parameter indices"),
+    (lambda sd: sd["param_groups"][0].update(params=[0, 0]), ValueError,
+     r"param_groups\[0\]\['params'\] must be a list of parameter indices"),
+    (lambda sd: sd["state"].update({"x": {}}), ValueError,
+     r"state has an entry for unknown parameter 'x'"),
+    (lambda sd: sd["state"].update({"01": {}}), ValueError,
+     r"state has an entry for unknown parameter '01'"),
+    (lambda sd: sd["state"].update({7: {}}), ValueError,
+     r"state has an entry for unknown parameter 7"),
+    (lambda sd: sd["state"].update({"0": sd["state"][0]}), ValueError,
+     r"state has two entries for parameter 0: 0 and '0'"),
+    (lambda sd: sd["state"].update({0: [1, 2]}), TypeError,
+     r"state\[0\] must be a dict, got list"),
+])
+def test_optimizer_load_state_dict_refuses_a_malformed_layout(mutate, error, message):
+    opt, v, a = _stepped()
+    before = _snapshot(opt, [v, a])
+    sd = opt.state_dict()
+    mutate(sd)
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(sd)
+    assert repr(_snapshot(opt, [v, a])) == repr(before)
+
+
+def test_optimizer_load_state_dict_refuses_a_list_or_none():
+    opt, v, a = _stepped()
+    for bad in ([("state", {}), ("param_groups", [])], None, "state"):
+        with pytest.raises(TypeError, match=f"Adam: load_state_dict expects a dict .*, got "
+                                            f"{type(bad).__name__}"):
+            opt.load_state_dict(bad)
+    sd = opt.state_dict()
+    sd["param_groups"] = sd["param_groups"][0]  # a dict where a list of dicts belongs
+    with pytest.raises(ValueError, match="'param_groups' must be a list of dicts"):
+        opt.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("name,kwargs", CONFIGS[::2], ids=CONFIG_IDS[::2])
+def test_optimizer_state_survives_a_json_round_trip(name, kwargs):
+    """JSON turns int keys into strings, arrays into lists, tuples into lists: all load."""
+    opt, v, a = _stepped(name, **{k: w for k, w in kwargs.items() if k != "lr"})
+    saved = _json_round_trip(opt.state_dict())
+    assert all(isinstance(k, str) for k in saved["state"])
+    v2, a2 = Value(v.data), ArrayParam(a.data)
+    resumed = getattr(optim, name)([v2, a2], lr=123.0)
+    resumed.load_state_dict(saved)
+    for _ in range(3):
+        for o, (p, q) in ((opt, (v, a)), (resumed, (v2, a2))):
+            p.grad, q.grad = -0.2, np.array([0.3, 0.1, -0.5])
+            o.step()
+    assert v.data == v2.data and np.array_equal(a.data, a2.data)
+    for p, q in ((v, v2), (a, a2)):
+        for key, value in opt.state[p].items():
+            other = resumed.state[q][key]
+            assert type(other) is type(value) and np.array_equal(other, value), key
+    # the loaded arrays are the optimizer's own, of the parameter's dtype
+    assert all(isinstance(x, (np.ndarray, int, float)) for x in resumed.state[a2].values())
+
+
+def test_step_is_all_or_nothing():
+    """A failure on the second parameter leaves the first one and every state as they were."""
+    v, a = Value(0.5), ArrayParam([1.0, -2.0, 3.0])
+    opt = optim.Adam([v, a], lr=0.1)
+    v.grad, a.grad = 0.3, np.array([0.1, -0.2, 0.3])
+    opt.step()
+    before = _snapshot(opt, [v, a])
+    for bad_grad in (np.ones(2), "abc", np.array(["1", "2", "3"])):
+        v.grad, a.grad = 0.3, bad_grad
+        with pytest.raises((TypeError, ValueError)):
+            opt.step()
+        assert repr(_snapshot(opt, [v, a])) == repr(before)
+    # state corrupted behind the optimizer's back: still nothing half-written
+    opt.state[a]["exp_avg_sq"] = "oops"
+    v.grad, a.grad = 0.3, np.array([0.1, -0.2, 0.3])
+    with pytest.raises(TypeError):
+        opt.step()
+    assert v.data == float(before[0][0]) and opt.state[v]["step"] == 1
+
+
+def test_step_is_all_or_nothing_for_sgd_momentum():
+    v, a = Value(0.5), ArrayParam([1.0, -2.0, 3.0])
+    opt = optim.SGD([v, a], lr=0.1, momentum=0.9)
+    v.grad, a.grad = 0.3, np.ones(3)
+    opt.step()
+    before = _snapshot(opt, [v, a])
+    v.grad, a.grad = 0.3, np.ones((3, 3))
+    with pytest.raises(ValueError, match="grad of shape \\(3, 3\\)"):
+        opt.step()
+    assert repr(_snapshot(opt, [v, a])) == repr(before)

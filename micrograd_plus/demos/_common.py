@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..files import replacing
+
 
 def pyplot() -> Any:
     """matplotlib.pyplot on the file-only Agg backend, or None without the `plot` extra."""
@@ -32,7 +34,8 @@ def finish(result: dict, draw: Callable[[Any], Any], out_dir: str | Path, name: 
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     say(verbose, f"wrote {path}")
     result["plot"] = str(path)

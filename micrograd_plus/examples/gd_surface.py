@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ..demos._common import pyplot
 from ..engine import Value
+from ..files import replacing
 from ._output import console, write_graph
 
 START = (-2.0, 3.0)
@@ -73,8 +74,8 @@ def plot_path(path: list[dict], filename: str | Path) -> Path | None:
     ax.set_title("J(w1, w2) = w1² + w2² + 2·w2 + 5")
     ax.set_aspect("equal")
     ax.legend(loc="lower right")
-    Path(filename).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(filename, bbox_inches="tight")
+    with replacing(filename) as tmp:
+        fig.savefig(tmp, bbox_inches="tight")
     plt.close(fig)
     return Path(filename)
 
