@@ -372,11 +372,13 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
     add_parent = parents.append
     add_local = local.append
     total = 0.0
+    interleaved = False
     for w, x in zip(ws, xs):
         if type(w) is not Value:
             return _dot_general(ws, xs, bias)
         wd = w.data
         if type(x) is Value:
+            interleaved = True
             xd = x.data
             add_parent(w)
             add_parent(x)
@@ -395,43 +397,55 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
         add_parent(bias)
         add_local(1.0)
         total += bias.data
-    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (ws, xs, bias))
+    if interleaved and len(parents) != 2 * n + (bias is not None):
+        return _dot_general(ws, xs, bias)  # Values and floats mixed among the inputs
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
+                   _INTERLEAVED if interleaved else _CONSTANTS)
 
 
 def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
     """dot for any mix of Values and plain numbers, checking every number."""
-    parents = []
-    local = []
+    parents: list = []
+    local: list = []
+    partners: list = []  # the index of each parent's partner, −1 for a constant
     total = 0.0
     for w, x in zip(ws, xs):
         if isinstance(w, Value):
             wd = w.data
             if isinstance(x, Value):
                 xd = x.data
-                parents.append(w)
-                parents.append(x)
-                local.append(xd)
-                local.append(wd)
+                k = len(parents)
+                parents += (w, x)
+                local += (xd, wd)
+                partners += (k + 1, k)
             else:
                 xd = _check_number(x, "dot input")
                 parents.append(w)
                 local.append(xd)
+                partners.append(-1)
         else:
             wd = _check_number(w, "dot weight")
             if isinstance(x, Value):
                 xd = x.data
                 parents.append(x)
                 local.append(wd)
+                partners.append(-1)
             else:
                 xd = _check_number(x, "dot input")
         total += wd * xd
     if isinstance(bias, Value):
         parents.append(bias)
         local.append(1.0)
+        partners.append(-1)
         total += bias.data
     elif bias is not None:
         total += _check_number(bias, "dot bias")
-    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (ws, xs, bias))
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (tuple(partners),))
+
+
+# a dot node's pairing of parents (see core.ops._dot_partners), shared by every node
+_CONSTANTS = (None,)
+_INTERLEAVED = ("interleaved",)
 
 
 def _attach(op: _ops.Op) -> None:

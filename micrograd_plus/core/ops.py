@@ -337,37 +337,47 @@ VSUM = _declare(
 )
 
 
-def _is_value(x: Any) -> bool:
-    return getattr(x, "_kind", None) == "value"
+def _dot_partners(pairing: Any, n: int) -> tuple:
+    """For each parent of a dot node, the index of its partner among the parents, or −1
+    when the partner is a constant (then it equals the parent's recorded local derivative,
+    which is also how the bias's 1 is kept). ``pairing``: None (every partner a constant),
+    'interleaved' (w_1, x_1, w_2, x_2, … then maybe the bias), or the tuple itself."""
+    if pairing is None:
+        return (-1,) * n
+    if pairing == "interleaved":
+        return tuple(i + 1 if i % 2 == 0 else i - 1 for i in range(n - n % 2)) + (-1,) * (n % 2)
+    return pairing
 
 
-def _dot_forward(m: Any, *parents: Any, ws: Any, xs: Any, bias: Any) -> float:
+def _dot_forward(m: Any, *parents: Any, pairing: Any) -> float:
+    """Σ w_i x_i + b, read back from the parents and their pairing (the engine's ``dot``
+    computes it directly)."""
+    partners = _dot_partners(pairing, len(parents))
     total = 0.0
-    for w, x in zip(ws, xs):
-        total += m.raw(w) * m.raw(x)
-    return total + (m.raw(bias) if bias is not None else 0.0)
+    for i, (p, j) in enumerate(zip(parents, partners)):
+        if j < 0:
+            total += m.raw(p)  # a weight times a constant input, or the bias: see _dot_local
+        elif i < j:
+            total += m.raw(p) * m.raw(parents[j])
+    return total
 
 
-def _dot_local(m: Any, out: Any, *parents: Any, ws: Any, xs: Any, bias: Any) -> tuple:
+def _dot_local(m: Any, out: Any, *parents: Any, pairing: Any) -> tuple:
     """∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1, for the parents in order."""
-    partners = []
-    for w, x in zip(ws, xs):
-        if _is_value(w):
-            partners.append(x)
-        if _is_value(x):
-            partners.append(w)
-    if _is_value(bias):
-        partners.append(1.0)
-    return tuple(partners)
+    partners = _dot_partners(pairing, len(parents))
+    recorded = out._local
+    return tuple(parents[j] if j >= 0 else recorded[i] for i, j in enumerate(partners))
 
 
 DOT = _declare(
     "dot", symbol="·", rule="∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1",
-    kinds=("value",), params=("ws", "xs", "bias"),
+    kinds=("value",), params=("pairing",),
     forward=_dot_forward, local=_dot_local,
-    reference=lambda torch, *xs: sum(xs[i] * xs[i + 1] for i in range(0, len(xs) - 1, 2)),
+    reference=lambda torch, *xs, pairing=None: sum(xs[i] * xs[i + 1]
+                                                   for i in range(0, len(xs) - 1, 2)),
     sample="rrrr",
 )
+
 
 # -- reductions (Tensors) --------------------------------------------------------------------
 SUM = _declare(
