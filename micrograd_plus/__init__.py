@@ -20,7 +20,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "vsum", "dot",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "anomaly", "detect_anomaly",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "anomaly",
+    "detect_anomaly",
     "nn", "losses", "optim", "data", "metrics", "fit", "evaluate", "predict", "History",
     "draw_graph", "draw_dot", "render_graph", "explore",
     "BackpropStepper", "explain", "gradcheck", "compare_with_torch", "assert_grads_match_torch",

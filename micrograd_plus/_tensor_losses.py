@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import losses
-from .losses import (_BCE_EPS, _LOG_FLOOR, _check_reduction, _hinge_margin, _huber_delta,
+from .losses import (_check_reduction, _hinge_margin, _huber_delta,
                      _parameters)
 from .core import ops
 from .tensor import Tensor, _apply, _lift, where

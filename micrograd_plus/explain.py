@@ -1,9 +1,10 @@
 """``explain(node, root)``: the chain rule behind a gradient, as a sum over paths.
 
 ∂root/∂node = Σ over every path root → … → node of the product of the local derivatives
-along it. The total is read from ``autograd.walk`` (the walk ``backward()`` runs); the
-paths are listed in time linear in their length. ``explain`` lists the paths symbolically and with numbers, sums their products,
-and checks the sum against ``node.grad`` (the gradient ``root.backward()`` left there).
+along it. ``explain`` lists the paths symbolically and with numbers (in time linear in
+their length), sums their products, and checks the sum against ``node.grad`` (the gradient
+``root.backward()`` left there); the total itself is read from ``autograd.walk``, the walk
+``backward()`` runs.
 ``explain(node)`` without a root shows how ``node`` itself was computed and its local
 derivatives.
 """

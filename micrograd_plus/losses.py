@@ -16,7 +16,6 @@ per-element losses, in the input's shape), as in PyTorch. A Tensor prediction is
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 from typing import Any, Callable
 

@@ -2,9 +2,10 @@
 
 ``BackpropStepper(root)`` reads the pass from ``autograd.walk``, the one walk
 ``backward()`` runs: the same topological order walked in reverse, the same per-pass
-gradients summed in the same order, the same hooks. Each :class:`Step` is one node being processed: its gradient
-∂root/∂node of this pass, and for every parent the local derivative ∂node/∂parent, the
-contribution ``grad × local`` and the parent's ``.grad`` afterwards. Applying a step writes
+gradients summed in the same order, the same hooks. Each :class:`Step` is one node being
+processed: its gradient ∂root/∂node of this pass, and for every parent the local
+derivative ∂node/∂parent, the contribution ``grad × local`` and the parent's ``.grad``
+afterwards. Applying a step writes
 ``.grad`` the way a teacher draws it on the board (each contribution lands on the parent as
 soon as the node is processed); after the last step every ``.grad`` is bit-for-bit what
 ``root.backward()`` leaves. ``back()`` restores the previous gradients exactly::

@@ -141,7 +141,9 @@ def test_regularizer_is_added_and_dataloader_accepted():
     X, y = _regression(n=20)
     model = TensorLinear(3, 1)
     opt = optim.SGD(model.parameters(), lr=0.0)  # no updates: the loss is the same each epoch
-    penalty = lambda m: (m.W ** 2).sum() * 10.0
+    def penalty(m):
+        return (m.W ** 2).sum() * 10.0
+
     plain = fit(model, tensor_mse, opt, DataLoader(X, y, batch_size=20), epochs=1,
                 verbose=False)
     reg = fit(model, tensor_mse, opt, (X, y), epochs=1, batch_size=20, regularizer=penalty,

@@ -29,8 +29,8 @@ from typing import Any, Callable
 import numpy as np
 
 
-__all__ = ["Op", "OPS", "declare", "on_declare", "op_for", "op_symbol", "op_rule", "op_word", "is_infix",
-           "is_activation"]
+__all__ = ["Op", "OPS", "declare", "on_declare", "op_for", "op_symbol", "op_rule", "op_word",
+           "is_infix", "is_activation"]
 
 
 class Op:
