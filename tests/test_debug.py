@@ -122,6 +122,19 @@ def test_explain_equals_backward_on_random_graphs(recipe):
 # -- gradcheck ----------------------------------------------------------------------------
 
 
+def test_explain_of_a_long_chain_lists_its_one_path():
+    """A 20,000-node chain: the path is spelt out once (the listing used to copy the path at
+    every node, quadratic in the length); the total is backward()'s."""
+    x = Value(0.5, label="x")
+    y = x
+    for i in range(20_000):
+        y = y * 1.0001 if i % 2 else y + 0.001
+    y.backward()
+    e = explain(x, y)
+    assert e.n_paths == 1 and len(e.paths) == 1 and e.matches
+    assert len(e.paths[0].nodes) == 20_001 and e.gradient == x.grad
+
+
 def test_gradcheck_passes_and_restores_grads():
     a, b, c = Value(0.3, label="a"), Value(-1.2, label="b"), Value(2.0, label="c")
     a.grad = 7.0
