@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import warnings
 from typing import Any, Callable, Iterator
 
 from .core.mathspace import quiet
@@ -317,6 +318,15 @@ def run_backward(root: Any, seed: Any, create_graph: bool = False) -> None:
             else:
                 _scalar_pass(root, seed, order)
                 return
+        if create_graph:
+            warnings.warn(
+                "backward(create_graph=True) stores gradients that are graphs referring back "
+                "to the leaves, a reference cycle: the graph is freed only when you reset "
+                ".grad (x.grad = 0.0 for a Value, None for a Tensor) or by the garbage "
+                "collector. micrograd_plus.grad(outputs, inputs, create_graph=True) returns "
+                "the gradients without storing them (PyTorch gives the same advice).",
+                UserWarning, stacklevel=3,
+            )
         if create_graph or mode.anomaly:
             with _switched("grad_enabled", bool(create_graph)):
                 for step in walk(root, seed, create_graph, order):
@@ -409,6 +419,8 @@ def times(g: Any, d: Any, selects: bool) -> Any:
             data = getattr(g, "data", g)
             return 0.0 if isinstance(data, float) else _zeros_like(data)
         return g * d
+    if type(g) is float and g == 1.0 and getattr(d, "_kind", None) == "value":
+        return d  # the seed 1 times a derivative: the derivative itself (a smaller graph)
     product = g * d
     if selects:
         from .core.mathspace import NODES

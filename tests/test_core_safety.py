@@ -356,3 +356,19 @@ def test_tensor_fast_pass_is_bit_identical_to_the_walk(seed, upstream):
     root.backward(g0)
     for leaf in (W, b):
         np.testing.assert_array_equal(leaf.grad, expected[leaf])
+
+
+def test_backward_with_create_graph_warns_about_the_cycle_like_torch():
+    x = Value(0.7)
+    with pytest.warns(UserWarning, match="reference cycle"):
+        x.tanh().backward(create_graph=True)
+    assert x.grad._op == "-"  # 1 − tanh²: the seed 1 adds no node of its own
+    t = Tensor([0.7], requires_grad=True)
+    with pytest.warns(UserWarning, match="reference cycle"):
+        t.tanh().sum().backward(create_graph=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from micrograd_plus import grad
+
+        (g,) = grad(x.tanh(), [x], create_graph=True)  # grad() stores nothing: no warning
+    assert g.data == pytest.approx(1 - np.tanh(0.7) ** 2)
