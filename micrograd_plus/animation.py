@@ -102,14 +102,14 @@ def render_steps(root: Any, folder: str | Path, format: str = "png", passes: str
 
 
 def animate_backprop(root: Any, path: str | Path, seconds_per_step: float = 1.0,
-                     passes: str = "both", *, dpi: int = 72, max_px: int | None = None,
+                     passes: str = "both", *, dpi: int = 72, max_px: int | None = 1600,
                      hold_last: float = 3.0, **draw_options: Any) -> Path:
     """An animated GIF (``.gif``) or a PDF with one page per step (``.pdf``) of the pass.
 
     The frames are ``render_steps``'s (same options). A GIF shows each frame for
     ``seconds_per_step`` seconds (the last one ``hold_last`` times as long) and loops; it
-    needs Pillow. GIF frames are rendered at ``dpi`` and, with ``max_px``, shrunk so that
-    neither side exceeds ``max_px`` pixels. A PDF's pages are Graphviz's vector PDFs
+    needs Pillow. GIF frames are rendered at ``dpi`` and shrunk so that neither side
+    exceeds ``max_px`` pixels (None: never shrunk). A PDF's pages are Graphviz's vector PDFs
     merged with pypdf, for slides.
     Both packages are in the ``anim`` extra. Returns the path written.
     """
