@@ -15,7 +15,7 @@ from .viz import draw_dot, draw_graph, render_graph
 from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
                     detect_anomaly, explain, gradcheck)
 from .explorer import explore
-from .frames import step_frames
+from .frames import frame_graphs, step_frames
 from .animation import animate_backprop, render_steps
 
 __version__ = "0.1.0"
@@ -25,6 +25,6 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "anomaly", "detect_anomaly",
     "nn", "losses", "optim", "data", "metrics", "fit", "evaluate", "predict", "History",
     "draw_graph", "draw_dot", "render_graph", "explore",
-    "step_frames", "render_steps", "animate_backprop",
+    "step_frames", "frame_graphs", "render_steps", "animate_backprop",
     "BackpropStepper", "explain", "gradcheck", "compare_with_torch", "assert_grads_match_torch",
 ]
