@@ -149,6 +149,9 @@ def _cmd_animate(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.output}: give a .gif or .pdf file, or a folder "
                          f"for numbered frames ({'/'.join(FRAME_FORMATS)}, see --format)")
     root = resolve_root(args.target)
+    if isinstance(root, (list, tuple)):
+        raise UsageError(f"{args.target} gives {len(root)} roots; animate steps through the "
+                         "backward pass of one (define `root` as a single Value or Tensor)")
     style = {"rankdir": args.rankdir} if args.rankdir else {}
     if not style and Path(args.target).suffix != ".py":  # an example's own look (lunch: TB)
         style = dict(getattr(_example_module(args.target), "GRAPH_STYLE", {}))

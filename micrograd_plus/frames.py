@@ -31,8 +31,8 @@ import graphviz
 from . import autograd
 from .debug import BackpropStepper, fmt, format_chain_rule, sym
 from .explorer import forward_line
-from .viz import (FONT, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines, grad_color, node_name,
-                  op_node_name, pretty_label, run_dot)
+from .viz import (FONT, GRAD_COLORS, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines,
+                  grad_color, node_name, op_node_name, pretty_label, run_dot)
 from .viz_format import grad_magnitude, shape_of
 
 __all__ = ["Frame", "step_frames", "frame_graphs", "PASSES", "MAX_FRAME_NODES"]
@@ -191,16 +191,17 @@ class _Style:
 
 
 def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
-                 **draw_options: Any) -> list[graphviz.Digraph]:
+                 legend: bool = True, **draw_options: Any) -> list[graphviz.Digraph]:
     """One ``graphviz.Digraph`` per frame of ``step_frames(root, passes)``, same layout.
 
     ``draw_options`` go to ``draw_graph`` (``rankdir``, ``precision``, ``edge_labels``,
-    ``record``, ``fontsize``, ``model``, ...); ``title`` is a fixed first caption line.
+    ``record``, ``fontsize``, ``model``, ...); ``title`` is a fixed first caption line;
+    ``legend`` adds a row under the caption explaining the colours.
     Each Digraph shows inline in Jupyter.
     """
     root = _check_root(root, "frame_graphs()")
     for fixed in ("show_data", "show_grad", "color_by_grad", "highlight", "processed",
-                  "highlight_path_to", "legend", "collapse"):
+                  "highlight_path_to", "collapse"):
         if fixed in draw_options:
             raise TypeError(f"frame_graphs() draws every step itself; drop {fixed}=")
     frames = step_frames(root, passes)
@@ -215,8 +216,10 @@ def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
     graphs = []
     for frame, frame_cells, caption in zip(frames, cells, captions):
         graph = base.copy()
-        td = _td(caption, sizes["caption"], align="LEFT")
-        graph.attr(label=f'<<TABLE BORDER="0" CELLPADDING="2"><TR>{td}</TR></TABLE>>',
+        rows = f'<TR>{_td(caption, sizes["caption"], align="LEFT")}</TR>'
+        if legend:
+            rows += f'<TR><TD ALIGN="LEFT">{_legend(style, sizes["legend"])}</TD></TR>'
+        graph.attr(label=f'<<TABLE BORDER="0" CELLPADDING="2">{rows}</TABLE>>',
                    labelloc="t", labeljust="l")
         for node in nodes:
             graph.node(node_name(node),
@@ -226,6 +229,42 @@ def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
         _edit_edges(graph, frame, nodes)
         graphs.append(graph)
     return graphs
+
+
+def _legend(style: _Style, size: tuple[int, int] | None = None) -> str:
+    """One row: the current step's colours, the heat scale of finished gradients, ? and
+    a sum so far. The same in every frame, so it never moves anything. ``size`` fixes it
+    at its natural size (Graphviz would stretch it to the caption's width)."""
+    small = style.fontsize - 3
+
+    def entry(swatch: str, text: str) -> str:
+        return (f'{swatch}<TD ALIGN="LEFT"><FONT POINT-SIZE="{small}">{html.escape(text)}'
+                "</FONT></TD>")
+
+    def box(fill: str, border: str = CELL_BORDER, width: int = 1) -> str:
+        return (f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="{width}" WIDTH="14" '
+                'HEIGHT="10"> </TD>')
+
+    cells = [entry(box("white", FORWARD_COLOR, 2), "forward"),
+             entry(box("white", HIGHLIGHT, 2), "backward"),
+             f'<TD><FONT POINT-SIZE="{small}">   |grad|:</FONT></TD>']
+    cells += [entry(box(color), _bin_text(text)) for _, color, text in GRAD_COLORS]
+    pending = (f'<TD><FONT POINT-SIZE="{small}" COLOR="{PENDING_TEXT}"><I>−1.5</I>'
+               "</FONT></TD>")
+    unknown = f'<TD><FONT POINT-SIZE="{small}" COLOR="{PALE_TEXT}">?</FONT></TD>'
+    cells += [entry(pending, "sum so far"), entry(unknown, "not yet known")]
+    fixed = (f' FIXEDSIZE="TRUE" WIDTH="{size[0]}" HEIGHT="{size[1]}"' if size else "")
+    return (f'<TABLE ALIGN="LEFT" BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1"{fixed}>'
+            f'<TR>{"".join(cells)}</TR></TABLE>')
+
+
+def _bin_text(text: str) -> str:
+    """A heat-scale bin in a few characters: ``10⁻² ≤ |grad| < 1`` → ``≥ 10⁻²``."""
+    if text.startswith("|grad| ≥"):
+        return "≥ " + text.split("≥ ")[1]
+    if text.startswith("0 <"):
+        return "< " + text.split("< ")[-1].split()[0]
+    return "≥ " + text.split(" ≤")[0]
 
 
 def _frame_cells(nodes: list, frame: Frame, style: _Style) -> dict[int, tuple[str, str, str]]:
@@ -307,6 +346,7 @@ def _measure(cells: list[dict], captions: list[str], style: _Style) -> dict:
                            label=f'<<TABLE BORDER="0" CELLBORDER="{cellborder}" '
                                  f'CELLSPACING="0" CELLPADDING="{_padding(key)}">'
                                  f"<TR>{_td(text, align=align)}</TR></TABLE>>")
+    graph.node("legend", label=f"<{_legend(style)}>")
     layout = json.loads(run_dot(graph, "json", what="the frames' cell sizes"))
     measured = {obj["name"]: (float(obj["width"]) * 72, float(obj["height"]) * 72)
                 for obj in layout.get("objects", [])}
@@ -315,6 +355,7 @@ def _measure(cells: list[dict], captions: list[str], style: _Style) -> dict:
         w = max(measured[variants[t]][0] for t in texts)
         h = max(measured[variants[t]][1] for t in texts)
         sizes[key] = (math.ceil(w) + 1, math.ceil(h) + 1)
+    sizes["legend"] = tuple(math.ceil(v) for v in measured["legend"])
     return sizes
 
 
@@ -344,7 +385,7 @@ def _record(node: Any, frame: Frame, cell: tuple[str, str, str], sizes: dict,
         rows = f"<TR>{name}{numbers}</TR>"
     current = frame.node is node
     color = (FORWARD_COLOR if frame.phase == "forward" else HIGHLIGHT) if current else "transparent"
-    # the border that marks the current node is always there (white when not current), so
+    # the border that marks the current node is always there (transparent when not current), so
     # the record's size never changes; it wraps the cells so it never covers their lines
     cells = (f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="5" '
              f'BGCOLOR="{fill}">{rows}</TABLE>')
@@ -371,7 +412,7 @@ def _edit_edges(graph: graphviz.Digraph, frame: Frame, nodes: list) -> None:
     for node in nodes:
         if node._prev and id(node) not in frame.known:
             for e in _edge_ids(node)[1:]:
-                extra[e] = extra.get(e, "") + ' fontcolor="white"'
+                extra[e] = extra.get(e, "") + ' fontcolor="transparent"'
     if not extra:
         return
     for i, line in enumerate(graph.body):

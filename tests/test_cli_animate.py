@@ -68,6 +68,17 @@ def test_animate_rejects_an_unknown_output_kind(tmp_path, capsys):
     assert "give a .gif or .pdf file, or a folder" in capsys.readouterr().err
 
 
+def test_animate_wants_a_single_root(tmp_path, capsys):
+    script = tmp_path / "two.py"
+    script.write_text("from micrograd_plus import Value\nroot = [Value(1.0), Value(2.0)]\n",
+                      encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["animate", str(script), "-o", str(tmp_path / "x.gif")])
+    assert stop.value.code == 2
+    assert "gives 2 roots; animate steps through the backward pass of one" in (
+        capsys.readouterr().err)
+
+
 def test_animate_is_listed_in_help():
     done = subprocess.run([sys.executable, "-m", "micrograd_plus", "animate", "--help"],
                           capture_output=True, text=True, timeout=60)

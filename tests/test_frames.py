@@ -85,6 +85,29 @@ def test_final_frame_holds_backwards_gradients_and_grads_are_left_alone():
     assert mid.pending[id(w_meat)] == -3500.0 and id(w_meat) not in mid.grads
 
 
+def test_reused_node_collects_its_contributions_frame_by_frame():
+    a = Value(2.0, label="a")
+    b = a * a
+    b.label = "b"
+    c = b + a
+    c.label = "c"
+    frames = step_frames(c, "backward")
+    assert [f.node for f in frames] == [c, b, a]
+    assert frames[0].pending[id(a)] == 1.0  # c sends 1 to a
+    assert frames[1].pending[id(a)] == 5.0  # b sends 2 + 2 more
+    assert "∂c/∂a += ∂c/∂b · ∂b/∂a = (1)·(2) = 2   [contribution 3 of 3; ∂c/∂a so far = 5]" \
+        in frames[1].lines
+    assert frames[2].grads[id(a)] == 5.0 and frames[2].pending == {}
+
+
+def test_too_large_a_graph_is_refused_with_a_reason(monkeypatch):
+    import micrograd_plus.frames as frames
+
+    monkeypatch.setattr(frames, "MAX_FRAME_NODES", 5)
+    with pytest.raises(ValueError, match="more than 5 frames can show readably"):
+        step_frames(lunch_root())
+
+
 def test_bad_arguments_say_what_is_wrong():
     with pytest.raises(ValueError, match="passes must be one of"):
         step_frames(lunch_root(), "sideways")
@@ -275,5 +298,7 @@ def test_tensor_graphs_step_too(tmp_path):
 def test_frame_graphs_are_digraphs_for_notebooks():
     graphs = frame_graphs(lunch_root(), "backward")
     assert len(graphs) == 7
+    assert all("not yet known" in g.source for g in graphs)  # the legend row
+    assert "not yet known" not in frame_graphs(lunch_root(), "backward", legend=False)[0].source
     assert all(hasattr(g, "_repr_mimebundle_") or hasattr(g, "_repr_svg_") for g in graphs)
     assert "Backward 1/7" in graphs[0].source
