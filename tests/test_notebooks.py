@@ -50,7 +50,7 @@ EXPECTED = {
     ],
     "micrograd_lecture.ipynb": [
         ("image/svg+xml", "-8.0000"),  # L, drawn
-        ("stream", "step 1: L (*) = −8;  ∂L/∂L = 1"),
+        ("stream", "∂L/∂d = ∂L/∂L · ∂L/∂d = (1)·(−2) = −2"),
         ("image/svg+xml", "Backward 3/7: ∂L/∂e = −2"),
         ("text/html", "<iframe srcdoc="),
         ("stream", "41 parameters"),
