@@ -29,7 +29,7 @@ from typing import Any
 import graphviz
 
 from . import autograd
-from .debug import BackpropStepper, fmt, format_chain_rule, sym
+from .debug import BackpropStepper, fmt, format_chain_rule, node_names, sym
 from .explorer import forward_line
 from .viz import (FONT, GRAD_COLORS, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines,
                   grad_color, node_name, op_node_name, pretty_label, run_dot)
@@ -205,7 +205,8 @@ def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
         if fixed in draw_options:
             raise TypeError(f"frame_graphs() draws every step itself; drop {fixed}=")
     frames = step_frames(root, passes)
-    nodes, _ = _graph_nodes(root)
+    nodes, order = _graph_nodes(root)
+    names = node_names(order, root)  # what the captions call unlabelled nodes
     style = _Style(draw_options.get("precision", 4), draw_options.get("fontsize", 14),
                    draw_options.get("pretty_labels", True), draw_options.get("record", "row"))
     base = draw_graph(root, show_data=True, show_grad=True, legend=False, collapse=False,
@@ -223,7 +224,8 @@ def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
                    labelloc="t", labeljust="l")
         for node in nodes:
             graph.node(node_name(node),
-                       label=_record(node, frame, frame_cells[id(node)], sizes, style))
+                       label=_record(node, frame, frame_cells[id(node)], sizes, style,
+                                     names.get(node, "")))
             if node._prev:
                 graph.node(op_node_name(node), **_op_style(node, frame))
         _edit_edges(graph, frame, nodes)
@@ -364,7 +366,7 @@ def _padding(key: Any) -> str:
 
 
 def _record(node: Any, frame: Frame, cell: tuple[str, str, str], sizes: dict,
-            style: _Style) -> str:
+            style: _Style, generated: str = "") -> str:
     """A value's record: label | data | grad, each cell as large as it ever gets."""
     data, grad, fill = cell
     data_size, grad_size = sizes[(id(node), "data")], sizes[(id(node), "grad")]
@@ -375,6 +377,8 @@ def _record(node: Any, frame: Frame, cell: tuple[str, str, str], sizes: dict,
     shown = pretty_label(label) if style.pretty else label
     name_lines = [html.escape(shown)] if shown else []
     shape = shape_of(node.data)
+    if not label and shape and generated:  # an unlabelled Tensor: the stepper's name, grey
+        name_lines = [f'<FONT COLOR="#666666">{html.escape(generated)}</FONT>']
     if shape:
         name_lines.append("×".join(str(s) for s in shape))
     if style.record == "stacked" and name_lines:

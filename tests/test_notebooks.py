@@ -48,6 +48,13 @@ EXPECTED = {
         ("image/svg+xml", "x₁₁"),
         ("stream", "micrograd_plus: [[3.0, 3.0], [3.0, 3.0]] [[6.0, 6.0], [6.0, 6.0]]"),
     ],
+    "matrix_backprop_ch8.ipynb": [
+        ("stream", "L = 0.373094264917475"),
+        ("image/svg+xml", "W⁽⁰⁾"),
+        ("stream", "∂L/∂W^(0): |printed − autograd| = 1.42e-02"),
+        ("stream", "∂L/∂z^(1) = ∂L/∂a^(1) ⊙ a^(1) ⊙ (1 − a^(1))"),
+        ("image/svg+xml", "Backward 9/19"),
+    ],
     "micrograd_lecture.ipynb": [
         ("image/svg+xml", "-8.0000"),  # L, drawn
         ("stream", "∂L/∂d = ∂L/∂L · ∂L/∂d = (1)·(−2) = −2"),

@@ -527,11 +527,92 @@ assert losses[-1] < 0.05 < losses[0]
 ]
 
 
+MATRIX_BACKPROP = [
+    md("""
+# Chapter 8: backpropagation by hand with matrices
+
+The book's network has layers $l = 0 \\dots L$ with $z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}$ and
+$a^{(l)} = \\sigma(z^{(l)})$ ($a^{(-1)} = x$), and the loss $\\tfrac12 \\sum (a^{(L)} - y)^2$.
+Listing 8.3 writes the backward pass by hand:
+
+$$\\delta^{(L)} = (a^{(L)} - y) \\odot a^{(L)} \\odot (1 - a^{(L)}), \\qquad
+\\delta^{(l)} = (W^{(l+1)\\top} \\delta^{(l+1)}) \\odot a^{(l)} \\odot (1 - a^{(l)})$$
+
+$$\\partial L/\\partial W^{(l)} = \\delta^{(l)}\\, a^{(l-1)\\top}, \\qquad
+\\partial L/\\partial b^{(l)} = \\delta^{(l)}$$
+
+Here it runs next to autograd (`Tensor`) and PyTorch on a 2-3-3-2 sigmoid network.
+"""),
+    code("""
+import numpy as np
+
+from micrograd_plus import BackpropStepper, draw_graph, frame_graphs
+from micrograd_plus.examples import manual_backprop as mb
+
+g = mb.build(backward=True)
+print("L =", float(g["root"].data))
+assert abs(float(g["root"].data) - 0.373094264917475) < 1e-12
+draw_graph(g["root"], rankdir="TB", record="stacked", precision=3)
+"""),
+    md("""
+## The listing against autograd
+
+`forward_backward` is listing 8.3 on Tensors with autograd switched off. As printed, it
+computes $\\partial L/\\partial W^{(0)}$ with `a[l - 1]` at $l = 0$: Python's `a[-1]` is the
+*last* layer's activation, not the input $x$. The network has as many outputs as inputs,
+so no shape error reveals the slip; only the numbers are wrong.
+"""),
+    code("""
+r = mb.compare()
+for l in range(3):
+    printed = mb.max_diff(r["printed_W"][l], r["auto"]["W"][l])
+    fixed = mb.max_diff(r["fixed_W"][l], r["auto"]["W"][l])
+    print(f"∂L/∂W^({l}): |printed − autograd| = {printed:.2e}   "
+          f"|corrected − autograd| = {fixed:.2e}")
+assert mb.max_diff(r["printed_W"][0], r["auto"]["W"][0]) > 1e-3
+assert all(mb.max_diff(r["fixed_W"][l], r["auto"]["W"][l]) < 1e-12 for l in range(3))
+if r["torch_W"] is not None:      # PyTorch agrees with autograd
+    assert all(mb.max_diff(r["torch_W"][l], r["auto"]["W"][l]) < 1e-12 for l in range(3))
+"""),
+    md("""
+## δ is ∂L/∂z
+
+Autograd keeps the gradient of every $z^{(l)}$ (`retain_grad`), and it is the listing's
+$\\delta^{(l)}$. The stepper prints the same rule with the actual matrices.
+"""),
+    code("""
+x, y, W, b = mb.tensors()
+a2 = g["a"][2].data
+delta2 = (a2 - y.data) * a2 * (1 - a2)
+print("δ(2) by hand:", delta2.ravel(), "  z(2).grad:", g["z"][2].grad.ravel())
+assert np.allclose(delta2, g["z"][2].grad, atol=1e-15)
+
+s = BackpropStepper(mb.build()["root"])
+for _ in range(9):             # L, ½(a − y)², ..., then a(1)
+    step = s.step()
+print(step)                   # ∂L/∂z(1) = ∂L/∂a(1) ⊙ a(1) ⊙ (1 − a(1))
+assert "⊙" in str(step)
+"""),
+    md("""
+The backward pass as frames, one per step; here the step of $a^{(1)}$: its gradient flows
+through the sigmoid to $z^{(1)}$.
+"""),
+    code("""
+frames = frame_graphs(mb.build()["root"], "backward", rankdir="TB", record="stacked",
+                      precision=3)
+print(len(frames), "frames")
+assert len(frames) == 19
+frames[8]
+"""),
+]
+
+
 NOTEBOOKS = {
     "lunch_price_neuron.ipynb": LUNCH,
     "three_layer_ex35.ipynb": THREE_LAYER,
     "gradient_descent_surface.ipynb": GD_SURFACE,
     "pytorch_autograd_tutorial.ipynb": TORCH_TUTORIAL,
+    "matrix_backprop_ch8.ipynb": MATRIX_BACKPROP,
     "micrograd_lecture.ipynb": LECTURE,
 }
 
