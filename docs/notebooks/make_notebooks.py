@@ -402,9 +402,8 @@ assert L2.data > -8.0
     md("""
 ## Node by node, with the stepper
 
-In the lecture each node has a `_backward()` closure that is called by hand, output first.
-micrograd_plus records each operation's local derivatives instead of a closure, and
-`BackpropStepper` makes the same walk one node at a time, printing the chain rule.
+The walk we just did by hand, one node at a time: `BackpropStepper` processes the nodes
+in the order `backward()` uses and prints the chain rule for every edge.
 """),
     code("""
 a = Value(2.0, label="a"); b = Value(-3.0, label="b"); c = Value(10.0, label="c")
@@ -449,9 +448,34 @@ x2w2 = x2 * w2; x2w2.label = "x2*w2"
 x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = "x1*w1 + x2*w2"
 n = x1w1x2w2 + b; n.label = "n"
 o = n.tanh(); o.label = "o"
-o.backward()
-print(o.data, x1.grad, w1.grad, x2.grad, w2.grad)
 assert round(o.data, 4) == 0.7071
+draw_dot(o)
+"""),
+    md("""
+As in the lecture, call each node's `_backward()` by hand, output first: it adds
+`local derivative × self.grad` into the `.grad` of each of its inputs. (micrograd keeps a
+closure per node for this; micrograd_plus records the local derivatives at forward time and
+`_backward()` reads them.)
+"""),
+    code("""
+o.grad = 1.0
+o._backward()                 # n.grad = 1 − o² = 0.5
+n._backward()                 # b and x1*w1 + x2*w2 get 0.5
+x1w1x2w2._backward()
+x2w2._backward()
+x1w1._backward()
+print(n.grad, x1.grad, w1.grad, x2.grad, w2.grad)
+assert round(n.grad, 4) == 0.5
+assert [round(v, 4) for v in (x1.grad, w1.grad, x2.grad, w2.grad)] == [-1.5, 1.0, 0.5, 0.0]
+"""),
+    md("""
+`backward()` makes the same calls for every node, in topological order. Gradients
+accumulate, so first reset the ones we just computed by hand.
+"""),
+    code("""
+for node in (x1, x2, w1, w2, b, x1w1, x2w2, x1w1x2w2, n, o):
+    node.grad = 0.0
+o.backward()
 assert [round(v, 4) for v in (x1.grad, w1.grad, x2.grad, w2.grad)] == [-1.5, 1.0, 0.5, 0.0]
 draw_dot(o)
 """),
