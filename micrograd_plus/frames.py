@@ -27,13 +27,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import graphviz
+import numpy as np
 
 from . import autograd
 from .debug import BackpropStepper, fmt, format_chain_rule, node_names, sym
 from .explorer import forward_line
 from .viz import (FONT, GRAD_COLORS, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines,
                   grad_color, node_name, op_node_name, pretty_label, run_dot)
-from .viz_format import grad_magnitude, shape_of
+from .viz_format import format_number, grad_magnitude, shape_of
+from .viz_tensor import MAX_ELEMENTS, cell_lines
 
 __all__ = ["Frame", "step_frames", "frame_graphs", "PASSES", "MAX_FRAME_NODES"]
 
@@ -188,6 +190,7 @@ class _Style:
     fontsize: int
     pretty: bool
     record: str
+    max_elements: int = MAX_ELEMENTS
 
 
 def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
@@ -208,7 +211,8 @@ def frame_graphs(root: Any, passes: str = "both", *, title: str | None = None,
     nodes, order = _graph_nodes(root)
     names = node_names(order, root)  # what the captions call unlabelled nodes
     style = _Style(draw_options.get("precision", 4), draw_options.get("fontsize", 14),
-                   draw_options.get("pretty_labels", True), draw_options.get("record", "row"))
+                   draw_options.get("pretty_labels", True), draw_options.get("record", "row"),
+                   draw_options.get("max_elements", MAX_ELEMENTS))
     base = draw_graph(root, show_data=True, show_grad=True, legend=False, collapse=False,
                       **draw_options)
     cells = [_frame_cells(nodes, f, style) for f in frames]
@@ -274,7 +278,7 @@ def _frame_cells(nodes: list, frame: Frame, style: _Style) -> dict[int, tuple[st
     out = {}
     for node in nodes:
         if id(node) in frame.known:
-            data = _lines(format_lines(node.data, style.precision), "data", style)
+            data = _lines(_number_lines(node.data, style), "data", style)
         else:
             data = _lines(["?"], "data", style, color=PALE_TEXT)
         fill = "white"
@@ -282,15 +286,27 @@ def _frame_cells(nodes: list, frame: Frame, style: _Style) -> dict[int, tuple[st
             grad = _lines(["—"], "grad", style)
         elif id(node) in frame.grads:
             g = frame.grads[id(node)]
-            grad = _lines(format_lines(g, style.precision), "grad", style)
+            grad = _lines(_number_lines(g, style), "grad", style)
             fill = grad_color(grad_magnitude(g))
         elif id(node) in frame.pending:
-            so_far = format_lines(frame.pending[id(node)], style.precision)
+            so_far = _number_lines(frame.pending[id(node)], style)
             grad = _lines(so_far, "grad", style, color=PENDING_TEXT, italic=True)
         else:
             grad = _lines(["?"], "grad", style, color=PALE_TEXT)
         out[id(node)] = (data, grad, fill)
     return out
+
+
+def _number_lines(x: Any, style: _Style) -> list[str]:
+    """A number, or an array's rows ``[a, b]`` when it has at most ``max_elements`` entries
+    (as draw_graph shows a Tensor), else its statistics."""
+    if isinstance(x, np.ndarray) and x.ndim >= 1 and 0 < x.size <= style.max_elements:
+        rows = x.reshape(-1, x.shape[-1]).astype(float, copy=False)
+        return ["[" + ", ".join(format_number(float(v), style.precision) for v in row) + "]"
+                for row in rows]
+    if isinstance(x, np.ndarray) and x.size > style.max_elements:
+        return cell_lines(x, style.precision, style.max_elements)
+    return format_lines(x, style.precision)
 
 
 def _lines(lines: list[str], head: str, style: _Style, *, color: str = "black",
