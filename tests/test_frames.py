@@ -150,10 +150,23 @@ def node_group(svg: str, node) -> str:
     return groups(svg)[node_name(node)]
 
 
+def worked_example(name: str) -> tuple:
+    """(root, draw options) of a worked example, drawn as its module draws it."""
+    from micrograd_plus.examples import manual_backprop, three_layer
+
+    if name == "lunch":
+        return lunch_root(), LUNCH_STYLE
+    if name == "three_layer":  # Ex 3.5: boxes per neuron and layer
+        g = three_layer.build()
+        return g["root"], dict(model=g["model"], **three_layer.GRAPH_STYLE)
+    return manual_backprop.build()["root"], dict(rankdir="TB", record="stacked")  # Tensors
+
+
 @needs_dot
-def test_node_positions_and_sizes_never_move_between_frames(tmp_path):
-    root = lunch_root()
-    paths = render_steps(root, tmp_path, "svg", **LUNCH_STYLE)
+@pytest.mark.parametrize("name", ["lunch", "three_layer", "manual_backprop"])
+def test_node_positions_and_sizes_never_move_between_frames(tmp_path, name):
+    root, style = worked_example(name)
+    paths = render_steps(root, tmp_path, "svg", **style)
     assert len(paths) == len(step_frames(root))
     assert [p.name for p in paths[:2]] == ["step_001.svg", "step_002.svg"]
     svgs = [p.read_text(encoding="utf-8") for p in paths]
