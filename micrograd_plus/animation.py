@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .files import replacing, write_file
 from .frames import FORWARD_COLOR, PENDING_TEXT, frame_graphs
 from .viz import GRAD_COLORS, HIGHLIGHT, PALE_TEXT, run_dot
 
@@ -96,7 +97,7 @@ def render_steps(root: Any, folder: str | Path, format: str = "png", passes: str
     paths = []
     for k, data in enumerate(images, 1):
         path = folder / f"{prefix}_{k:0{width}d}.{format}"
-        path.write_bytes(data)
+        write_file(path, data)
         paths.append(path)
     return paths
 
@@ -128,16 +129,16 @@ def animate_backprop(root: Any, path: str | Path, seconds_per_step: float = 1.0,
     else:
         pypdf = _require("pypdf", "pypdf", "writing a PDF with one page per step")
     graphs = frame_graphs(root, passes, **draw_options)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "gif":
-        _write_gif(image, _render_all(graphs, "png", dpi), path, seconds_per_step, hold_last,
-                   max_px)
+        pngs = _render_all(graphs, "png", dpi)
+        with replacing(path) as tmp:  # all or nothing, as every writer of the package
+            _write_gif(image, pngs, tmp, seconds_per_step, hold_last, max_px)
     else:
         writer = pypdf.PdfWriter()
         for data in _render_all(graphs, "pdf", None):
             for page in pypdf.PdfReader(io.BytesIO(data)).pages:
                 writer.add_page(page)
-        with open(path, "wb") as out:
+        with replacing(path) as tmp, open(tmp, "wb") as out:
             writer.write(out)
     return path
 

@@ -282,6 +282,14 @@ def test_pdf_has_one_page_per_step(tmp_path):
     assert len(sizes) == 1  # every slide the same size
 
 
+@needs_dot
+def test_a_failed_write_names_the_file_and_leaves_nothing_behind(tmp_path):
+    (tmp_path / "lunch.gif").mkdir()  # a folder in the way
+    with pytest.raises(OSError, match="cannot write .*lunch.gif"):
+        animate_backprop(lunch_root(), tmp_path / "lunch.gif", passes="backward", dpi=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lunch.gif"]
+
+
 def test_missing_pillow_or_pypdf_gives_an_install_hint(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL.Image", None)
     monkeypatch.setitem(sys.modules, "pypdf", None)
