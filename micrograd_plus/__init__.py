@@ -15,6 +15,8 @@ from .viz import draw_dot, draw_graph, render_graph
 from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
                     detect_anomaly, explain, gradcheck)
 from .explorer import explore
+from .frames import frame_graphs, step_frames
+from .animation import animate_backprop, render_steps
 
 __version__ = "0.1.0"
 
@@ -24,5 +26,6 @@ __all__ = [
     "detect_anomaly",
     "nn", "losses", "optim", "data", "metrics", "fit", "evaluate", "predict", "History",
     "draw_graph", "draw_dot", "render_graph", "explore",
+    "step_frames", "frame_graphs", "render_steps", "animate_backprop",
     "BackpropStepper", "explain", "gradcheck", "compare_with_torch", "assert_grads_match_torch",
 ]

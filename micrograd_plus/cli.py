@@ -9,6 +9,7 @@ Subcommands::
     micrograd-plus render TARGET -o FILE     draw TARGET's graph (svg/png/pdf/dot)
     micrograd-plus step TARGET               step through backprop in the terminal
     micrograd-plus explore TARGET -o FILE    write the interactive HTML explorer page
+    micrograd-plus animate TARGET -o OUT     backprop step by step: OUT.gif, OUT.pdf or a folder
     micrograd-plus demo [NAME]               run (or list) the training demos
     micrograd-plus bench [NAME [ARGS...]]    run (or list) the benchmarks; ARGS go to the script
 
@@ -139,6 +140,34 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_animate(args: argparse.Namespace) -> int:
+    from .animation import FRAME_FORMATS, MissingExtraError, animate_backprop, render_steps
+
+    out = Path(args.output)
+    kind = out.suffix.lower().lstrip(".")
+    if kind and kind not in ("gif", "pdf") and not out.is_dir():
+        raise UsageError(f"cannot write {args.output}: give a .gif or .pdf file, or a folder "
+                         f"for numbered frames ({'/'.join(FRAME_FORMATS)}, see --format)")
+    root = resolve_root(args.target)
+    if isinstance(root, (list, tuple)):
+        raise UsageError(f"{args.target} gives {len(root)} roots; animate steps through the "
+                         "backward pass of one (define `root` as a single Value or Tensor)")
+    style = {"rankdir": args.rankdir} if args.rankdir else {}
+    if not style and Path(args.target).suffix != ".py":  # an example's own look (lunch: TB)
+        style = dict(getattr(_example_module(args.target), "GRAPH_STYLE", {}))
+        style.pop("title", None)
+    try:
+        if kind in ("gif", "pdf") and not out.is_dir():
+            path = animate_backprop(root, out, args.seconds, args.passes, **style)
+            print(f"wrote {path}")
+        else:
+            paths = render_steps(root, out, args.format, args.passes, **style)
+            print(f"wrote {len(paths)} frames to {out}/ ({paths[0].name} ... {paths[-1].name})")
+    except MissingExtraError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demos import DEMOS, run_demo
 
@@ -217,6 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
     _target(p)
     p.add_argument("-o", "--output", required=True, help="the .html file to write")
     p.set_defaults(func=_cmd_explore)
+
+    p = sub.add_parser("animate", help="backprop one step per frame: a GIF, a PDF or frames")
+    _target(p)
+    p.add_argument("-o", "--output", required=True,
+                   help="a .gif, a .pdf (one page per step) or a folder of numbered frames")
+    p.add_argument("--passes", default="both", choices=("both", "forward", "backward"))
+    p.add_argument("--seconds", type=float, default=1.0, help="seconds per step in a GIF")
+    p.add_argument("--format", default="png", choices=("png", "svg", "pdf"),
+                   help="the frames' format when OUT is a folder")
+    p.add_argument("--rankdir", choices=RANKDIRS, help="layout direction (default: LR, or "
+                   "the example's own)")
+    p.set_defaults(func=_cmd_animate)
 
     p = sub.add_parser("demo", help="run a training demo (no name: list them)")
     p.add_argument("name", nargs="?")

@@ -173,7 +173,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
                     "phase": "forward",
                     "node": names[node],
                     "title": f"Forward: compute {labels[node]}",
-                    "lines": [_forward_line(node, labels)],
+                    "lines": [forward_line(node, labels)],
                 }
             )
     received: dict = {}  # node -> chain-rule lines of the gradients it was sent
@@ -293,21 +293,26 @@ def _shape(x: Any) -> list | None:
     return None if shape is None else list(shape)
 
 
-def _forward_line(node: Any, labels: dict) -> str:
-    """``out = a × b = 0.5 × 490000 = 245000``: the operation in names, then in numbers."""
+def forward_line(node: Any, labels: dict) -> str:
+    """``out = a × b = 0.5 × 490000 = 245000``: the operation in names, then in numbers.
+
+    Names with an operator inside are bracketed (``(t − y)^2``); a label that already
+    spells the operation (``t − y``) is not written twice.
+    """
     out = labels[node]
     parents = node._prev
     # a parent outside the order needs no grad (a constant): it is named by its value
-    names = [labels.get(p) or getattr(p, "label", "") or fmt(p.data) for p in parents]
+    names = [sym(labels.get(p) or getattr(p, "label", "") or fmt(p.data)) for p in parents]
     values = [fmt(p.data) for p in parents]
     result = fmt(node.data)
     op = node._op
-    sym = op_symbol(op)
+    symbol = op_symbol(op)
     if is_infix(op) and len(parents) == 2:
-        return (f"{out} = {names[0]} {sym} {names[1]} = {values[0]} {sym} {values[1]} "
-                f"= {result}")
+        names_part = f"{names[0]} {symbol} {names[1]}"
+        head = out if out == names_part else f"{out} = {names_part}"
+        return f"{head} = {values[0]} {symbol} {values[1]} = {result}"
     if op.startswith("**") and op != "**" and len(parents) == 1:
-        return f"{out} = {names[0]}{sym} = ({values[0]}){sym} = {result}"
+        return f"{out} = {names[0]}{symbol} = ({values[0]}){symbol} = {result}"
     if op == "sum":
         return f"{out} = {' + '.join(names)} = {' + '.join(values)} = {result}"
     if op == "dot":
@@ -317,8 +322,8 @@ def _forward_line(node: Any, labels: dict) -> str:
             nums = " + ".join(f"{a}·{b}" for _, _, a, b in pairs)
             return f"{out} = {terms} = {nums} = {result}"
     if len(parents) == 1:
-        return f"{out} = {sym}({names[0]}) = {sym}({values[0]}) = {result}"
-    return f"{out} = {sym}({', '.join(names)}) = {result}"
+        return f"{out} = {symbol}({names[0]}) = {symbol}({values[0]}) = {result}"
+    return f"{out} = {symbol}({', '.join(names)}) = {result}"
 
 
 def _dot_pairs(node: Any, names: list, values: list) -> list | None:

@@ -29,6 +29,8 @@ W2 = [[2.0, 1.0, 4.0], [0.0, 3.0, 3.0]]
 B2 = [20.0, -30.0]
 TARGET = [0.0, 1.0]  # the network says (1, 0): confidently wrong, yet it cannot learn
 ACTIVATIONS = {"identity": "linear", "sigmoid": "sigmoid"}
+# how the graphs are drawn (also by `micrograd-plus animate three_layer`)
+GRAPH_STYLE = dict(record="stacked", precision=2)
 
 
 def build(activation: str = "sigmoid", target: list[float] = TARGET,
@@ -85,7 +87,7 @@ def main(out_dir: str | Path = "out") -> int:
                           f"{max(abs(w.grad) for w in weights):.3g}")
         console.print(table)
         write_graph(g["root"], out_dir, f"three_layer_{activation}", model=g["model"],
-                    color_by_grad=True, record="stacked", precision=2,
+                    color_by_grad=True, **GRAPH_STYLE,
                     title=f"Example 3.5, {activation} activation, after backward()")
     console.print(f"parameters: {g['model'].num_parameters()} "
                   "(9 + 3 + 6 + 2 = 20)")
