@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from micrograd_plus.cli import main as cli_main
@@ -13,6 +14,7 @@ from micrograd_plus.demos import (
     DEMOS,
     _common,
     binary3d,
+    demand,
     housing,
     moons,
     multilabel,
@@ -24,7 +26,7 @@ from micrograd_plus.demos import (
 ROOT = Path(__file__).resolve().parent.parent
 MODULES = {"moons": moons, "binary3d": binary3d, "housing": housing,
            "optimizers": optimizers, "regularization": regularization,
-           "multilabel": multilabel}
+           "multilabel": multilabel, "demand": demand}
 
 
 def test_registry_matches_modules():
@@ -78,6 +80,56 @@ def test_script_runs(tmp_path):
     assert "hamming_loss" in proc.stdout and (tmp_path / "multilabel.png").is_file()
 
 
+def test_demand_data_follows_its_stated_rule_and_the_books_table():
+    X, units = demand.make_demand(400, seed=1, noise=0.0)
+    prev, discount, weeks = X.T
+    assert X.shape == (400, 3) and units.shape == (400,)
+    assert prev.min() >= 20_000 and prev.max() <= 80_000 and discount.max() <= 80
+    assert weeks.min() >= 0 and weeks.max() <= 12
+    # without noise: the docstring's formula, rounded to whole phones
+    expected = prev * (1.03 + 0.25 * discount / 100) * (1 + 0.1 * np.exp(-weeks / 4))
+    assert np.array_equal(units, np.round(expected))
+    table = demand.TABLE_8_1
+    assert table[0].tolist() == [76_440, 63, 2, 94_182]  # the book's first row
+    ratio = demand.expected_units(*table[:, :3].T) / table[:, 3]
+    assert np.all(np.abs(ratio - 1) < 0.06)  # "within 6 %"
+    with pytest.raises(ValueError, match="n_weeks must be an int"):
+        demand.make_demand(1)
+
+
+def torch_listing_8_4(state, X, y, iterations):
+    """The book's listing 8.4 in PyTorch (float64), from the demo's initial weights."""
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 10), torch.nn.Sigmoid(),
+                              torch.nn.Linear(10, 5), torch.nn.Sigmoid(),
+                              torch.nn.Linear(5, 1)).double()
+    net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+    loss = torch.nn.MSELoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.2, momentum=0.9)
+    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    out = []
+    for _ in range(iterations):
+        mse_loss = loss(net(X), y)
+        optimizer.zero_grad()
+        mse_loss.backward()
+        optimizer.step()
+        out.append(mse_loss.item())
+    return out
+
+
+def test_demand_quick_has_the_same_loss_trajectory_as_pytorch(monkeypatch, tmp_path):
+    monkeypatch.setattr(_common, "pyplot", lambda: None)
+    r = demand.run(quick=True, out_dir=str(tmp_path), verbose=False)
+    assert r["iterations"] == len(r["loss"]) == demand.QUICK_ITERATIONS
+    assert r["X"].min() == 0.0 and r["X"].max() == 1.0  # min-max normalised columns
+    assert r["X"].shape == (500, 3) and r["y"].shape == (500, 1)
+    theirs = torch_listing_8_4(r["initial_state"], r["X"], r["y"], r["iterations"])
+    assert np.max(np.abs(np.array(r["loss"]) - theirs)) < 1e-9
+    assert r["torch_max_diff"] < 1e-9  # the demo's own comparison (via interop.to_torch)
+    assert r["loss"][-1] < r["loss"][0]
+
+
 # -- full mode: the stated results ---------------------------------------------------------------
 @pytest.mark.slow
 def test_moons_full(tmp_path):
@@ -128,3 +180,15 @@ def test_multilabel_full(tmp_path):
     assert r["test"]["exact_match"] >= 0.9
     assert r["test"]["hamming_loss"] <= 0.03
     assert r["test"]["accuracy"] >= r["test"]["exact_match"]
+
+
+@pytest.mark.slow
+def test_demand_full(tmp_path):
+    r = demand.run(out_dir=str(tmp_path), verbose=False)
+    loss = r["loss"]
+    assert r["iterations"] == len(loss) == 1000
+    assert loss[-1] < 0.01 * loss[0] and r["mape"] < 0.05
+    # Table 8.1's weeks predicted within 8 % of the book's numbers
+    assert np.all(np.abs(r["table_predictions"] / demand.TABLE_8_1[:, 3] - 1) < 0.08)
+    theirs = torch_listing_8_4(r["initial_state"], r["X"], r["y"], 1000)
+    assert np.max(np.abs(np.array(loss) - theirs)) < 1e-9

@@ -1,4 +1,4 @@
-"""The training demos: the textbook exercises (seeds 000, 001, 003) and micrograd's demo.
+"""The training demos: the textbook exercises (seeds 000, 001, 003, 004) and micrograd's demo.
 
 ``micrograd-plus demo`` lists them, ``micrograd-plus demo NAME [--quick] [-o DIR]`` runs one.
 Each demo is a module with ``SUMMARY`` and ``run(quick, out_dir, verbose) -> dict`` (its
@@ -20,6 +20,8 @@ DEMOS = {
     "optimizers": "seed 003: SGD vs RMSprop vs Adam loss curves on a 64-feature blob task",
     "regularization": "seed 001: overfitting 150-feature regression; L1, L2 and dropout curves",
     "multilabel": "seed 001 §3.13: multi-label classification with sigmoid outputs and metrics",
+    "demand": "seed 004 §8.5: phone sales from last week, discount, holidays; 3-10-5-1, "
+              "SGD+momentum",
 }
 
 
