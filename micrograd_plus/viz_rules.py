@@ -65,7 +65,9 @@ class _Edge:
 
 
 def _t(name: str) -> str:
-    """The transpose of a named matrix: ``Xᵀ``, ``(a + b)ᵀ``."""
+    """The transpose of a named matrix: ``Xᵀ``, ``(a + b)ᵀ``; of a node named ``xᵀ``, ``x``."""
+    if name.endswith("ᵀ") and group_label(name[:-1]) == name[:-1]:
+        return name[:-1]  # (xᵀ)ᵀ = x
     return f"{group_label(name)}ᵀ"
 
 

@@ -12,6 +12,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from conftest import close, needs_dot
@@ -233,6 +234,69 @@ def test_torch_tutorial_matches_pytorch():
     assert torch_tutorial.run_torch() == torch_tutorial.run()
 
 
+def test_torch_tutorial_as_one_tensor_matches_values_and_pytorch():
+    import torch  # noqa: F401
+    tensor = torch_tutorial.run_tensor()
+    assert tensor == torch_tutorial.run() == torch_tutorial.run_torch()
+    g = torch_tutorial.build_tensor(backward=True)
+    # ∂out/∂z = ¼, ∂out/∂(y·y) = ½, ∂out/∂y = 2·½·y = 3 (retained on the intermediates)
+    assert g["z"].grad.tolist() == [[0.25, 0.25], [0.25, 0.25]]
+    assert g["yy"].grad.tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert g["y"].grad.tolist() == g["x"].grad.tolist() == [[3.0, 3.0], [3.0, 3.0]]
+
+
+def test_rnn_cell_matches_pytorch():
+    import torch  # noqa: F401
+    ours, theirs = torch_tutorial.run_rnn(), torch_tutorial.run_rnn_torch()
+    assert set(ours) == set(theirs) == {"loss", "next_h", "grad_x", "grad_prev_h", "grad_W_h",
+                                        "grad_W_x"}
+    for key in ours:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-12, atol=1e-12)
+    g = torch_tutorial.build_rnn(backward=True)
+    assert g["W_x"].shape == (20, 10) and g["W_h"].shape == (20, 20)
+    assert g["i2h"].shape == g["h2h"].shape == g["next_h"].shape == (20, 1)
+    # by hand: ∂loss/∂W_x = (1 − next_h²) · x, an outer product
+    np.testing.assert_allclose(g["W_x"].grad, (1 - g["next_h"].data ** 2) @ g["x"].data,
+                               rtol=1e-12)
+
+
+def svg_edge_texts(svg_bytes) -> list[str]:
+    root = ET.fromstring(svg_bytes)
+    return [" ".join((t.text or "").split()) for grp in root.iter(f"{SVG}g")
+            if grp.get("class") == "edge" for t in grp.iter(f"{SVG}text")]
+
+
+@needs_dot
+def test_tensor_images_of_the_tutorial_and_the_rnn_cell(tmp_path, artifacts):
+    assert torch_tutorial.main(out_dir=str(tmp_path)) == 0
+    for stem in ("torch_tutorial", "torch_tutorial_tensor", "rnn_cell"):
+        png = (tmp_path / f"{stem}.png").read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        (artifacts / f"{stem}.png").write_bytes(png)
+    svg = (tmp_path / "rnn_cell.svg").read_bytes()
+    nodes, edges = svg_texts(svg), svg_edge_texts(svg)
+
+    def node(label):  # main() drew its own graph: find the record by its label
+        found = [t for t in nodes.values() if t.startswith(label + " ")]
+        assert len(found) == 1, (label, found)
+        return found[0]
+
+    g = torch_tutorial.build_rnn(backward=True)  # the same numbers (seeded)
+    w_h = node("W_h")
+    assert "20×20" in w_h and "min" in w_h and "‖·‖" in w_h  # too big: a summary
+    assert f"‖·‖ {np.linalg.norm(g['W_h'].grad):.3f}" in w_h  # the grad's norm
+    assert "∂loss/∂W_x = ∂loss/∂i2h · x" in edges  # (xᵀ)ᵀ written as x
+    assert "∂loss/∂prev_hᵀ = W_hᵀ · ∂loss/∂h2h" in edges
+    assert "∂loss/∂(i2h + h2h) = ∂loss/∂next_h ⊙ (1 − next_h²)" in edges
+    text = " ".join(nodes.values()) + " ".join(edges)
+    assert "vjp" not in text and "transpose1" not in text
+    svg = (tmp_path / "torch_tutorial_tensor.svg").read_bytes()
+    nodes, edges = svg_texts(svg), svg_edge_texts(svg)
+    x = node("x")
+    assert "2×2" in x and "grad 3.00 3.00 3.00 3.00" in x  # the matrix, entry by entry
+    assert "∂out/∂z = ∂out/∂out / 4 copied to every entry (2×2)" in edges
+
+
 # -- the modules, their images ----------------------------------------------------------------
 
 def test_every_listed_example_is_a_module_with_build_and_main():
@@ -296,7 +360,7 @@ def test_mains_print_the_numbers_and_write_images(tmp_path, capsys):
     ext = "svg" if shutil.which("dot") else "dot"
     for stem in ("lunch", "lunch_forward", "lunch_path", "three_layer_identity",
                  "three_layer_sigmoid", "gd_surface", "torch_tutorial", "neuron_342",
-                 "manual_backprop"):
+                 "manual_backprop", "torch_tutorial_tensor", "rnn_cell"):
         assert (tmp_path / f"{stem}.{ext}").exists(), stem
     if ext == "svg":
         texts = svg_texts((tmp_path / "lunch.svg").read_bytes())

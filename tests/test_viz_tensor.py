@@ -147,6 +147,27 @@ def test_edge_labels_are_matrix_rules():
     assert not any(word in " ".join(labels) for word in INTERNAL)
 
 
+def test_the_transpose_of_a_transposed_name_is_the_name():
+    x = Tensor(np.ones((1, 3)), requires_grad=True, label="x")
+    s = Tensor(np.ones((1, 3)), requires_grad=True, label="s")
+    W = Tensor(np.ones((2, 3)), requires_grad=True, label="W")
+    xt = x.T
+    xt.label = "xᵀ"
+    st = (s + x).T
+    st.label = "(s + x)ᵀ"
+
+    def names(node):
+        return node.label
+
+    Y = W @ xt
+    Y.label = "Y"
+    assert matrix_rule(Y, 0, names).text == "∂L/∂Y · x"  # not xᵀᵀ
+    Z = W @ st
+    Z.label = "Z"
+    assert matrix_rule(Z, 0, names).text == "∂L/∂Z · (s + x)"
+    assert matrix_rule(Z, 1, names).text == "Wᵀ · ∂L/∂Z"
+
+
 def test_broadcast_rows_and_reduced_axes():
     X = Tensor(np.ones((3, 2)), label="X")
     W = Tensor(np.ones((2, 2)), requires_grad=True, label="W")

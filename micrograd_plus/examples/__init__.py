@@ -13,7 +13,8 @@ EXAMPLES: dict[str, str] = {
     "three_layer": "Ex 3.5 network 3-3-2: identity and saturated sigmoid (vanishing gradients)",
     "gd_surface": "gradient descent on J = w1² + w2² + 2·w2 + 5 from (−2, 3): the path",
     "neuron_342": "the symbolic 3-4-2 network of §3.3.4 with the book's labels w^(l)_ij",
-    "torch_tutorial": "x = ones(2,2), z = y·y·2, out = mean: x.grad = 3, twice → 6 (vs PyTorch)",
+    "torch_tutorial": "x = ones(2,2), z = y·y·2, out = mean: x.grad = 3, twice → 6; RNN cell "
+                      "(Values, Tensors, PyTorch)",
     "manual_backprop": "seed ch. 8: listing 8.3's deltas by hand vs autograd; a[−1] slip caught",
 }
 
