@@ -3,7 +3,7 @@
 Everything is re-exported from small modules, one job each:
 
 - :mod:`.stepper`: ``BackpropStepper`` (the backward pass one node at a time),
-  ``format_chain_rule``;
+  ``format_chain_rule``, ``matrix_line`` (a Tensor edge's rule with its matrices);
 - :mod:`.terminal`: ``run_terminal`` (``micrograd-plus step TARGET``);
 - :mod:`.explain`: ``explain(node, root)``, the chain-rule sum over all paths;
 - :mod:`.gradcheck`: ``gradcheck(f, inputs)``, finite differences vs autograd;
@@ -18,8 +18,8 @@ from .autograd import AnomalyError
 from .autograd import anomaly as detect_anomaly
 from .explain import ChainPath, Explanation, explain
 from .gradcheck import GradcheckEntry, GradcheckError, GradcheckReport, gradcheck
-from .stepper import (BackpropStepper, ParentStep, Step, fmt, format_chain_rule, node_names,
-                      sym)
+from .stepper import (BackpropStepper, ParentStep, Step, fmt, format_chain_rule, matrix_line,
+                      node_names, sym)
 from .terminal import render_state, run_terminal
 from .torchcompare import (ComparisonRow, TorchComparison, assert_grads_match_torch,
                            compare_with_torch)
@@ -28,6 +28,7 @@ from .torchcompare import (ComparisonRow, TorchComparison, assert_grads_match_to
 # PyTorch's name for anomaly mode
 __all__ = [
     "BackpropStepper", "Step", "ParentStep", "format_chain_rule", "fmt", "sym", "node_names",
+    "matrix_line",
     "render_state", "run_terminal",
     "explain", "Explanation", "ChainPath",
     "gradcheck", "GradcheckReport", "GradcheckError", "GradcheckEntry",

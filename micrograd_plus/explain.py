@@ -7,6 +7,12 @@ their length), sums their products, and checks the sum against ``node.grad`` (th
 ``backward()`` runs.
 ``explain(node)`` without a root shows how ``node`` itself was computed and its local
 derivatives.
+
+On Tensor graphs each edge of a path is the op's backward rule in matrix form
+(``∂L/∂W = ∂L/∂Z · Xᵀ``), applied to the gradient that reaches it along that path; a path's
+product is that composition, an array of the node's shape, and the paths' products add up
+to ∂root/∂node (the rules are linear in the gradient). Small arrays are written out, large
+ones as their shapes.
 """
 
 from __future__ import annotations
@@ -15,22 +21,32 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import autograd
 from .core.ops import is_infix, op_rule, op_symbol
 from .engine import Value
-from .stepper import fmt, node_names, sym
+from .stepper import MAX_SHOWN, fmt, matrix_line, node_names, sym
+from .viz_rules import matrix_rule
+from .viz_tensor import constant_name, is_tensor
 
 __all__ = ["explain", "Explanation", "ChainPath"]
 
 
 @dataclass(eq=False)
 class ChainPath:
-    """One path root → … → node:  product = Π local derivatives along its edges."""
+    """One path root → … → node:  product = Π local derivatives along its edges.
+
+    On a Tensor graph ``factors[i]`` is this path's share of ∂root/∂nodes[i+1] (the matrix
+    rules of the edges so far, applied in turn), ``product`` the last of them, and
+    ``lines[i]`` the rule of edge i written out (with the numbers when they are small).
+    """
 
     nodes: list  # root first, node last
-    factors: list[float]  # factors[i] = ∂nodes[i]/∂nodes[i+1]
-    product: float
+    factors: list  # factors[i] = ∂nodes[i]/∂nodes[i+1] (Values); see above for Tensors
+    product: Any
     edges: list[int] = field(default_factory=list)  # edges[i]: nodes[i+1]'s place in _prev
+    lines: list[str] = field(default_factory=list)  # Tensors: each edge's rule
 
 
 @dataclass(eq=False)
@@ -59,7 +75,10 @@ class Explanation:
 
     @property
     def matches(self) -> bool:
-        """The chain-rule sum equals ``node.grad`` (to rounding)."""
+        """The chain-rule sum equals ``node.grad`` (to rounding); False when a Tensor's
+        ``.grad`` is None (not reached yet, or a non-leaf without ``retain_grad()``)."""
+        if is_tensor(self.node):
+            return _arrays_close(self.gradient, self.node.grad)
         return _close(self.gradient, self.node.grad)
 
     def __str__(self) -> str:
@@ -69,19 +88,36 @@ class Explanation:
         return self.matches
 
 
-def explain(node: Value, root: Value | None = None, max_paths: int = 100) -> Any:
+def explain(node: Any, root: Any = None, max_paths: int = 100) -> Any:
     """The chain-rule sum over all paths from ``root`` to ``node``, as an :class:`Explanation`.
 
-    With ``root=None``, the local view: how ``node`` was computed and ∂node/∂parent for
-    each parent (returned as a string). Paths are enumerated without recursion; past
-    ``max_paths`` the listing stops with a note, and the total still comes out exactly.
+    ``node`` and ``root`` are Values, or Tensors of one graph. With ``root=None``, the local
+    view: how ``node`` was computed and ∂node/∂parent for each parent (a Tensor: each
+    parent's rule in matrix form), returned as a string. Paths are enumerated without
+    recursion; past ``max_paths`` the listing stops with a note, and the total still comes
+    out exactly. A Tensor root with more than one entry is seeded with ones, as
+    ``root.backward(ones)``: the gradient of Σ root.
     """
+    kinds = set()
     for what, v in (("node", node), ("root", root)):
-        if v is not None and not isinstance(v, Value):
+        if v is None:
+            continue
+        if isinstance(v, Value):
+            kinds.add("Value")
+        elif isinstance(v, autograd.Node) and is_tensor(v):
+            kinds.add("Tensor")
+        else:
             raise TypeError(
-                f"explain works on scalar Value graphs, got a {type(v).__name__} {what}; "
-                "step through Tensor graphs with BackpropStepper"
+                f"explain works on graph nodes (scalar Value graphs or Tensor graphs), got "
+                f"a {type(v).__name__} {what}: {v!r}"
             )
+    if len(kinds) > 1:
+        raise TypeError("explain(node, root): node and root must be of one graph, both Values "
+                        f"or both Tensors; got a {type(node).__name__} node and a "
+                        f"{type(root).__name__} root")
+    if "Tensor" in kinds:
+        return _explain_local_tensor(node) if root is None else _explain_tensor(node, root,
+                                                                                 max_paths)
     if root is None:
         return _explain_local(node)
     order = autograd.topological_order(root)
@@ -110,9 +146,9 @@ def _reaching(order: list, target: Any) -> set:
     return reaches
 
 
-def _gradient(root: Any, target: Any, order: list) -> float:
+def _gradient(root: Any, target: Any, order: list, seed: Any = 1.0) -> Any:
     """∂root/∂target as ``backward()`` computes it: read from ``autograd.walk``."""
-    for step in autograd.walk(root, 1.0, order=order):
+    for step in autograd.walk(root, seed, order=order):
         if step.node is target:  # complete: every use of target has sent its share
             return step.grad
     return 0.0
@@ -254,6 +290,195 @@ def _explain_local(node: Value) -> str:
     for p, d in zip(node._prev, node.local_grads):
         lines.append(f"  ∂{sym(n)}/∂{sym(names[p])} = {fmt(d)}   ({names[p]} = {fmt(p.data)})")
     return "\n".join(lines)
+
+
+# -- Tensor graphs ----------------------------------------------------------------------------
+
+def _explain_tensor(node: Any, root: Any, max_paths: int) -> Explanation:
+    """``explain`` on a Tensor graph: the paths with each edge's matrix rule."""
+    order = autograd.topological_order(root)
+    names = node_names(order, root)
+    if node not in names:
+        names[node] = node.label or "node"
+    reaches = _reaching(order, node)
+    seed = np.ones_like(root.data)
+    zero = np.zeros_like(node.data)
+    gradient = zero
+    if node in reaches:
+        found = _gradient(root, node, order, seed)
+        gradient = zero if isinstance(found, float) else np.asarray(found)
+    n_paths = _count_paths(order, root, reaches)
+    paths = _tensor_paths(root, node, reaches, max_paths, seed, _namer(names))
+    path_sum = zero.copy()
+    for p in paths:
+        path_sum = path_sum + p.product
+    result = Explanation(
+        node=node, root=root, paths=paths, n_paths=n_paths,
+        truncated=len(paths) < n_paths, gradient=gradient, path_sum=path_sum, names=names,
+    )
+    result.text = _tensor_text(result)
+    return result
+
+
+def _namer(names: dict) -> Any:
+    """Names for the rules: the walk's names, else the label, else a constant's value."""
+
+    def name_of(n: Any) -> str:
+        return names.get(n) or getattr(n, "label", "") or constant_name(n.data)
+
+    return name_of
+
+
+def _tensor_paths(root: Any, target: Any, reaches: set, cap: int, seed: Any,
+                  name_of: Any) -> list[ChainPath]:
+    """Up to ``cap`` paths, depth first as for Values; each entry carries this path's share
+    of the gradient at its node (the edges' rules applied to the seed in turn), and the line
+    of the edge that led to it."""
+    if root not in reaches:
+        return []
+    root_name = name_of(root)
+    paths: list[ChainPath] = []
+    # node, entry it came from, its share of the gradient, place in _prev, the edge's line
+    entries: list[tuple[Any, int, Any, int, str]] = [(root, -1, seed, -1, "")]
+    stack = [0]
+    while stack and len(paths) < cap:
+        k = stack.pop()
+        n, _, g, _, _ = entries[k]
+        if n is target:
+            chain = []
+            while k >= 0:
+                chain.append(entries[k])
+                k = chain[-1][1]
+            chain.reverse()
+            steps = chain[1:]
+            paths.append(ChainPath(nodes=[e[0] for e in chain], factors=[e[2] for e in steps],
+                                   product=g, edges=[e[3] for e in steps],
+                                   lines=[e[4] for e in steps]))
+            continue
+        with np.errstate(all="ignore"):
+            shares = n._vjp(g)
+        pushed = []
+        for i, (p, share) in enumerate(zip(n._prev, shares)):
+            if p in reaches and share is not None:
+                line = (f"∂{sym(root_name)}/∂{sym(name_of(p))} = "
+                        + matrix_line(n, i, g, share, name_of, root_name))
+                pushed.append((p, k, share, i, line))
+        for entry in reversed(pushed):
+            entries.append(entry)
+            stack.append(len(entries) - 1)
+    return paths
+
+
+def _tensor_text(e: Explanation) -> str:
+    names = e.names
+    r, n = names[e.root], names[e.node]
+    head = f"∂{sym(r)}/∂{sym(n)}"
+    shape = _shape(e.node.data)
+    seeded = "" if e.root.data.size == 1 else f" (seeded with ones: the gradient of Σ {r})"
+    if not e.node.requires_grad:
+        lines = [f"{head} = 0: {n} does not require grad (detached or made under no_grad)"]
+    elif not e.n_paths:
+        lines = [f"{head} = 0: {n} is not an input of {r} (no path from {r} to {n})"]
+    else:
+        word = "path" if e.n_paths == 1 else "paths"
+        lines = [f"{head} ({shape}): {e.n_paths} {word} from {r} to {n}{seeded}"]
+        if e.n_paths > 1:
+            lines.append("  (each path's lines carry its own share of the gradient; the "
+                         "shares add up)")
+    for i, path in enumerate(e.paths, 1):
+        route = _route(path, names)
+        if not path.lines:
+            lines.append(f"  {i}. {route}:  {head} = ones ({shape})")
+            continue
+        lines.append(f"  {i}. {route}:")
+        lines.extend(f"     {line}" for line in path.lines)
+    if e.truncated:
+        lines.append(
+            f"  … {e.n_paths - len(e.paths)} more paths not listed (max_paths="
+            f"{len(e.paths)}); the total below adds all {e.n_paths} exactly"
+        )
+    total = _array_text(e.gradient)
+    if e.n_paths > 1 and not e.truncated:
+        if all(p.product.size <= MAX_SHOWN for p in e.paths):
+            terms = " + ".join(fmt(p.product) for p in e.paths)
+            lines.append(f"{head} = Σ over paths = {terms} = {total}")
+        else:
+            lines.append(f"{head} = Σ over the {e.n_paths} paths = {total}")
+    else:
+        lines.append(f"{head} = {total}")
+    lines.append(_tensor_check(e, n))
+    return "\n".join(lines)
+
+
+def _tensor_check(e: Explanation, n: str) -> str:
+    """The last line: does ``node.grad`` hold the total?"""
+    grad = e.node.grad
+    if grad is None:
+        if e.node.is_leaf:
+            return f"({n}.grad is None: no backward() has reached it yet)"
+        return (f"({n}.grad is None: a Tensor made by an operation keeps its .grad only "
+                "after retain_grad(), as in PyTorch)")
+    if e.matches:
+        if np.size(grad) <= MAX_SHOWN:
+            return f"✓ equals {n}.grad = {fmt(np.asarray(grad))}"
+        diff = float(np.max(np.abs(np.asarray(grad) - e.gradient))) if np.size(grad) else 0.0
+        return f"✓ equals {n}.grad ({_shape(grad)}; largest difference {fmt(diff, 2)})"
+    return (f"✗ {n}.grad = {_array_text(np.asarray(grad))} differs: .grad holds the gradient "
+            f"after one {e.names[e.root]}.backward() from zero gradients (it accumulates over "
+            "calls)")
+
+
+def _array_text(a: Any) -> str:
+    """Entries of a small array; shape and norm of a large one."""
+    a = np.asarray(a)
+    if a.size <= MAX_SHOWN:
+        return fmt(a)
+    return f"({_shape(a)}, ‖·‖ = {fmt(float(np.linalg.norm(a.ravel())), 4)})"
+
+
+def _shape(a: Any) -> str:
+    return "×".join(map(str, np.shape(a))) or "scalar"
+
+
+def _explain_local_tensor(node: Any) -> str:
+    """How the Tensor ``node`` was computed, and each parent's rule in matrix form."""
+    names = node_names(list(node._prev) + [node], node)
+    n = node.label or "Z"
+    names[node] = n
+    name_of = _namer(names)
+    shape = _shape(node.data)
+    if not node._prev:
+        return (f"{n} ({shape}) = {_array_text(node.data)} is a leaf (an input or a "
+                "parameter): no backward rules")
+    parts = [name_of(p) for p in node._prev]
+    op = node._op
+    if (is_infix(op) or op == "matmul") and len(parts) == 2:
+        formula = f"{parts[0]} {op_symbol(op)} {parts[1]}"
+    elif op.startswith("**"):
+        formula = f"{parts[0]}{op_symbol(op)}"
+    elif op == "transpose":
+        formula = f"{parts[0]}ᵀ"
+    else:
+        formula = f"{op_symbol(op)}({', '.join(parts)})"
+    lines = [f"{n} = {formula}  ({shape}) = {_array_text(node.data)}"]
+    big = "E" if n == "L" else "L"  # the quantity differentiated, whatever it is
+    for i, p in enumerate(node._prev):
+        if not p.requires_grad:
+            continue
+        rule = matrix_rule(node, i, name_of, big)
+        lines.append(f"  ∂{big}/∂{sym(name_of(p))} = {rule.text}   ({name_of(p)}: "
+                     f"{_shape(p.data)})")
+    lines.append(f"  ({big}: the quantity differentiated; ∂{big}/∂{sym(n)} is the gradient "
+                 f"arriving at {n})")
+    return "\n".join(lines)
+
+
+def _arrays_close(a: Any, b: Any) -> bool:
+    if b is None:
+        return False
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12,
+                                                   equal_nan=True))
 
 
 def _close(a: float, b: float) -> bool:

@@ -268,11 +268,12 @@ def render_page(data: dict, svg: str, title: str) -> str:
 # -- helpers --------------------------------------------------------------------------------
 
 def _explain(node: Any, root: Any) -> str | None:
-    """``explain(node, root)`` as text; None where it does not apply (Tensor graphs)."""
+    """``explain(node, root)`` as text (Value or Tensor graphs); None where it does not
+    apply (a graph mixing Values and Tensors)."""
     try:
         return str(explain(node, root))
     except TypeError:
-        return None  # explain() covers scalar Value graphs only
+        return None
 
 
 def _received_text(node: Any, root: Any, labels: dict, received: dict, seed: str) -> str:

@@ -47,6 +47,7 @@ __all__ = [
     "fmt",
     "sym",
     "node_names",
+    "matrix_line",
 ]
 
 
@@ -415,11 +416,22 @@ def _matrix_line(step: Step, parent: ParentStep) -> str:
     def name_of(node: Any) -> str:
         return known.get(id(node)) or getattr(node, "label", "") or constant_name(node.data)
 
-    rule = matrix_rule(step.node, parent.position, name_of, step.root_label)
-    result = parent.contribution
+    return matrix_line(step.node, parent.position, step.grad, parent.contribution, name_of,
+                       step.root_label)
+
+
+def matrix_line(node: Any, i: int, upstream: Any, result: Any, name_of: Any,
+                root_name: str = "L") -> str:
+    """Input ``i`` of the Tensor ``node``: its rule in matrix form, then with the numbers.
+
+    ``upstream`` is the gradient arriving at ``node`` (∂L/∂Z), ``result`` what the rule makes
+    of it for the input; ``∂L/∂Z · Xᵀ = [[…]]·[[…]] = [[…]]``, or shapes ``(20×10)`` when an
+    operand has more than ``MAX_SHOWN`` entries. ``name_of(node)`` names the nodes.
+    """
+    rule = matrix_rule(node, i, name_of, root_name)
     if rule.terms is None or rule.terms == [GRAD]:
         return f"{rule.text} = {_show(result, _small(result))}"
-    arrays = [step.grad if t is GRAD else t for t in rule.terms]
+    arrays = [upstream if t is GRAD else t for t in rule.terms]
     small = all(_small(a) for a in arrays if not isinstance(a, str)) and _small(result)
     middle = "".join(a if isinstance(a, str) else _show(a, small) for a in arrays)
     return f"{rule.text} = {middle} = {_show(result, small)}"

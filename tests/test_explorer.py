@@ -460,7 +460,7 @@ def test_clicking_a_node_shows_its_details(browser, lunch_page):
 
 
 @needs_browser
-def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path):
+def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path, artifacts):
     from micrograd_plus.tensor import Tensor
 
     # WORKED_EXAMPLES.md §5: out = mean(2(x+2)²) at x = ones(2,2); ∂out/∂x = 3 everywhere
@@ -477,6 +477,14 @@ def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path):
     assert [float(v) for v in re.findall(r"\d+\.\d+", grad_cell)] == [3.0] * 4
     assert page.row("x")[1].replace(" ", "").replace("\n", "") == "[[3,3],[3,3]]"
     assert number_in(page.svg_cell(node_name(out), "data")) == 18.0
+    # explain() on the Tensor graph: both paths through y·y, each edge's matrix rule
+    browser.find_element(page.By.CSS_SELECTOR, f'g[id="{node_name(x)}"]').click()
+    card = " ".join(page.text("mgp-node-body").split())
+    assert "2 paths from out to x" in card and "out → z → mul1 →[2] y → x" in card
+    assert "∂out/∂z = ∂out/∂out / 4 copied to every entry (2×2)" in card
+    assert "✓ equals x.grad = [[3, 3], [3, 3]]" in card
+    assert "vjp" not in card
+    browser.save_screenshot(str(artifacts / "explorer_tensor_explain.png"))
     page.assert_no_js_errors()
 
 
