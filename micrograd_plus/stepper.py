@@ -433,8 +433,12 @@ def matrix_line(node: Any, i: int, upstream: Any, result: Any, name_of: Any,
         return f"{rule.text} = {_show(result, _small(result))}"
     arrays = [upstream if t is GRAD else t for t in rule.terms]
     small = all(_small(a) for a in arrays if not isinstance(a, str)) and _small(result)
-    middle = "".join(a if isinstance(a, str) else _show(a, small) for a in arrays)
-    return f"{rule.text} = {middle} = {_show(result, small)}"
+    shown = [a if isinstance(a, str) else _show(a, small) for a in arrays]
+    for k in range(1, len(shown) - 1):  # (G)ᵀ of a big G: ``(20×1)ᵀ``, not ``((20×1))ᵀ``
+        if shown[k - 1].endswith("(") and shown[k + 1].startswith(")") and \
+                not isinstance(arrays[k], str) and not small and np.ndim(arrays[k]):
+            shown[k] = shown[k][1:-1]
+    return f"{rule.text} = {''.join(shown)} = {_show(result, small)}"
 
 
 def _small(x: Any) -> bool:
