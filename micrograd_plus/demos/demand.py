@@ -131,13 +131,12 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     _common.say(verbose, f"demand: {len(X)} weeks, features {', '.join(FEATURES)}; "
                          f"network 3-10-5-1 (sigmoid), {model.num_parameters()} parameters; "
                          f"SGD lr {LR} momentum {MOMENTUM}, {iterations} iterations")
-    fresh = make_model(seed=0)  # the same initial weights, for PyTorch
+    torch_history = train_torch(model, Xs, ys, iterations)  # a copy, before training
     history = train(model, Xs, ys, iterations)
     for i in sorted({0, 9, 99, iterations - 1}):
         if i < iterations:
             _common.say(verbose, f"iteration {i + 1:4d}  MSE (normalised) {history[i]:.6f}")
 
-    torch_history = train_torch(fresh, Xs, ys, iterations)
     torch_diff = None
     if torch_history is None:
         _common.say(verbose, "(PyTorch not installed: no comparison)")
