@@ -53,9 +53,11 @@ class ChainPath:
 class Explanation:
     """The paths, their sum, and whether the sum equals ``node.grad``.
 
-    ``gradient`` is ∂root/∂node computed exactly (a dynamic programme over the graph);
-    ``path_sum`` the sum of the listed path products, equal to it up to rounding unless
-    the listing was cut at ``max_paths`` (``truncated``). ``str()`` gives the text.
+    ``gradient`` is ∂root/∂node as the backward walk computes it (a float, or an array of
+    the node's shape for a Tensor); ``path_sum`` the sum of the listed path products, equal
+    to it up to rounding unless the listing was cut at ``max_paths`` (``truncated``) or a
+    hook changed a gradient on the way (paths apply the rules only). ``str()`` gives the
+    text.
     """
 
     node: Any
@@ -63,13 +65,13 @@ class Explanation:
     paths: list[ChainPath] = field(default_factory=list)
     n_paths: int = 0
     truncated: bool = False
-    gradient: float = 0.0
-    path_sum: float = 0.0
+    gradient: Any = 0.0
+    path_sum: Any = 0.0
     names: dict = field(default_factory=dict, repr=False)
     text: str = ""
 
     @property
-    def grad(self) -> float:
+    def grad(self) -> Any:
         """The node's ``.grad`` as it is now."""
         return self.node.grad
 
