@@ -70,7 +70,7 @@ class Op:
 
     def selects_for(self, params: dict | None) -> bool:
         s = self.selects
-        return s(**params) if callable(s) else s
+        return s if s.__class__ is bool else s(**params)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.rule!r})"
@@ -509,6 +509,8 @@ STACK = _declare(
 def _matmul_vjp(m: Any, g: Any, out: Any, a: Any, b: Any) -> tuple:
     """∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G; a 1-D operand acts as a row (A) or a column (B)."""
     ra, rb = m.raw(a), m.raw(b)
+    if ra.ndim > 1 and rb.ndim > 1:
+        return m.matmul(g, m.mT(b)), m.matmul(m.mT(a), g)
     a2 = a if ra.ndim > 1 else m.reshape(a, (1, ra.shape[0]))
     b2 = b if rb.ndim > 1 else m.reshape(b, (rb.shape[0], 1))
     gshape = np.shape(m.raw(g))
