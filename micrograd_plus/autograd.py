@@ -416,7 +416,7 @@ def times(g: Any, d: Any, selects: bool) -> Any:
         if d == -1.0:
             return -g
         if d == 0.0 and selects:
-            data = getattr(g, "data", g)
+            data = g.data if isinstance(g, Node) else g  # (an ndarray's .data is its buffer)
             return 0.0 if isinstance(data, float) else _zeros_like(data)
         return g * d
     if type(g) is float and g == 1.0 and getattr(d, "_kind", None) == "value":
@@ -425,7 +425,7 @@ def times(g: Any, d: Any, selects: bool) -> Any:
     if selects:
         from .core.mathspace import NODES
 
-        zero = getattr(d, "data", d) == 0
+        zero = (d.data if isinstance(d, Node) else d) == 0
         if zero.any() if hasattr(zero, "any") else zero:
             product = NODES.where(zero, 0.0, product)
     return product

@@ -265,6 +265,26 @@ def _nlog(x: Any) -> Any:
     return _dispatch("log")(x)
 
 
+def _nlog1p(x: Any) -> Any:
+    """ln(1 + x) as the node log(1 + x), holding the exact log1p value (its derivative
+    1/(1 + x) is the same), so the rule gives the numbers the fast path recorded."""
+    kind = getattr(x, "_kind", None)
+    if kind is None:
+        return (FLOATS if isinstance(x, float) else ARRAYS).log1p(x)
+    y = _nlog(1.0 + x)
+    if getattr(y, "_kind", None) is not None:
+        with quiet():
+            y.data = FLOATS.log1p(x.data) if kind == "value" else np.log1p(x.data)
+    return y
+
+
+def _nsign(x: Any) -> Any:
+    """sign of a node's data or of a number/array (a constant of the gradient's graph)."""
+    if getattr(x, "_kind", None) is not None:
+        x = x.data
+    return FLOATS.sign(x) if isinstance(x, float) else ARRAYS.sign(x)
+
+
 def _tensor_fn(name: str) -> Any:
     def f(*args: Any, **kwargs: Any) -> Any:
         from ..tensor import tensor_function
@@ -286,11 +306,10 @@ NODES = SimpleNamespace(
     softplus=_dispatch("softplus"),
     sin=_dispatch("sin"),
     cos=_dispatch("cos"),
-    log1p=lambda x: _nlog(1.0 + x),
+    log1p=_nlog1p,
     pow=lambda a, b: a**b,
     div=lambda a, b: a / b,
-    sign=lambda x: (FLOATS if isinstance(getattr(x, "data", x), float) else ARRAYS).sign(
-        getattr(x, "data", x)),
+    sign=_nsign,
     relu=_dispatch("relu"),
     mask=lambda cond: FLOATS.mask(cond) if isinstance(cond, (bool, np.bool_)) else cond,
     unless=lambda cond: (FLOATS.unless(cond) if isinstance(cond, (bool, np.bool_))
