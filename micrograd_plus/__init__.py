@@ -8,6 +8,7 @@
 from .autograd import anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
 from .engine import Value, dot, vsum
 from .tensor import Tensor
+from .functional import hessian, hvp, jacobian
 from . import losses, nn, optim
 from . import data, metrics
 from .train import History, evaluate, fit, predict
@@ -22,8 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Value", "Tensor", "vsum", "dot",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "anomaly",
-    "detect_anomaly",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "anomaly",
+    "detect_anomaly", "grad", "jacobian", "hessian", "hvp",
     "nn", "losses", "optim", "data", "metrics", "fit", "evaluate", "predict", "History",
     "draw_graph", "draw_dot", "render_graph", "explore",
     "step_frames", "frame_graphs", "render_steps", "animate_backprop",
