@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd_plus import Tensor, Value, dot, grad, losses, vsum
@@ -274,3 +274,159 @@ def test_selecting_ops_send_zero_through_an_infinite_gradient_with_create_graph(
             [y], [x], [seed], create_graph=True)
         data = g.data if lib == "ours" else g.detach().numpy()
         assert data.tolist() == [0.0, 1.0], lib
+
+
+# -- random DAGs of Values, with node reuse ----------------------------------------------------
+VALUE_OPS = [name for name, op in OPS.items() if "value" in op.kinds]
+
+
+@st.composite
+def programs(draw_):
+    """(leaf values, instructions): each instruction applies an op of the table to earlier
+    nodes (any of them, so nodes are reused), with one of its example parameter sets."""
+    n_leaves = draw_(st.integers(2, 3))
+    leaves = draw_(st.lists(st.floats(-1.5, 1.5, allow_nan=False).map(lambda x: round(x, 3)),
+                            min_size=n_leaves, max_size=n_leaves))
+    steps = []
+    for k in range(draw_(st.integers(2, 6))):
+        name = draw_(st.sampled_from(VALUE_OPS))
+        idx = [draw_(st.integers(0, n_leaves + k - 1)) for _ in OPS[name].sample]
+        params = draw_(st.sampled_from(PARAMS[name]))
+        steps.append((name, idx, params))
+    return leaves, steps
+
+
+def run_program(steps, leaves, lib):
+    """The DAG on the leaves: inputs that must be positive/non-zero get x² + ½, inputs in
+    (0, 1) get σ(x); the output adds up every computed node (so every node is used)."""
+    nodes = list(leaves)
+    for name, idx, params in steps:
+        op = OPS[name]
+        args = []
+        for kind, i in zip(op.sample, idx):
+            x = nodes[i]
+            args.append(x * x + 0.5 if kind in "pn" else x.sigmoid() if kind == "u" else x)
+        call = CALLS[name] if lib == "ours" else lambda *a, op=op, **p: op.reference(torch, *a,
+                                                                                   **p)
+        nodes.append(call(*args, **params))
+    out = nodes[len(leaves)]
+    for node in nodes[len(leaves) + 1:]:
+        out = out + node
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_dag_second_and_third_derivatives_match_torch(program):
+    leaves, steps = program
+    theirs = _derivative_tensors(lambda *v: run_program(steps, v, "torch"), leaves, 3, "torch")
+    assume(all(np.all(np.isfinite(d)) and np.max(np.abs(d)) < 1e8 for d in theirs))
+    ours = _derivative_tensors(lambda *v: run_program(steps, v, "ours"), leaves, 3, "ours")
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        assert_close(a, b, f"derivative {k} of {steps} at {leaves}")
+
+
+# -- Tensors: matmul, broadcasting, reductions, indexing, softmax ------------------------------
+X = np.random.default_rng(3).uniform(-1, 1, (2, 3))
+IDX = np.array([0, 1, 0])
+
+# name: (ours, torch, input shapes); the two functions are the same formula in each API
+COMPOSITES = {
+    "matmul and broadcasting": (
+        lambda W, b: (Tensor(X) @ W + b).tanh(),
+        lambda W, b: (torch.tensor(X) @ W + b).tanh(), ((3, 4), (4,))),
+    "batched matmul": (
+        lambda A, B: (A @ B).sin() @ B.transpose((0, 2, 1)),
+        lambda A, B: (A @ B).sin() @ B.permute(0, 2, 1), ((2, 2, 3), (2, 3, 3))),
+    "matrix-vector": (
+        lambda A, v: ((A @ v) * v[:2]).exp() + v @ A.T,
+        lambda A, v: ((A @ v) * v[:2]).exp() + v @ A.T, ((2, 3), (3,))),
+    "reductions": (
+        lambda a: (a.exp().sum(1, True) * a.mean(0)).max(1) - a.min() * a.sum(),
+        lambda a: (a.exp().sum(1, True) * a.mean(0)).amax(1) - a.amin() * a.sum(), ((2, 3),)),
+    "indexing": (
+        lambda a: a[IDX] ** 3 + a[:, 1:].sum() * a[1],
+        lambda a: a[IDX] ** 3 + a[:, 1:].sum() * a[1], ((2, 3),)),
+    "softmax": (
+        lambda a, b: (a @ b).softmax(1) * (a @ b).log_softmax(0),
+        lambda a, b: (a @ b).softmax(1) * (a @ b).log_softmax(0), ((2, 3), (3, 4))),
+    "reshape and concatenate": (
+        lambda a: (concatenate([a, a * a], 1).reshape(3, 4) ** 2).mean(0),
+        lambda a: (torch.cat([a, a * a], 1).reshape(3, 4) ** 2).mean(0), ((2, 3),)),
+}
+
+
+def compare_directional(ours_f, torch_f, arrays, name):
+    ours = _directional(ours_f, arrays, 3, "ours", np.random.default_rng(1))
+    theirs = _directional(torch_f, arrays, 3, "torch", np.random.default_rng(1))
+    for k, (a_level, b_level) in enumerate(zip(ours, theirs)):
+        for i, (a, b) in enumerate(zip(a_level, b_level)):
+            assert_close(a, b, f"{name}: derivative {k + 1} of input {i}")
+
+
+@pytest.mark.parametrize("name", COMPOSITES)
+def test_tensor_composites_second_and_third_derivatives_match_torch(name):
+    ours_f, torch_f, shapes = COMPOSITES[name]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    compare_directional(ours_f, torch_f, [rng.uniform(-1, 1, s) for s in shapes], name)
+
+
+# -- every Tensor loss, on a one-layer model z = x@W + b ---------------------------------------
+_R = np.random.default_rng(11)
+XB = _R.uniform(-1, 1, (5, 3))
+T_REAL = _R.uniform(-1.5, 1.5, (5, 4))  # some |y − t| below huber's δ = 1, some above
+T_UNIT = _R.uniform(0.05, 0.95, (5, 4))
+T_BITS = (_R.uniform(size=(5, 4)) > 0.5).astype(float)
+T_SIGNS = 2.0 * T_BITS - 1.0
+T_CLASS = np.array([0, 3, 1, 1, 2])
+F = torch.nn.functional
+
+# name: (loss of (z, W, b) with our API, the same with torch)
+LOSSES = {
+    "mse": (lambda z, W, b: losses.mse(z.tanh(), T_REAL),
+            lambda z, W, b: F.mse_loss(z.tanh(), torch.tensor(T_REAL))),
+    "sse": (lambda z, W, b: losses.sse(z.tanh(), T_REAL),
+            lambda z, W, b: 0.5 * ((torch.tensor(T_REAL) - z.tanh()) ** 2).sum()),
+    "l1": (lambda z, W, b: losses.l1(z.tanh(), T_REAL),
+           lambda z, W, b: F.l1_loss(z.tanh(), torch.tensor(T_REAL))),
+    "huber": (lambda z, W, b: losses.huber(z * z, T_REAL, reduction="sum"),
+              lambda z, W, b: F.huber_loss(z * z, torch.tensor(T_REAL), reduction="sum")),
+    "bce": (lambda z, W, b: losses.bce(z.sigmoid(), T_UNIT),
+            lambda z, W, b: F.binary_cross_entropy(z.sigmoid(), torch.tensor(T_UNIT))),
+    "bce_with_logits": (
+        lambda z, W, b: losses.bce_with_logits(z, T_UNIT),
+        lambda z, W, b: F.binary_cross_entropy_with_logits(z, torch.tensor(T_UNIT))),
+    "cross_entropy": (lambda z, W, b: losses.cross_entropy(z * z, T_CLASS),
+                      lambda z, W, b: F.cross_entropy(z * z, torch.tensor(T_CLASS))),
+    "nll": (lambda z, W, b: losses.nll(z.log_softmax(1), T_CLASS, reduction="sum"),
+            lambda z, W, b: F.nll_loss(z.log_softmax(1), torch.tensor(T_CLASS),
+                                       reduction="sum")),
+    "hinge": (lambda z, W, b: losses.hinge(z * z.exp(), T_SIGNS),
+              lambda z, W, b: (1.0 - torch.tensor(T_SIGNS) * z * z.exp()).relu().mean()),
+    "multilabel_bce": (
+        lambda z, W, b: losses.multilabel_bce(z * z, T_BITS),
+        lambda z, W, b: F.multilabel_soft_margin_loss(z * z, torch.tensor(T_BITS))),
+    "l1_penalty": (lambda z, W, b: losses.l1_penalty([W, b], 0.3) * (z * z).sum(),
+                   lambda z, W, b: 0.3 * (W.abs().sum() + b.abs().sum()) * (z * z).sum()),
+    "l2_penalty": (lambda z, W, b: losses.l2_penalty([W, b], 0.3) * z.sum(),
+                   lambda z, W, b: 0.3 * ((W * W).sum() + (b * b).sum()) * z.sum()),
+}
+
+
+def test_every_tensor_loss_has_a_second_derivative_test():
+    assert set(LOSSES) == set(losses.__all__)
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_tensor_loss_second_and_third_derivatives_match_torch(name):
+    ours_loss, torch_loss = LOSSES[name]
+
+    def ours(W, b):
+        return ours_loss(Tensor(XB) @ W + b, W, b)
+
+    def theirs(W, b):
+        return torch_loss(torch.tensor(XB) @ W + b, W, b)
+
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    arrays = [rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (4,))]
+    compare_directional(ours, theirs, arrays, name)
