@@ -9,6 +9,7 @@ derivative contracted with two directions). Kinks follow torch: relu'' = 0.
 
 from __future__ import annotations
 
+import warnings
 import zlib
 
 import numpy as np
@@ -17,6 +18,7 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from conftest import needs_dot
 from micrograd_plus import Tensor, Value, dot, grad, losses, vsum
 from micrograd_plus.core.ops import OPS
 from micrograd_plus.tensor import (broadcast_to, concatenate, linear, maximum, stack,
@@ -430,3 +432,160 @@ def test_tensor_loss_second_and_third_derivatives_match_torch(name):
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     arrays = [rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (4,))]
     compare_directional(ours, theirs, arrays, name)
+
+
+# -- semantics of backward(create_graph=True) and grad(), as in PyTorch ------------------------
+def _pair(data):
+    """The same leaf in both libraries: a Value for a float, else a Tensor."""
+    if isinstance(data, float):
+        return Value(data), torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    return (Tensor(data, requires_grad=True),
+            torch.tensor(data, dtype=torch.float64, requires_grad=True))
+
+
+def _f(x):
+    y = (x * x).tanh() * x
+    return y if isinstance(y, Value) or y.ndim == 0 else y.sum()
+
+
+def _grad_data(g):
+    if isinstance(g, torch.Tensor):
+        return g.detach().numpy()
+    return np.asarray(g.data if isinstance(g, (Value, Tensor)) else g)
+
+
+@pytest.mark.parametrize("data", [0.7, np.array([0.7, -0.4, 1.2])], ids=["Value", "Tensor"])
+def test_backward_create_graph_twice_doubles_a_gradient_that_has_a_graph(data):
+    x, tx = _pair(data)
+    out, tout = _f(x), _f(tx)
+    with warnings.catch_warnings():  # torch's (once) about the cycle x → x.grad → x
+        warnings.simplefilter("ignore")
+        tout.backward(create_graph=True)
+        tout.backward(create_graph=True)
+    out.backward(create_graph=True)
+    first = np.array(_grad_data(x.grad))
+    out.backward(create_graph=True)
+    assert_close(_grad_data(x.grad), 2 * first, "twice is double")
+    assert_close(_grad_data(x.grad), _grad_data(tx.grad), ".grad vs torch")
+    assert x.grad.requires_grad and tx.grad.grad_fn is not None
+    # the accumulated .grad is differentiable: d/dx of 2·f'(x) is 2·f''(x), as in torch
+    (h,) = grad(x.grad if data.__class__ is float else x.grad.sum(), [x])
+    (th,) = torch.autograd.grad(tx.grad if data.__class__ is float else tx.grad.sum(), [tx])
+    assert_close(_grad_data(h), _grad_data(th), "second derivative of the accumulated grad")
+    # a plain backward() afterwards adds numbers to it
+    out.backward()
+    assert_close(_grad_data(x.grad), 3 * first, "then a plain backward")
+
+
+@pytest.mark.parametrize("data", [0.7, np.array([0.7, -0.4, 1.2])], ids=["Value", "Tensor"])
+def test_grad_touches_no_grad_and_matches_torch(data):
+    x, tx = _pair(data)
+    out, tout = _f(x), _f(tx)
+    (g,) = grad(out, [x], create_graph=True)
+    (tg,) = torch.autograd.grad(tout, [tx], create_graph=True)
+    assert_close(_grad_data(g), _grad_data(tg), "grad")
+    assert g.requires_grad
+    untouched = 0.0 if isinstance(x, Value) else None
+    assert x.grad == untouched if untouched is not None else x.grad is None
+    assert tx.grad is None
+    if isinstance(x, Value):
+        from micrograd_plus.autograd import topological_order
+        assert all(node.grad == 0.0 for node in topological_order(out))
+    # without create_graph the gradients are plain numbers
+    (plain,) = grad(_f(x), [x])
+    assert isinstance(plain, (float, np.ndarray)) and not isinstance(plain, Tensor)
+
+
+def test_allow_unused_like_torch():
+    a, b, unused = Value(0.5), Value(2.0), Value(3.0)
+    with pytest.raises(RuntimeError, match="not used by the outputs.*allow_unused=True"):
+        grad(a * b, [a, unused])
+    da, du = grad(a * b, [a, unused], allow_unused=True, create_graph=True)
+    ta, tu = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, 3.0))
+    tda, tdu = torch.autograd.grad(ta * 2.0, [ta, tu], allow_unused=True, create_graph=True)
+    assert du is None and tdu is None and da.data == tda.item() == 2.0
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = Tensor([3.0], requires_grad=True)
+    assert grad((x * x).sum(), [x, y], allow_unused=True)[1] is None
+
+
+def test_retain_grad_stores_a_graph_bearing_gradient_on_an_intermediate():
+    x, tx = _pair(np.array([0.3, -1.1]))
+    z, tz = x * x, tx * tx
+    z.retain_grad()
+    tz.retain_grad()
+    z.sin().sum().backward(create_graph=True)
+    tz.sin().sum().backward(create_graph=True)
+    assert_close(z.grad.data, tz.grad.detach().numpy(), "retained grad")
+    assert_close(x.grad.data, tx.grad.detach().numpy(), "leaf grad")
+    assert z.grad.requires_grad
+    (dz,) = grad(z.grad.sum(), [x])
+    (tdz,) = torch.autograd.grad(tz.grad.sum(), [tx])
+    assert_close(dz, tdz.numpy(), "d(z.grad)/dx")
+
+
+def test_newton_step_from_create_graph_gradients():
+    # one Newton step on f(x) = x⁴ − 3x from x = 1: x − f'(x)/f''(x) = 1 − (4 − 3)/12
+    x = Value(1.0)
+    f = x**4 - 3 * x
+    (d1,) = grad(f, [x], create_graph=True)
+    (d2,) = grad(d1, [x])
+    assert d1.data == 1.0 and d2 == 12.0
+    assert x.data - d1.data / d2 == 1.0 - 1.0 / 12.0
+
+
+def test_zero_grad_breaks_the_cycle_a_create_graph_grad_makes(gc_off):
+    # as PyTorch warns: x.grad's graph refers back to x, so a dropped graph lives on until
+    # the gradients are cleared
+    import weakref
+
+    x = Value(0.3)
+    y = x.tanh()
+    probe = weakref.ref(y)
+    out = y * y
+    out.backward(create_graph=True)
+    del y
+    assert probe() is not None  # held by x.grad's graph (1 − y·y …)
+    out.zero_grad()
+    del out
+    assert probe() is None
+
+
+@pytest.fixture
+def gc_off():
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+# -- drawing the gradient's graph --------------------------------------------------------------
+@needs_dot
+def test_draw_graph_of_a_gradient_shows_the_backward_pass(artifacts):
+    import xml.etree.ElementTree as ET
+
+    from micrograd_plus import draw_graph
+    from micrograd_plus.viz import node_name, render_graph, run_dot
+
+    x = Value(0.5, label="x")
+    y = x.tanh()
+    y.label = "y"
+    y.backward(create_graph=True)
+    graph = draw_graph(x.grad)
+    svg = ET.fromstring(run_dot(graph, "svg"))
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = {g.find(f"{ns}title").text: " ".join(t.text or "" for t in g.iter(f"{ns}text"))
+             for g in svg.iter(f"{ns}g") if g.get("class") == "node"}
+    ops = sorted(t for name, t in texts.items() if name.endswith("_op"))
+    # dy/dx = 1 · (1 − y·y): tanh (forward), y·y, 1 − y·y, times the seed 1
+    assert ops == ["tanh", "×", "×", "−"]
+    assert "x" in texts[node_name(x)] and "y" in texts[node_name(y)]
+    one_minus = x.grad._prev[0]
+    assert one_minus._op == "-" and "0.7864" in texts[node_name(one_minus)]
+    assert abs(x.grad.data - (1 - np.tanh(0.5) ** 2)) < 1e-15
+    render_graph(graph, artifacts / "tanh_gradient_graph.png")
