@@ -301,7 +301,8 @@ def test_tensor_images_of_the_tutorial_and_the_rnn_cell(tmp_path, artifacts):
 
 def test_every_listed_example_is_a_module_with_build_and_main():
     assert set(EXAMPLES) == {"lunch", "three_layer", "gd_surface", "torch_tutorial",
-                             "neuron_342", "manual_backprop"}
+                             "neuron_342", "manual_backprop", "newton", "double_backward",
+                             "gradient_penalty"}
     for name in EXAMPLES:
         module = importlib.import_module(f"micrograd_plus.examples.{name}")
         built = module.build()

@@ -146,7 +146,8 @@ POW = _declare(
 POWK = _declare(
     "**k", symbol="^k", word="pow", rule="∂(a^k)/∂a = k·a^(k−1)", params=("k",),
     forward=lambda m, a, k: m.pow(a, k),
-    local=lambda m, out, a, k: (0.0 if k == 0 else k * m.pow(a, k - 1),),
+    # k·a rather than k·a^1 for a square, so a gradient's graph reads 2·w
+    local=lambda m, out, a, k: (0.0 if k == 0 else k * a if k == 2 else k * m.pow(a, k - 1),),
     selects=lambda k: k == 0,  # PyTorch's x**0 has gradient 0 even for an inf upstream
     reference=lambda torch, a, k: a**k, sample="p",
 )

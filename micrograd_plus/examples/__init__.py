@@ -16,6 +16,9 @@ EXAMPLES: dict[str, str] = {
     "torch_tutorial": "x = ones(2,2), z = y·y·2, out = mean: x.grad = 3, twice → 6; RNN cell "
                       "(Values, Tensors, PyTorch)",
     "manual_backprop": "seed ch. 8: listing 8.3's deltas by hand vs autograd; a[−1] slip caught",
+    "newton": "Newton's method on the same J: Hessian [[2, 0], [0, 2]], one step to (0, −1)",
+    "double_backward": "tanh, dy/dx and d²y/dx² as graphs (create_graph=True) vs closed forms",
+    "gradient_penalty": "mse + λ·‖∇ₓf(x)‖² on a Tensor MLP: 20 SGD steps, equal to PyTorch's",
 }
 
 __all__ = ["EXAMPLES", "run_all"]

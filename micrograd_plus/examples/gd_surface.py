@@ -10,7 +10,7 @@ with J = 16.8, and after 20 steps w ≈ (−0.023, −0.954).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from rich.table import Table
@@ -59,20 +59,34 @@ def plot_path(path: list[dict], filename: str | Path) -> Path | None:
     plt = pyplot()
     if plt is None:
         return None
+    fig, ax = contour_axes(plt)
+    draw_path(ax, path, "o-", "#d62728", f"{len(path) - 1} steps, lr {LR}")
+    return save(plt, fig, ax, filename)
+
+
+def contour_axes(plt: Any) -> tuple[Any, Any]:
+    """A figure with the contour lines of J, its minimum and the start A (no paths yet)."""
     w1, w2 = np.meshgrid(np.linspace(-2.5, 2.5, 200), np.linspace(-3.5, 3.5, 200))
     fig, ax = plt.subplots(figsize=(6, 6), dpi=150)
     cs = ax.contour(w1, w2, w1**2 + w2**2 + 2 * w2 + 5, levels=[4.5, 6, 8, 12, 16.8, 24, 32],
                     cmap="viridis")
     ax.clabel(cs, fontsize=9)
-    xs = [row["w"][0] for row in path]
-    ys = [row["w"][1] for row in path]
-    ax.plot(xs, ys, "o-", color="#d62728", markersize=4, label=f"{len(path) - 1} steps, lr {LR}")
-    ax.plot(*MINIMUM, "k*", markersize=12, label="minimum (0, −1), J = 4")
+    ax.plot(*MINIMUM, "k*", markersize=12, label="minimum (0, −1), J = 4", zorder=3)
     ax.annotate("A (−2, 3), J = 24", START, textcoords="offset points", xytext=(8, 4))
     ax.set_xlabel("w1")
     ax.set_ylabel("w2")
     ax.set_title("J(w1, w2) = w1² + w2² + 2·w2 + 5")
     ax.set_aspect("equal")
+    return fig, ax
+
+
+def draw_path(ax: Any, path: list[dict], style: str, color: str, label: str) -> None:
+    """The points ``row['w']`` of a path, joined in order."""
+    ax.plot([row["w"][0] for row in path], [row["w"][1] for row in path], style, color=color,
+            markersize=4, label=label)
+
+
+def save(plt: Any, fig: Any, ax: Any, filename: str | Path) -> Path:
     ax.legend(loc="lower right")
     with replacing(filename) as tmp:
         fig.savefig(tmp, bbox_inches="tight")
