@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+
+import numpy as np
 from pathlib import Path
 
 from conftest import needs_dot
@@ -44,6 +46,13 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert namespace["g"]["w_meat"].grad == -3500.0
     assert bool(namespace["report"])
     assert (tmp_path / "lunch.svg").read_text().count("<svg") == 1
+    # gradients of gradients: tanh's derivatives and the Newton step on J
+    t = np.tanh(0.5)
+    assert namespace["dy"].data == 1 - t * t
+    assert abs(namespace["d2y"] - (-2 * t * (1 - t * t))) < 1e-15
+    assert namespace["H"] == [[2.0, 0.0], [0.0, 2.0]] and namespace["grad_J"] == [-4.0, 8.0]
+    assert namespace["w_newton"].tolist() == [0.0, -1.0]
+    assert "tanh" in (tmp_path / "dy_dx.svg").read_text()
 
 
 def test_readme_test_command_is_the_one_ci_runs():
