@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .autograd import enable_grad, mark_modified
+from .autograd import Node, enable_grad, mark_modified
 from .state_checks import real_array, real_number
 
 __all__ = [
@@ -215,6 +215,8 @@ class Optimizer:
                 grad = p.grad
                 if grad is None or getattr(p, "requires_grad", True) is False:
                     continue  # no gradient this step: leave it (and its state) alone, as torch
+                if isinstance(grad, Node):  # a gradient with a graph (create_graph=True):
+                    grad = grad.data  # its numbers, as torch's step (under no_grad) uses
                 data = p.data
                 grad = self._checked_grad(index - 1, data, grad)
                 state = dict(self.state.get(p, {}))  # a copy, written back at the end
@@ -264,9 +266,13 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
-                if isinstance(g, np.ndarray):
+                if isinstance(g, Node) and not isinstance(g.data, np.ndarray):
+                    p.grad = 0.0  # a Value gradient with a graph (create_graph=True)
+                elif isinstance(g, (np.ndarray, Node)):
                     if set_to_none:
                         p.grad = None
+                    elif isinstance(g, Node):  # a Tensor gradient with a graph: drop it
+                        p.grad = np.zeros_like(g.data)
                     else:
                         g[...] = 0.0
                 elif g is not None:

@@ -589,3 +589,36 @@ def test_draw_graph_of_a_gradient_shows_the_backward_pass(artifacts):
     assert one_minus._op == "-" and "0.7864" in texts[node_name(one_minus)]
     assert abs(x.grad.data - (1 - np.tanh(0.5) ** 2)) < 1e-15
     render_graph(graph, artifacts / "tanh_gradient_graph.png")
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_optimizers_step_on_the_numbers_of_a_create_graph_grad_like_torch(name):
+    from micrograd_plus import optim
+
+    data = np.array([0.5, -1.0, 2.0])
+    p, tp = Tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    v = Value(0.5)
+    kwargs = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.1}
+    opts = [getattr(optim, name)([p], **kwargs), getattr(optim, name)([v], **kwargs)]
+    topt = getattr(torch.optim, name)([tp], **kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(2):
+            for opt in opts:
+                opt.zero_grad()
+            topt.zero_grad()
+            (p * p).tanh().sum().backward(create_graph=True)
+            (v * v).tanh().backward(create_graph=True)
+            (tp * tp).tanh().sum().backward(create_graph=True)
+            assert isinstance(p.grad, Tensor) and isinstance(v.grad, Value)
+            for opt in opts:
+                opt.step()
+            topt.step()
+    assert_close(p.data, tp.detach().numpy(), f"{name} on a Tensor")
+    assert_close(v.data, tp.detach().numpy()[0], f"{name} on a Value")
+    for opt in opts:
+        opt.zero_grad()
+    assert p.grad is None and v.grad == 0.0
+    (p * p).sum().backward(create_graph=True)
+    optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert type(p.grad) is np.ndarray and not p.grad.any()
