@@ -267,6 +267,19 @@ def test_value_bce_with_a_value_target_has_a_second_derivative_at_every_p():
         assert dp.data == out._local[0] and dt.data == out._local[1]
 
 
+def test_sqrt_at_zero_has_torchs_infinite_derivatives_with_create_graph():
+    # 0.5/√a at a = 0 is inf (IEEE, as without create_graph), not the Value engine's
+    # "division by zero" error for a / 0
+    for make in (lambda: Value(0.0), lambda: Tensor([0.0, 4.0], requires_grad=True),
+                 lambda: torch.tensor([0.0, 4.0], dtype=torch.float64, requires_grad=True)):
+        a = make()
+        d = grad if not isinstance(a, torch.Tensor) else torch.autograd.grad
+        out = (a * 3.0).sqrt() + a
+        (g,) = d(out if isinstance(a, Value) else out.sum(), [a], create_graph=True)
+        (h,) = d(g if isinstance(a, Value) else g.sum(), [a])
+        assert _grad_data(g).ravel()[0] == np.inf and _grad_data(h).ravel()[0] == -np.inf
+
+
 def test_selecting_ops_send_zero_through_an_infinite_gradient_with_create_graph():
     for lib in ("ours", "torch"):
         x = (Tensor if lib == "ours" else torch.tensor)([-1.0, 2.0], requires_grad=True)

@@ -265,6 +265,19 @@ def _nlog(x: Any) -> Any:
     return _dispatch("log")(x)
 
 
+def _ndiv(a: Any, b: Any) -> Any:
+    """a / b; by a Value that is 0 the IEEE ±inf/NaN node (as the fast path gives, and
+    PyTorch: √'s derivative 0.5/√a at a = 0 is inf), not the Value engine's error."""
+    if getattr(b, "_kind", None) == "value" and b.data == 0.0:
+        from ..engine import Value
+        from .ops import DIV
+
+        a = a if getattr(a, "_kind", None) == "value" else Value(float(a))
+        out = _fdiv(a.data, b.data)
+        return Value._result(out, (a, b), DIV.local(FLOATS, out, a.data, b.data), "/", DIV)
+    return a / b
+
+
 def _nlog1p(x: Any) -> Any:
     """ln(1 + x) as the node log(1 + x), holding the exact log1p value (its derivative
     1/(1 + x) is the same), so the rule gives the numbers the fast path recorded."""
@@ -308,7 +321,7 @@ NODES = SimpleNamespace(
     cos=_dispatch("cos"),
     log1p=_nlog1p,
     pow=lambda a, b: a**b,
-    div=lambda a, b: a / b,
+    div=_ndiv,
     sign=_nsign,
     relu=_dispatch("relu"),
     mask=lambda cond: FLOATS.mask(cond) if isinstance(cond, (bool, np.bool_)) else cond,
