@@ -19,66 +19,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import needs_dot
-from micrograd_plus import Tensor, Value, dot, grad, losses, vsum
+from test_ops import CALLS
+from micrograd_plus import Tensor, Value, grad, losses
 from micrograd_plus.core.ops import OPS
-from micrograd_plus.tensor import (broadcast_to, concatenate, linear, maximum, stack,
-                                   sum_to_shape, tensor_function, where)
+from micrograd_plus.tensor import concatenate
 
 RTOL = 1e-9
 
 
-# -- how the tests call each op of the table ----------------------------------------------------
-def _bce(p, t):
-    if isinstance(p, Value):
-        return losses.bce([p], [t], reduction="none")[0]
-    return losses.bce(p, t, reduction="none")
-
-
-CALLS = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "**": lambda a, b: a**b,
-    "**k": lambda a, k: a**k,
-    "neg": lambda a: -a,
-    "abs": lambda a: abs(a),
-    "exp": lambda a: a.exp(),
-    "log": lambda a: a.log(),
-    "sqrt": lambda a: a.sqrt(),
-    "tanh": lambda a: a.tanh(),
-    "sigmoid": lambda a: a.sigmoid(),
-    "ReLU": lambda a: a.relu(),
-    "leaky_relu": lambda a, slope: a.leaky_relu(slope),
-    "softplus": lambda a: a.softplus(),
-    "sin": lambda a: a.sin(),
-    "cos": lambda a: a.cos(),
-    "clip": lambda a, lo, hi: a.clip(lo, hi),
-    "maximum": maximum,
-    "where": lambda a, b, cond: where(cond, a, b),
-    "bce": _bce,
-    "bce_with_logits": lambda x, t: losses.bce_with_logits(x, t, reduction="none"),
-    "cross_entropy": lambda z, target: losses.cross_entropy(z, target, reduction="none"),
-    "vsum": lambda *xs: vsum(xs),
-    "dot": lambda *xs: dot(xs[0::2], xs[1::2]),
-    "sum": lambda a, axis, keepdims: a.sum(axis, keepdims),
-    "mean": lambda a, axis, keepdims: a.mean(axis, keepdims),
-    "max": lambda a, axis, keepdims: a.max(axis, keepdims),
-    "min": lambda a, axis, keepdims: a.min(axis, keepdims),
-    "reshape": lambda a, shape: a.reshape(shape),
-    "transpose": lambda a, axes: a.transpose(axes) if axes is not None else a.T,
-    "getitem": lambda a, index, basic: a[index],
-    "scatter": lambda g, index, shape, basic: tensor_function("scatter")(g, index, shape, basic),
-    "broadcast_to": broadcast_to,
-    "sum_to": sum_to_shape,
-    "concatenate": lambda *xs, axis: concatenate(xs, axis),
-    "stack": lambda *xs, axis: stack(xs, axis),
-    "matmul": lambda a, b: a @ b,
-    "linear": linear,
-    "softmax": lambda a, axis: a.softmax(axis),
-    "log_softmax": lambda a, axis: a.log_softmax(axis),
-}
-
+# -- the ops of the table: called as tests/test_ops.py calls them (CALLS), with the example
+# parameters below (several per op where one would miss a case) -----------------------------
 _REDUCE = [{"axis": None, "keepdims": False}, {"axis": 1, "keepdims": True},
            {"axis": (0,), "keepdims": False}]
 

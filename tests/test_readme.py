@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
-from pathlib import Path
 
 from conftest import needs_dot
 
