@@ -154,3 +154,13 @@ def test_bad_input_gets_a_clear_error():
         jacobian(lambda: 1.0, [])
     with pytest.raises(TypeError, match="f must return Tensors for these inputs, got float"):
         jacobian(lambda a: 1.0, x)
+
+
+def test_tensor_outputs_linear_or_constant_in_the_inputs_give_zeros_like_torch():
+    x, tx = tensor_pair(2, 2)
+    assert_same(hessian(lambda a: (a * 3.0).sum(), x), TF.hessian(lambda a: (a * 3.0).sum(), tx))
+    value, hv = hvp(lambda a: a.sum(), x, np.ones((2, 2)))
+    tvalue, thv = TF.hvp(lambda a: a.sum(), tx, torch.ones(2, 2, dtype=torch.float64))
+    assert_same(value, tvalue)
+    assert_same(hv, thv)
+    assert_same(jacobian(lambda a, b: a * 2.0, (x, x)), TF.jacobian(lambda a, b: a * 2.0, (tx, tx)))

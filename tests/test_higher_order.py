@@ -585,3 +585,24 @@ def test_optimizers_step_on_the_numbers_of_a_create_graph_grad_like_torch(name):
     (p * p).sum().backward(create_graph=True)
     optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
     assert type(p.grad) is np.ndarray and not p.grad.any()
+
+
+@needs_dot
+def test_draw_graph_of_a_tensor_gradient_shows_the_backward_pass():
+    import xml.etree.ElementTree as ET
+
+    from micrograd_plus import draw_graph
+    from micrograd_plus.viz import run_dot
+
+    x = Tensor([0.5, -1.0], requires_grad=True, label="x")
+    y = x.tanh()
+    y.label = "y"
+    y.sum().backward(create_graph=True)
+    svg = ET.fromstring(run_dot(draw_graph(x.grad), "svg"))
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = {g.find(f"{ns}title").text: " ".join(t.text or "" for t in g.iter(f"{ns}text"))
+             for g in svg.iter(f"{ns}g") if g.get("class") == "node"}
+    # ∂Σy/∂x = 1 · (1 − y·y), elementwise
+    assert sorted(t for name, t in texts.items() if name.endswith("_op")) == [
+        "tanh", "×", "×", "−"]
+    np.testing.assert_allclose(x.grad.data, 1 - np.tanh([0.5, -1.0]) ** 2, rtol=1e-15)
