@@ -22,7 +22,7 @@ from conftest import needs_dot
 from test_ops import CALLS
 from micrograd_plus import Tensor, Value, grad, losses
 from micrograd_plus.core.ops import OPS
-from micrograd_plus.tensor import concatenate
+from micrograd_plus.tensor import concatenate, maximum
 
 RTOL = 1e-9
 
@@ -606,3 +606,36 @@ def test_draw_graph_of_a_tensor_gradient_shows_the_backward_pass():
     assert sorted(t for name, t in texts.items() if name.endswith("_op")) == [
         "tanh", "×", "×", "−"]
     np.testing.assert_allclose(x.grad.data, 1 - np.tanh([0.5, -1.0]) ** 2, rtol=1e-15)
+
+
+# -- kinks follow torch: relu'' = 0, and the first derivative at the kink is torch's ----------
+KINKS = {
+    "relu": (lambda x: x.relu(), lambda x: x.relu()),
+    "abs": (lambda x: abs(x) * x, lambda x: x.abs() * x),
+    "leaky_relu": (lambda x: x.leaky_relu(0.1) * x, lambda x: F.leaky_relu(x, 0.1) * x),
+    "clip": (lambda x: x.clip(-1.0, 0.0) * x, lambda x: x.clamp(-1.0, 0.0) * x),
+    "maximum": (lambda x: maximum(x, x * 0.0) * x, lambda x: torch.maximum(x, x * 0.0) * x),
+}
+
+
+@pytest.mark.parametrize("name", KINKS)
+def test_kinks_follow_torch_to_the_second_derivative(name):
+    ours_f, torch_f = KINKS[name]
+    data = np.array([-1.5, -1.0, 0.0, 0.7])  # at and around the kinks (0, and −1 for clip)
+    x, tx = Tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    (g,) = grad(ours_f(x).sum(), [x], create_graph=True)
+    (tg,) = torch.autograd.grad(torch_f(tx).sum(), [tx], create_graph=True)
+    assert_close(g.data, tg.detach().numpy(), f"{name}'")
+    (h,) = grad(g.sum(), [x], allow_unused=True) if g.requires_grad else (None,)
+    (th,) = (torch.autograd.grad(tg.sum(), [tx], allow_unused=True) if tg.requires_grad
+             else (None,))
+    assert_close(np.zeros(4) if h is None else h, np.zeros(4) if th is None else th.numpy(),
+                 f"{name}''")
+    if name == "relu":  # relu'' = 0 everywhere, relu'(0) = 0
+        assert h is None or not np.any(h) and g.data.tolist() == [0.0, 0.0, 0.0, 1.0]
+    if name in ("relu", "abs", "leaky_relu"):  # the same on a Value at exactly 0
+        v = Value(0.0)
+        (dv,) = grad(ours_f(v), [v], create_graph=True)
+        tv = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+        (tdv,) = torch.autograd.grad(torch_f(tv), [tv], create_graph=True)
+        assert float(getattr(dv, "data", dv)) == tdv.item()
