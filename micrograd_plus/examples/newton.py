@@ -104,9 +104,10 @@ def main(out_dir: str | Path = "out") -> int:
     console.rule("[bold]Newton's method on J(w1, w2) = w1² + w2² + 2·w2 + 5")
     path = newton(steps=2)
     at_a = path[0]
+    hessian = "[" + ", ".join("[" + ", ".join(num(h) for h in row) + "]"
+                              for row in at_a["hessian"]) + "]"
     console.print(f"at A = {vec(at_a['w'])}: J = {num(at_a['J'])}, ∇J = {vec(at_a['grad'])}, "
-                  f"Hessian H = {[[num(h) for h in row] for row in at_a['hessian']]}"
-                  .replace("'", ""))
+                  f"Hessian H = {hessian}")
     table = Table(title="Newton: w ← w − H⁻¹·∇J")
     for col in ("step", "w1", "w2", "J", "∂J/∂w1", "∂J/∂w2", "−H⁻¹∇J"):
         table.add_column(col, justify="right")
