@@ -46,7 +46,7 @@ PARAMS = {
     "bce": [{}], "bce_with_logits": [{}],
     "cross_entropy": [{"target": np.array([0, 3, 1])}],
     "vsum": [{}],
-    "dot": [{}],  # its parameters ws, xs are its operands: the call builds them
+    "dot": [{}],  # its parameter (how parents pair up) is made by dot() from its operands
     "sum": _REDUCE, "mean": _REDUCE, "max": _REDUCE, "min": _REDUCE,
     "reshape": [{"shape": (3, 2)}, {"shape": (-1,)}],
     "transpose": [{"axes": None}, {"axes": (2, 0, 1)}],
