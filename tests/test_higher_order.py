@@ -639,3 +639,61 @@ def test_kinks_follow_torch_to_the_second_derivative(name):
         tv = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
         (tdv,) = torch.autograd.grad(torch_f(tv), [tv], create_graph=True)
         assert float(getattr(dv, "data", dv)) == tdv.item()
+
+
+# -- every loss on Values: the Hessian over six inputs ------------------------------------------
+_V = np.random.default_rng(5)
+Z0 = _V.uniform(-1.5, 1.5, 6)
+V_REAL, V_UNIT = _V.uniform(-1, 1, 6), _V.uniform(0.1, 0.9, 6)
+V_SIGNS = np.sign(_V.normal(size=6))
+V_BITS = (V_SIGNS > 0).astype(float)
+V_CLASS = [2, 0]
+
+
+def _rows(z):
+    return [list(z[0:3]), list(z[3:6])]
+
+
+# name: (loss of the six Values z with our API, the same of a (6,) torch tensor)
+VALUE_LOSSES = {
+    "mse": (lambda z: losses.mse(list(z), list(V_REAL)),
+            lambda z: F.mse_loss(z, torch.tensor(V_REAL))),
+    "sse": (lambda z: losses.sse(list(z), list(V_REAL)),
+            lambda z: 0.5 * ((torch.tensor(V_REAL) - z) ** 2).sum()),
+    "l1": (lambda z: losses.l1([v * v for v in z], list(V_REAL)),
+           lambda z: F.l1_loss(z * z, torch.tensor(V_REAL))),
+    "huber": (lambda z: losses.huber([v * v for v in z], list(V_REAL)),
+              lambda z: F.huber_loss(z * z, torch.tensor(V_REAL))),
+    "bce": (lambda z: losses.bce([v.sigmoid() for v in z], list(V_UNIT)),
+            lambda z: F.binary_cross_entropy(z.sigmoid(), torch.tensor(V_UNIT))),
+    "bce_with_logits": (lambda z: losses.bce_with_logits(list(z), list(V_UNIT)),
+                        lambda z: F.binary_cross_entropy_with_logits(z, torch.tensor(V_UNIT))),
+    "cross_entropy": (lambda z: losses.cross_entropy(_rows(z), V_CLASS),
+                      lambda z: F.cross_entropy(z.reshape(2, 3), torch.tensor(V_CLASS))),
+    "nll": (lambda z: losses.nll(_rows([v.sin() for v in z]), V_CLASS),
+            lambda z: F.nll_loss(z.sin().reshape(2, 3), torch.tensor(V_CLASS))),
+    "hinge": (lambda z: losses.hinge([v * v.exp() for v in z], list(V_SIGNS)),
+              lambda z: (1 - torch.tensor(V_SIGNS) * z * z.exp()).relu().mean()),
+    "multilabel_bce": (
+        lambda z: losses.multilabel_bce(_rows([v * v for v in z]), _rows(V_BITS)),
+        lambda z: F.multilabel_soft_margin_loss((z * z).reshape(2, 3),
+                                                torch.tensor(V_BITS.reshape(2, 3)))),
+    "l1_penalty": (lambda z: losses.l1_penalty(list(z), 0.3) * sum(v * v for v in z),
+                   lambda z: 0.3 * z.abs().sum() * (z * z).sum()),
+    "l2_penalty": (lambda z: losses.l2_penalty(list(z), 0.3) * sum(z),
+                   lambda z: 0.3 * (z * z).sum() * z.sum()),
+}
+
+
+def test_every_value_loss_has_a_second_derivative_test():
+    assert set(VALUE_LOSSES) == set(losses.__all__)
+
+
+@pytest.mark.parametrize("name", VALUE_LOSSES)
+def test_value_loss_hessian_matches_torch(name):
+    from micrograd_plus import hessian
+
+    ours, theirs = VALUE_LOSSES[name]
+    H = hessian(lambda *z: ours(z), list(Z0))
+    expected = torch.autograd.functional.hessian(theirs, torch.tensor(Z0)).numpy()
+    assert_close(H, expected, f"Hessian of {name}")
