@@ -58,22 +58,23 @@ def test_one_newton_step_lands_on_the_minimum_where_descent_needs_20():
 
 def test_newton_build_keeps_the_gradient_as_graphs():
     g = newton.build(backward=True)
-    d1, d2 = g["w1"].grad, g["w2"].grad
+    d1, d2 = g["dJ_dw1"], g["dJ_dw2"]
     assert isinstance(d1, Value) and d1.requires_grad and d1.label == "∂J/∂w1"
     assert (d1.data, d2.data) == (-4.0, 8.0)
     assert g["w1"] in topological_order(d1) and g["w2"] in topological_order(d2)
+    assert g["w1"].grad == 0.0  # grad() stores nothing
 
 
 @needs_dot
 def test_newton_gradient_graph_shows_2_w1_and_2_w2_plus_2(artifacts):
     g = newton.build(backward=True)
-    graph = draw_graph([g["w1"].grad, g["w2"].grad], precision=2)
+    graph = draw_graph([g["dJ_dw1"], g["dJ_dw2"]], precision=2)
     texts = svg_texts(graph)
-    assert "∂J/∂w1 data -4.00" in texts[node_name(g["w1"].grad)]
-    assert "∂J/∂w2 data 8.00" in texts[node_name(g["w2"].grad)]
+    assert "∂J/∂w1 data -4.00" in texts[node_name(g["dJ_dw1"])]
+    assert "∂J/∂w2 data 8.00" in texts[node_name(g["dJ_dw2"])]
     ops = sorted(t for name, t in texts.items() if name.endswith("_op"))
-    # ∂J/∂w1 = 1·(2·w1), ∂J/∂w2 = 1·(2·w2) + 1·2: no power node left (k·a for a square)
-    assert ops == ["+", "×", "×", "×", "×", "×"]
+    # ∂J/∂w1 = 2·w1, ∂J/∂w2 = 2·w2 + 2: no power node (k·a for a square), no seed 1·
+    assert ops == ["+", "×", "×"]
     render_graph(graph, artifacts / "newton_gradient.png")
 
 
@@ -110,10 +111,9 @@ def test_double_backward_matches_the_closed_forms_and_torch():
 def test_double_backward_first_derivative_is_the_backward_pass_of_tanh():
     g = double_backward.build()
     dy = g["dy"]
-    # 1 · (1 − y·y): the seed times tanh's rule, built from y itself
-    assert [n._op for n in topological_order(dy) if n._op] == ["tanh", "*", "-", "*"]
-    one_minus = dy._prev[0]
-    assert one_minus._op == "-" and one_minus._prev[1]._prev == (g["y"], g["y"])
+    # 1 − y·y: tanh's rule (times the seed 1, which adds no node), built from y itself
+    assert [n._op for n in topological_order(dy) if n._op] == ["tanh", "*", "-"]
+    assert dy._op == "-" and dy._prev[1]._prev == (g["y"], g["y"])
     back = double_backward.build(backward=True)  # dy.backward(): x.grad = d²y/dx²
     assert close(back["x"].grad, double_backward.closed_forms(0.5)[2], rtol=1e-15)
 
@@ -125,7 +125,7 @@ def test_double_backward_images_show_the_derivative_graphs(tmp_path):
     root = ET.fromstring(svg)
     texts = [" ".join(" ".join(t.text or "" for t in g.iter(f"{SVG}text")).split())
              for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
-    assert sorted(t for t in texts if t in ("tanh", "×", "−")) == ["tanh", "×", "×", "−"]
+    assert sorted(t for t in texts if t in ("tanh", "×", "−")) == ["tanh", "×", "−"]
     assert any(t.startswith("dy/dx data 0.7864") for t in texts)
     assert any(t.startswith("y = tanh x data 0.4621") for t in texts)
     assert (tmp_path / "double_backward_second.png").exists()

@@ -9,13 +9,12 @@ derivative contracted with two directions). Kinks follow torch: relu'' = 0.
 
 from __future__ import annotations
 
-import warnings
 import zlib
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
 from conftest import needs_dot
@@ -25,6 +24,13 @@ from micrograd_plus.core.ops import OPS
 from micrograd_plus.tensor import concatenate, maximum
 
 RTOL = 1e-9
+
+# backward(create_graph=True) warns about the leaf-gradient cycle, here and in torch; the tests
+# that call it on purpose do not need to hear it (one test checks that it is given)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:backward\\(create_graph=True\\):UserWarning"),
+    pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph:UserWarning"),
+]
 
 
 # -- the ops of the table: called as tests/test_ops.py calls them (CALLS), with the example
@@ -284,7 +290,13 @@ def run_program(steps, leaves, lib):
 @given(programs())
 def test_random_dag_second_and_third_derivatives_match_torch(program):
     leaves, steps = program
-    theirs = _derivative_tensors(lambda *v: run_program(steps, v, "torch"), leaves, 3, "torch")
+    try:
+        theirs = _derivative_tensors(lambda *v: run_program(steps, v, "torch"), leaves, 3,
+                                     "torch")
+    except RuntimeError as e:  # torch's abs at exactly 0 gives an immutable ZeroTensor that
+        if "ZeroTensor" not in str(e):  # its own engine then fails to add into: no reference
+            raise
+        reject()
     assume(all(np.all(np.isfinite(d)) and np.max(np.abs(d)) < 1e8 for d in theirs))
     ours = _derivative_tensors(lambda *v: run_program(steps, v, "ours"), leaves, 3, "ours")
     for k, (a, b) in enumerate(zip(ours, theirs)):
@@ -421,11 +433,10 @@ def _grad_data(g):
 def test_backward_create_graph_twice_doubles_a_gradient_that_has_a_graph(data):
     x, tx = _pair(data)
     out, tout = _f(x), _f(tx)
-    with warnings.catch_warnings():  # torch's (once) about the cycle x → x.grad → x
-        warnings.simplefilter("ignore")
-        tout.backward(create_graph=True)
-        tout.backward(create_graph=True)
-    out.backward(create_graph=True)
+    tout.backward(create_graph=True)
+    tout.backward(create_graph=True)
+    with pytest.warns(UserWarning, match="reference cycle"):  # PyTorch's advice, too
+        out.backward(create_graph=True)
     first = np.array(_grad_data(x.grad))
     out.backward(create_graph=True)
     assert_close(_grad_data(x.grad), 2 * first, "twice is double")
@@ -545,11 +556,11 @@ def test_draw_graph_of_a_gradient_shows_the_backward_pass(artifacts):
     texts = {g.find(f"{ns}title").text: " ".join(t.text or "" for t in g.iter(f"{ns}text"))
              for g in svg.iter(f"{ns}g") if g.get("class") == "node"}
     ops = sorted(t for name, t in texts.items() if name.endswith("_op"))
-    # dy/dx = 1 · (1 − y·y): tanh (forward), y·y, 1 − y·y, times the seed 1
-    assert ops == ["tanh", "×", "×", "−"]
+    # dy/dx = 1 − y·y (the seed 1 times it adds no node): tanh (forward), y·y, 1 − y·y
+    assert ops == ["tanh", "×", "−"]
     assert "x" in texts[node_name(x)] and "y" in texts[node_name(y)]
-    one_minus = x.grad._prev[0]
-    assert one_minus._op == "-" and "0.7864" in texts[node_name(one_minus)]
+    assert x.grad._op == "-" and x.grad._prev[1]._prev == (y, y)
+    assert "0.7864" in texts[node_name(x.grad)]
     assert abs(x.grad.data - (1 - np.tanh(0.5) ** 2)) < 1e-15
     render_graph(graph, artifacts / "tanh_gradient_graph.png")
 
@@ -564,19 +575,17 @@ def test_optimizers_step_on_the_numbers_of_a_create_graph_grad_like_torch(name):
     kwargs = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.1}
     opts = [getattr(optim, name)([p], **kwargs), getattr(optim, name)([v], **kwargs)]
     topt = getattr(torch.optim, name)([tp], **kwargs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(2):
-            for opt in opts:
-                opt.zero_grad()
-            topt.zero_grad()
-            (p * p).tanh().sum().backward(create_graph=True)
-            (v * v).tanh().backward(create_graph=True)
-            (tp * tp).tanh().sum().backward(create_graph=True)
-            assert isinstance(p.grad, Tensor) and isinstance(v.grad, Value)
-            for opt in opts:
-                opt.step()
-            topt.step()
+    for _ in range(2):
+        for opt in opts:
+            opt.zero_grad()
+        topt.zero_grad()
+        (p * p).tanh().sum().backward(create_graph=True)
+        (v * v).tanh().backward(create_graph=True)
+        (tp * tp).tanh().sum().backward(create_graph=True)
+        assert isinstance(p.grad, Tensor) and isinstance(v.grad, Value)
+        for opt in opts:
+            opt.step()
+        topt.step()
     assert_close(p.data, tp.detach().numpy(), f"{name} on a Tensor")
     assert_close(v.data, tp.detach().numpy()[0], f"{name} on a Value")
     for opt in opts:

@@ -2,8 +2,9 @@
 
 ``grad(y, [x], create_graph=True)`` (or ``y.backward(create_graph=True)``) computes dy/dx
 with Value operations, so the derivative is a Value with a graph of its own: the backward
-pass of tanh, 1·(1 − y·y), written out as nodes (the 1 is the seed ∂y/∂y). Differentiating
-that graph again gives the second derivative. Both agree with the closed forms
+pass of tanh, 1 − y·y (tanh's rule times the seed ∂y/∂y = 1), written out as nodes.
+Differentiating that graph again gives the second derivative. Both agree with the closed
+forms
 
     dy/dx = 1 − tanh²x,        d²y/dx² = −2·tanh x·(1 − tanh²x)
 
@@ -74,10 +75,10 @@ def main(out_dir: str | Path = "out") -> int:
     console.print(out)
     console.print(f"largest difference from the closed forms: {worst:.1e}")
     g = build()
-    console.print(f"at x = {X0}: dy/dx is the node {g['dy']._op!r} of "
-                  f"{len(g['dy']._prev)} inputs: 1 · (1 − y·y) = {num(g['dy'].data)}")
+    console.print(f"at x = {X0}: dy/dx is the node 1 − y·y = {num(g['dy'].data)}, "
+                  f"made by the backward pass from y = tanh x")
     write_graph(g["dy"], out_dir, "double_backward",
-                title="dy/dx of y = tanh x at x = 0.5 as a graph: 1 · (1 − y·y)")
+                title="dy/dx of y = tanh x at x = 0.5 as a graph: 1 − y·y")
     write_graph(g["d2y"], out_dir, "double_backward_second",
                 title="d²y/dx²: the graph of dy/dx differentiated again")
     return 0

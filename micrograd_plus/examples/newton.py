@@ -35,13 +35,13 @@ J = gd_surface.J
 
 
 def build(w: Sequence[float] = START, backward: bool = False) -> dict:
-    """The graph of J at ``w``; with ``backward``, ``J.backward(create_graph=True)``, so
-    ``w1.grad`` and ``w2.grad`` are the gradient's nodes (2·w1 and 2·w2 + 2 as graphs)."""
+    """The graph of J at ``w``; with ``backward``, also ∂J/∂w1 and ∂J/∂w2 as graph nodes
+    (``dJ_dw1`` = 2·w1, ``dJ_dw2`` = 2·w2 + 2), from ``grad(..., create_graph=True)``."""
     built = gd_surface.build(w)
     if backward:
-        built["J"].backward(create_graph=True)
-        built["w1"].grad.label = "∂J/∂w1"
-        built["w2"].grad.label = "∂J/∂w2"
+        d1, d2 = grad(built["J"], [built["w1"], built["w2"]], create_graph=True)
+        d1.label, d2.label = "∂J/∂w1", "∂J/∂w2"
+        built.update(dJ_dw1=d1, dJ_dw2=d2)
     return built
 
 
@@ -128,7 +128,7 @@ def main(out_dir: str | Path = "out") -> int:
                   f"gradient descent: {len(gd) - 1} steps to ({end['w'][0]:.3f}, "
                   f"{end['w'][1]:.3f}), J = {end['J']:.4f}")
     grads = build(backward=True)
-    write_graph([grads["w1"].grad, grads["w2"].grad], out_dir, "newton_gradient",
+    write_graph([grads["dJ_dw1"], grads["dJ_dw2"]], out_dir, "newton_gradient",
                 precision=2, title="∇J at A as graphs (create_graph=True): "
                 "differentiated again, they give the Hessian")
     plotted = plot_paths(path[:2], gd, Path(out_dir) / "newton.png")
