@@ -119,7 +119,9 @@ def anomaly(enabled: bool = True) -> contextlib.AbstractContextManager:
 
 
 def non_finite(x: Any) -> bool:
-    """True when a float or an array contains NaN or infinity."""
+    """True when a float, an array or a node's data contains NaN or infinity."""
+    if isinstance(x, Node):
+        x = x.data
     if isinstance(x, float):
         return not math.isfinite(x)
     try:
@@ -277,17 +279,17 @@ def walk(roots: Any, seeds: Any, create_graph: bool = False, order: list | None 
         check_versions(node)
         with quiet():
             contributions = node._vjp_graph(g) if create_graph else node._vjp(g)
-        if check:
-            check_backward_anomaly(node, g, contributions)
-        totals = []
-        for parent, pg in zip(parents, contributions):
-            if pg is None or not parent.requires_grad:
-                totals.append(None)
-                continue
-            previous = grads.get(parent)
-            total = pg if previous is None else previous + pg
-            grads[parent] = total
-            totals.append(total)
+            if check:
+                check_backward_anomaly(node, g, contributions)
+            totals = []
+            for parent, pg in zip(parents, contributions):
+                if pg is None or not parent.requires_grad:
+                    totals.append(None)
+                    continue
+                previous = grads.get(parent)
+                total = pg if previous is None else previous + pg
+                grads[parent] = total
+                totals.append(total)
         yield Step(node, g, contributions, totals)
 
 
@@ -405,10 +407,12 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
     return tuple(found)
 
 
-def times(g: Any, d: Any, selects: bool) -> Any:
+def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
     """``g · d`` for a gradient and a local derivative, skipping the work a constant allows.
 
     ``selects``: a zero derivative gives 0 even for an inf or NaN ``g`` (relu, clip, …).
+    ``fresh``: ``d`` is a node the rule has just made (not the op's result or an input), so
+    a seed of 1 may return it as it is: the gradient never aliases a forward node.
     """
     if isinstance(d, (float, int)):
         if d == 1.0:
@@ -419,8 +423,8 @@ def times(g: Any, d: Any, selects: bool) -> Any:
             data = g.data if isinstance(g, Node) else g  # (an ndarray's .data is its buffer)
             return 0.0 if isinstance(data, float) else _zeros_like(data)
         return g * d
-    if type(g) is float and g == 1.0 and getattr(d, "_kind", None) == "value":
-        return d  # the seed 1 times a derivative: the derivative itself (a smaller graph)
+    if fresh and type(g) is float and g == 1.0 and getattr(d, "_kind", None) == "value":
+        return d  # the seed 1 times a new derivative node: that node (a smaller graph)
     product = g * d
     if selects:
         from .core.mathspace import NODES

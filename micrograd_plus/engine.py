@@ -214,7 +214,9 @@ class Value(Node):
         local = op.local(NODES, self, *self._prev, **args)
         autograd.check_unchanged(self, [getattr(d, "data", d) for d in local], self._local)
         selects = op.selects_for(args)
-        return [autograd.times(g, d, selects) for d in local]
+        parents = self._prev
+        return [autograd.times(g, d, selects, d is not self and d not in parents)
+                for d in local]
 
     def _params(self) -> dict:
         """The op's parameters by name (stored as a tuple in the order of ``Op.params``)."""

@@ -372,3 +372,15 @@ def test_backward_with_create_graph_warns_about_the_cycle_like_torch():
 
         (g,) = grad(x.tanh(), [x], create_graph=True)  # grad() stores nothing: no warning
     assert g.data == pytest.approx(1 - np.tanh(0.7) ** 2)
+
+
+def test_a_gradient_graph_never_aliases_a_forward_node():
+    from micrograd_plus import grad
+
+    x = Value(0.3)
+    y = x.exp()
+    (g,) = grad(y, [x], create_graph=True)
+    assert g is not y and g.data == y.data  # torch: a new tensor, not the result itself
+    w = Value(1.5)
+    (gw,) = grad(2 * w, [w], create_graph=True)
+    assert gw.data == 2.0 and gw._prev  # 1 × 2: the constant leaf is not handed out

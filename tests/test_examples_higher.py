@@ -73,8 +73,9 @@ def test_newton_gradient_graph_shows_2_w1_and_2_w2_plus_2(artifacts):
     assert "∂J/∂w1 data -4.00" in texts[node_name(g["dJ_dw1"])]
     assert "∂J/∂w2 data 8.00" in texts[node_name(g["dJ_dw2"])]
     ops = sorted(t for name, t in texts.items() if name.endswith("_op"))
-    # ∂J/∂w1 = 2·w1, ∂J/∂w2 = 2·w2 + 2: no power node (k·a for a square), no seed 1·
-    assert ops == ["+", "×", "×"]
+    # ∂J/∂w1 = 2·w1, ∂J/∂w2 = 2·w2 + 1·2: no power node (k·a for a square); the 2 of 2·w2
+    # comes as 1 × 2, a node of its own, so the gradient never is the forward graph's leaf
+    assert ops == ["+", "×", "×", "×"]
     render_graph(graph, artifacts / "newton_gradient.png")
 
 
