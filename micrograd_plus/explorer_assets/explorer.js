@@ -23,7 +23,10 @@
   Array.prototype.forEach.call(document.querySelectorAll("#mgp-graph g.edge"), function (g) {
     var t = g.querySelector("title");
     if (!t) { return; }
-    var key = t.textContent.trim().replace(/\s+/g, "");
+    // viz gives each edge the id "from->to#i"; a long arrow drawn from a dashed copy of its
+    // value (viz_layout) keeps that id while its title names the copy
+    var key = /->/.test(g.id || "") ? g.id.replace(/#\d+$/, "")
+      : t.textContent.trim().replace(/\s+/g, "");
     (edges[key] = edges[key] || []).push(g);
   });
 
