@@ -27,8 +27,8 @@ from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
 from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
 from .viz_layout import layout_budget, long_edges, ranks
-from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, format_lines,
-                         format_number, grad_color, group_label, pretty_label)
+from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, dot_text,
+                         format_lines, format_number, grad_color, group_label, pretty_label)
 from .viz_nodes import (FONT, HIGHLIGHT, PALE_TEXT, PROCESSED, PROCESSED_FILL, Options,
                         draw_legend, edge_label, node_name, op_node_name, op_size, record_label,
                         tensor_edge_label)
@@ -192,7 +192,8 @@ def draw_graph(
     caption = [title] if title else []
     caption += notes
     if caption:
-        dot.attr(label="\n".join(caption), labelloc="t", fontsize=str(fontsize + 4))
+        dot.attr(label=dot_text("\n".join(caption), lines=True), labelloc="t",
+                 fontsize=str(fontsize + 4))
     if legend or (legend is None and (color_by_grad or highlighted or done)):
         draw_legend(dot, opts, bool(highlighted), bool(done))
     return dot
@@ -235,7 +236,7 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
             hl = id(node) in path
             symbol = op_symbol(node._op) or "?"
             op_entry = (op_node_name(node), {
-                "label": symbol, "shape": "circle", "style": "filled",
+                "label": dot_text(symbol), "shape": "circle", "style": "filled",
                 "fillcolor": "#fde0dd" if hl else "#eeeeee",
                 "color": HIGHLIGHT if hl else "#666666", "margin": "0.02", "ordering": "in",
                 "id": op_node_name(node), **op_size(symbol, o.fontsize)})
@@ -252,13 +253,14 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
         outer = titles[(layer, by_layer[layer][0])][0]
         with dot.subgraph(name=f"cluster_layer_{layer}") as lg:
             if outer:
-                lg.attr(label=outer, style="rounded,dashed", color="#7f7f7f",
+                lg.attr(label=dot_text(outer), style="rounded,dashed", color="#7f7f7f",
                         fontsize=str(o.fontsize + 1), fontcolor="#555555")
             else:  # module boxes without a layer around them
                 lg.attr(label="", style="invis")
             for neuron in sorted(by_layer[layer]):
                 with lg.subgraph(name=f"cluster_layer_{layer}_neuron_{neuron}") as ng:
-                    ng.attr(label=titles[(layer, neuron)][1], style="rounded,filled",
+                    ng.attr(label=dot_text(titles[(layer, neuron)][1]),
+                            style="rounded,filled",
                             fillcolor="#f5f8fc", color="#9fb6d1", fontsize=str(o.fontsize))
                     for name, attrs in groups[(layer, neuron)]:
                         ng.node(name, **attrs)
