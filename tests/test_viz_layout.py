@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from conftest import needs_dot
@@ -140,3 +141,49 @@ def test_small_graphs_are_drawn_as_before():
     dot = draw_graph(build_lunch(backward=True)["root"])
     assert "_ref_" not in dot.source and "nslimit" not in dot.source
     assert "mclimit" not in dot.source and "long arrows" not in dot.source
+
+
+def test_explorer_copies_show_what_their_value_shows(tmp_path):
+    """In the explorer page (headless Chromium) a dashed copy's cells follow the value's."""
+    pytest.importorskip("selenium")
+    from test_explorer import CHROMEDRIVER, CHROMIUM
+
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip("headless Chromium or chromedriver is not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from micrograd_plus import explore
+
+    root = residual(100)
+    page = explore(root, tmp_path / "residual.html")
+    x = next(n for n in autograd.topological_order(root) if n.label == "x")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+    def cells(element_id):
+        return driver.execute_script(
+            "return Array.from(document.getElementById(arguments[0])"
+            ".querySelectorAll('text')).map(t => t.textContent.trim())", element_id)
+
+    try:
+        driver.get(Path(page).as_uri())
+        copies = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#mgp-graph g.node'))"
+            ".map(g => g.id).filter(id => id.startsWith(arguments[0] + '_ref_'))",
+            node_name(x))
+        assert len(copies) > 20
+        start = cells(node_name(x))
+        assert "?" in start  # the grad is not known before the backward pass
+        assert all(cells(c) == start for c in copies)
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.END)
+        end = cells(node_name(x))
+        assert "?" not in end and "0.2799" in end
+        assert all(cells(c) == end for c in copies)
+    finally:
+        driver.quit()
