@@ -15,7 +15,8 @@ Subcommands::
 
 TARGET is a worked-example name (``lunch``) or a Python file that defines ``root`` (a Value
 or Tensor) or a function ``build()`` returning one. ``render`` draws an example after
-``backward()``; ``step`` and ``explore`` replay the backward pass themselves.
+``backward()``; ``step`` and ``explore`` replay the backward pass themselves. A ``.py``
+TARGET is run (its code is executed, as ``python FILE.py`` would), so only give files you trust.
 """
 
 from __future__ import annotations
@@ -210,12 +211,15 @@ def _out_dir(p: argparse.ArgumentParser, what: str = "images") -> None:
 
 
 def _target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", help="example name or .py file defining `root` or `build()`")
+    p.add_argument("target", help="example name or .py file defining `root` or `build()`; "
+                   "a .py file runs the file (its Python code is executed): trust it first")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="micrograd-plus", description="Make backpropagation visible."
+        prog="micrograd-plus", description="Make backpropagation visible.",
+        epilog="render/step/explore FILE.py runs the file (as `python FILE.py` would), "
+               "then draws the `root` it defines.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -31,7 +31,7 @@ import numpy as np
 from . import autograd
 from .core.ops import op_word
 from .engine import op_symbol
-from .viz_format import group_label
+from .viz_format import group_label, visible
 from .viz_rules import GRAD, matrix_rule
 from .viz_tensor import constant_name, is_tensor
 
@@ -67,8 +67,9 @@ class ParentStep:
     position: int = 0  # index of the parent in node._prev
 
     def __repr__(self) -> str:
-        return (f"ParentStep({self.label}: local={fmt(self.local)}, "
-                f"contribution={fmt(self.contribution)}, grad_after={fmt(self.grad_after)})")
+        return visible(f"ParentStep({self.label}: local={fmt(self.local)}, "
+                       f"contribution={fmt(self.contribution)}, "
+                       f"grad_after={fmt(self.grad_after)})")
 
 
 @dataclass(eq=False)
@@ -87,8 +88,8 @@ class Step:
 
     def __repr__(self) -> str:
         to = ", ".join(p.label for p in self.parents) or "nothing (a leaf)"
-        return (f"Step({self.index + 1}: {self.label} = {fmt(self.data)}, "
-                f"∂{sym(self.root_label)}/∂{sym(self.label)} = {fmt(self.grad)} → {to})")
+        return visible(f"Step({self.index + 1}: {self.label} = {fmt(self.data)}, "
+                       f"∂{sym(self.root_label)}/∂{sym(self.label)} = {fmt(self.grad)} → {to})")
 
     def __str__(self) -> str:
         """The node and one chain-rule line per parent: what a REPL user wants to read."""
@@ -97,7 +98,7 @@ class Step:
                  f"{fmt(self.data)};  ∂{sym(self.root_label)}/∂{sym(self.label)} = "
                  f"{fmt(self.grad)}"]
         lines += ["  " + format_chain_rule(self, p) for p in self.parents]
-        return "\n".join(lines)
+        return "\n".join(visible(line) for line in lines)  # labels cannot drive a terminal
 
 
 class BackpropStepper:

@@ -3,6 +3,10 @@
 Keys: ``n`` / → / space / enter: next step;  ``b`` / ←: back (undo);  ``e``: run to the
 end;  ``s``: back to the start;  ``q``: quit. Single keys are read in cbreak mode when stdin
 is a terminal; otherwise (pipes, tests) one command per line.
+
+Labels and op names are user text: everything here is a ``rich.text.Text`` (never parsed as
+markup, so ``a[/b]`` or ``[link=...]`` show as written) made with ``shown()``, which writes
+control characters as escapes, so a label cannot send escape sequences to the terminal.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from rich.text import Text
 
 from .engine import op_symbol
 from .stepper import BackpropStepper, fmt, format_chain_rule, sym
+from .viz_format import visible
 
 __all__ = ["run_terminal", "render_state"]
 
@@ -30,6 +35,11 @@ _ACTIONS = {
 }
 
 
+def shown(text: str, style: str = "") -> Text:
+    """User text (labels, op names, formulas) as rich Text: no markup, no control codes."""
+    return Text(visible(text), style=style)
+
+
 def render_state(stepper: BackpropStepper, max_rows: int = 30, max_parents: int = 12) -> Group:
     """Header, the current step with its chain-rule formulas, and a table of all steps.
 
@@ -40,7 +50,7 @@ def render_state(stepper: BackpropStepper, max_rows: int = 30, max_parents: int 
     r = stepper.names[root]
     total = len(stepper)
     header = Text.assemble(
-        ("Backprop of ", "bold"), (r, "bold cyan"), f" = {fmt(root.data)}",
+        ("Backprop of ", "bold"), (visible(r), "bold cyan"), f" = {fmt(root.data)}",
         f"   step {stepper.position} of {total}",
     )
     return Group(
@@ -53,30 +63,31 @@ def _current_panel(stepper: BackpropStepper, max_parents: int) -> Panel:
     current = stepper.current
     lines: list[Text] = []
     if current is None:
-        lines.append(Text(
+        lines.append(shown(
             f"Nothing processed yet. The first step seeds ∂{sym(r)}/∂{sym(r)} = "
             f"{fmt(stepper.seed)} at the root."
         ))
-        title = "start"
+        title = shown("start")
     else:
         n = current.label
         op = f"op {op_symbol(current.op)}" if current.op else "leaf"
         lines.append(Text.assemble(
-            ("node ", ""), (n, "bold yellow"), f"  ({op}, data {fmt(current.data)})   ",
-            (f"∂{sym(r)}/∂{sym(n)} = {fmt(current.grad)}", "bold"),
+            ("node ", ""), (visible(n), "bold yellow"),
+            visible(f"  ({op}, data {fmt(current.data)})   "),
+            (visible(f"∂{sym(r)}/∂{sym(n)} = {fmt(current.grad)}"), "bold"),
         ))
         if not current.parents:
-            lines.append(Text(f"{n} is a leaf: its gradient is final, nothing flows further."))
+            lines.append(shown(f"{n} is a leaf: its gradient is final, nothing flows further."))
         for parent in current.parents[:max_parents]:
-            lines.append(Text("  " + format_chain_rule(current, parent), "green"))
+            lines.append(shown("  " + format_chain_rule(current, parent), "green"))
         if len(current.parents) > max_parents:
             lines.append(Text(f"  … and {len(current.parents) - max_parents} more parents"))
-        title = f"step {current.index + 1}: {n}"
+        title = shown(f"step {current.index + 1}: {n}")
     upcoming = stepper.next_step
     if upcoming is None:
         lines.append(Text("done: every gradient of this pass is computed.", "bold magenta"))
     else:
-        lines.append(Text(f"next: {upcoming.label}", "dim"))
+        lines.append(shown(f"next: {upcoming.label}", "dim"))
     return Panel(Group(*lines), title=title, title_align="left")
 
 
@@ -85,7 +96,7 @@ def _steps_table(stepper: BackpropStepper, max_rows: int) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     for name, justify in [("#", "right"), ("node", "left"), ("op", "left"),
                           ("data", "right"), (f"∂{sym(r)}/∂node", "right"), (".grad", "right")]:
-        table.add_column(name, justify=justify)
+        table.add_column(shown(name), justify=justify)
     steps = stepper.steps
     # a window of rows around the current step keeps big graphs on one screen
     start = max(0, min(stepper.position - max_rows // 2, len(steps) - max_rows))
@@ -95,13 +106,12 @@ def _steps_table(stepper: BackpropStepper, max_rows: int) -> Table:
             style = "bold yellow"
         else:
             style = "green" if processed else "dim"
-        table.add_row(
-            str(s.index + 1), s.label, op_symbol(s.op) if s.op else "leaf", fmt(s.data),
-            fmt(s.grad) if processed else "·", fmt(s.node.grad), style=style,
-        )
+        cells = (str(s.index + 1), s.label, op_symbol(s.op) if s.op else "leaf", fmt(s.data),
+                 fmt(s.grad) if processed else "·", fmt(s.node.grad))
+        table.add_row(*(shown(c) for c in cells), style=style)
     hidden = len(steps) - max_rows
     if hidden > 0:
-        table.caption = f"{hidden} more steps not shown"
+        table.caption = shown(f"{hidden} more steps not shown")
     return table
 
 

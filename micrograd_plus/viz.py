@@ -26,8 +26,9 @@ from .files import write_file
 from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
 from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
-from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, format_lines,
-                         format_number, grad_color, group_label, pretty_label)
+from .viz_layout import layout_budget, long_edges, ranks
+from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, dot_text,
+                         format_lines, format_number, grad_color, group_label, pretty_label)
 from .viz_nodes import (FONT, HIGHLIGHT, PALE_TEXT, PROCESSED, PROCESSED_FILL, Options,
                         draw_legend, edge_label, node_name, op_node_name, op_size, record_label,
                         tensor_edge_label)
@@ -187,12 +188,12 @@ def draw_graph(
     if collapsed:
         notes = draw_collapsed(dot, nodes, where, titles, opts, max_nodes)
     else:
-        notes = []
-        _draw_full(dot, nodes, where, titles, opts, highlighted, path_edges, done)
+        notes = _draw_full(dot, nodes, where, titles, opts, highlighted, path_edges, done)
     caption = [title] if title else []
     caption += notes
     if caption:
-        dot.attr(label="\n".join(caption), labelloc="t", fontsize=str(fontsize + 4))
+        dot.attr(label=dot_text("\n".join(caption), lines=True), labelloc="t",
+                 fontsize=str(fontsize + 4))
     if legend or (legend is None and (color_by_grad or highlighted or done)):
         draw_legend(dot, opts, bool(highlighted), bool(done))
     return dot
@@ -219,8 +220,11 @@ def _check_options(precision: Any, rankdir: Any, fontsize: Any, collapse: Any,
 
 
 def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o: Options,
-               highlighted: set[int], path: set[int], done: set[int]) -> None:
-    """Every value and op node; clusters for neurons/layers where ``where`` places nodes."""
+               highlighted: set[int], path: set[int], done: set[int]) -> list[str]:
+    """Every value and op node; clusters for neurons/layers where ``where`` places nodes.
+
+    Returns notes for the caption (long arrows drawn as references, see viz_layout).
+    """
     groups: dict[tuple[int, int], list[tuple[str, dict]]] = {}
     plain: list[tuple[str, dict]] = []
     for node in nodes:
@@ -232,7 +236,7 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
             hl = id(node) in path
             symbol = op_symbol(node._op) or "?"
             op_entry = (op_node_name(node), {
-                "label": symbol, "shape": "circle", "style": "filled",
+                "label": dot_text(symbol), "shape": "circle", "style": "filled",
                 "fillcolor": "#fde0dd" if hl else "#eeeeee",
                 "color": HIGHLIGHT if hl else "#666666", "margin": "0.02", "ordering": "in",
                 "id": op_node_name(node), **op_size(symbol, o.fontsize)})
@@ -249,16 +253,20 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
         outer = titles[(layer, by_layer[layer][0])][0]
         with dot.subgraph(name=f"cluster_layer_{layer}") as lg:
             if outer:
-                lg.attr(label=outer, style="rounded,dashed", color="#7f7f7f",
+                lg.attr(label=dot_text(outer), style="rounded,dashed", color="#7f7f7f",
                         fontsize=str(o.fontsize + 1), fontcolor="#555555")
             else:  # module boxes without a layer around them
                 lg.attr(label="", style="invis")
             for neuron in sorted(by_layer[layer]):
                 with lg.subgraph(name=f"cluster_layer_{layer}_neuron_{neuron}") as ng:
-                    ng.attr(label=titles[(layer, neuron)][1], style="rounded,filled",
+                    ng.attr(label=dot_text(titles[(layer, neuron)][1]),
+                            style="rounded,filled",
                             fillcolor="#f5f8fc", color="#9fb6d1", fontsize=str(o.fontsize))
                     for name, attrs in groups[(layer, neuron)]:
                         ng.node(name, **attrs)
+    rank = ranks(nodes)
+    refs, virtual = long_edges(nodes, rank)
+    dot.graph_attr.update(layout_budget(2 * len(nodes), virtual))
     for node in nodes:
         if not node._prev:
             continue
@@ -266,6 +274,11 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
         local = getattr(node, "local_grads", None) if o.edge_labels else None
         for i, parent in enumerate(node._prev):
             attrs = {"id": f"{node_name(parent)}->{op}#{i}"}
+            source = node_name(parent)
+            if (id(parent), id(node), i) in refs:
+                source = _reference(dot, parent, node, i, o, id(parent) in highlighted,
+                                    id(parent) in done)
+                attrs["style"] = "dashed"
             from_box, to_box = where.get(id(parent)), where.get(id(node))
             if from_box and to_box and from_box[0] != to_box[0]:
                 attrs["minlen"] = "2"  # one layer's box to the next: side by side, no staircase
@@ -276,11 +289,25 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
                 attrs.update(label=edge_label(node, parent, local[i], o), fontcolor="#1f5fa8")
             elif o.edge_labels and local is None and wants and is_tensor(node):
                 attrs.update(label=tensor_edge_label(node, i, o), fontcolor="#1f5fa8")
-            dot.edge(node_name(parent), op, **attrs)
+            dot.edge(source, op, **attrs)
         attrs = {"id": f"{op}->{node_name(node)}"}
         if id(node) in path:
             attrs.update(color=HIGHLIGHT, penwidth="2.5")
         dot.edge(op, node_name(node), **attrs)
+    if refs:
+        return [f"{len(refs)} long arrows are drawn from dashed copies of their value "
+                f"(kept the layout fast)"]
+    return []
+
+
+def _reference(dot: graphviz.Digraph, parent: Any, node: Any, i: int, o: Options,
+               is_highlighted: bool, is_done: bool) -> str:
+    """A dashed copy of ``parent`` next to ``node``'s op, standing for a long arrow."""
+    name = f"{node_name(parent)}_ref_{node_name(node)}_{i}"
+    dot.node(name, label=record_label(parent, o, is_highlighted, is_done), shape="box",
+             style="dashed,rounded", color="#888888", margin="0.04", id=name,
+             tooltip="the same value as the one drawn earlier (a long arrow, shortened)")
+    return name
 
 
 FORMATS = {"svg", "png", "pdf", "dot", "gv"}

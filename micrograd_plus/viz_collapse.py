@@ -10,7 +10,7 @@ from __future__ import annotations
 import graphviz
 
 from .engine import op_symbol
-from .viz_format import format_number, grad_color, grad_magnitude
+from .viz_format import dot_text, format_number, grad_color, grad_magnitude
 from .viz_nodes import Options, node_name, record_label
 from .viz_tensor import grad_norm, is_tensor
 
@@ -107,8 +107,8 @@ def draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict
             lines.append(f"max {word} {format_number(max(mags), o.precision)}")
             if o.color:
                 fill = grad_color(max(mags))
-        dot.node(f"g{key}", label="\n".join(lines), shape="box", style="rounded,filled",
-                 fillcolor=fill, id=f"g{key}")
+        dot.node(f"g{key}", label=dot_text("\n".join(lines), lines=True), shape="box",
+                 style="rounded,filled", fillcolor=fill, id=f"g{key}")
     for (a, b), count in counts.items():
         dot.edge(f"g{a}", f"g{b}", label=str(count) if count > 1 else None)
     boxes = f"{len(members)} box" + ("es" if len(members) != 1 else "")

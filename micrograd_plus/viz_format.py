@@ -7,10 +7,12 @@ entry when small, else mean and norm. Labels: ``w^(1)_12`` is shown ``w⁽¹⁾�
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from typing import Any
 
+import graphviz
 import numpy as np
 
 # (smallest |grad| of the bin, fill colour, legend text); pale = small gradient
@@ -125,3 +127,61 @@ def grad_color(magnitude: float | None) -> str:
         if magnitude >= lower:
             return color
     return GRAD_COLORS[-1][1]
+
+
+# ---- text shown as written ----------------------------------------------------------------
+
+_NAMED_CONTROLS = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# bidirectional overrides and isolates: they reorder what a terminal or a page shows
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters written as escapes: ``a\\nb``, ``\\x1b[31m``.
+
+    Every view shows labels and op names through this, so a label stays on one line and
+    cannot move the cursor, colour a terminal or reorder text (bidi overrides).
+    """
+    text = str(text)
+    if text.isprintable() and not any(ord(c) in _BIDI for c in text):
+        return text
+    out = []
+    for c in text:
+        code = ord(c)
+        if c in _NAMED_CONTROLS:
+            out.append(_NAMED_CONTROLS[c])
+        elif code < 0x20 or 0x7F <= code <= 0x9F:
+            out.append(f"\\x{code:02x}")
+        elif code in _BIDI:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+# Graphviz writes "&amp;" in a label to the SVG as it is (it takes it for an entity), so a
+# browser shows "&": an invisible word joiner after such an "&" keeps it as written.
+_ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+WORD_JOINER = "\u2060"
+
+
+def dot_html(text: str) -> str:
+    """``text`` inside a Graphviz HTML-like label, shown as written.
+
+    HTML's special characters become entities, and backslashes are doubled: Graphviz
+    expands ``\\N`` (the node's name), ``\\G`` and the like even in HTML-like labels.
+    """
+    shown = _ENTITY_LIKE.sub("&" + WORD_JOINER, visible(text))
+    return html.escape(shown, quote=True).replace("\\", "\\\\")
+
+
+def dot_text(text: str, lines: bool = False) -> str:
+    """``text`` as a plain Graphviz label (an edge label, a title), shown as written.
+
+    Backslashes are doubled so ``\\N``, ``\\l`` and ``\\G`` are not expanded, and the
+    result is marked as not HTML, so ``<b>`` stays text. With ``lines``, newlines in
+    ``text`` break lines (titles); otherwise they show as ``\\n``.
+    """
+    parts = str(text).split("\n") if lines else [str(text)]
+    parts = [_ENTITY_LIKE.sub("&" + WORD_JOINER, visible(p)) for p in parts]
+    return graphviz.nohtml("\\n".join(graphviz.escape(p) for p in parts))

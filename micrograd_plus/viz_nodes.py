@@ -14,8 +14,8 @@ from typing import Any
 
 import graphviz
 
-from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, format_lines, grad_color, grad_magnitude,
-                         group_label, pretty_label, shape_of)
+from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, dot_html, dot_text, format_lines,
+                         grad_color, grad_magnitude, group_label, pretty_label, shape_of)
 from .viz_rules import matrix_rule
 from .viz_tensor import MAX_ELEMENTS, is_tensor, tensor_record
 
@@ -83,7 +83,7 @@ def record_label(node: Any, o: Options, is_highlighted: bool, is_done: bool) -> 
     def cell(lines: list[str], *, head: str = "", span: int = 1) -> str:
         parts = []
         for i, line in enumerate(lines):
-            t = html.escape(line)
+            t = dot_html(line)
             if head and i == 0:
                 t = f'<FONT POINT-SIZE="{o.fontsize - 3}">{head}</FONT> {t}'
             parts.append(t)
@@ -128,8 +128,8 @@ def edge_label(node: Any, parent: Any, local: Any, o: Options) -> str:
     if out_label and in_label:
         if o.pretty:
             out_label, in_label = pretty_label(out_label), pretty_label(in_label)
-        return f"∂{group_label(out_label)}/∂{group_label(in_label)} = {value}"
-    return value
+        return dot_text(f"∂{group_label(out_label)}/∂{group_label(in_label)} = {value}")
+    return dot_text(value)
 
 
 def tensor_edge_label(node: Any, i: int, o: Options) -> str:
@@ -142,7 +142,7 @@ def tensor_edge_label(node: Any, i: int, o: Options) -> str:
 
     root = pretty_label(o.root_name) if o.pretty else o.root_name
     rule = matrix_rule(node, i, name_of, root)
-    return f"∂{group_label(root)}/∂{group_label(name_of(node._prev[i]))} = {rule.text}"
+    return dot_text(f"∂{group_label(root)}/∂{group_label(name_of(node._prev[i]))} = {rule.text}")
 
 
 def op_size(symbol: str, fontsize: int) -> dict:

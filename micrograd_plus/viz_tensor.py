@@ -8,12 +8,11 @@ norm ‖·‖ of its data and grad. The gradient colour of a Tensor is that of i
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
 
-from .viz_format import format_number, grad_color, pretty_label
+from .viz_format import dot_html, format_number, grad_color, pretty_label
 
 __all__ = ["tensor_record", "tensor_names", "cell_lines", "constant_name", "is_tensor",
            "grad_norm", "check_max_elements", "MAX_ELEMENTS"]
@@ -93,7 +92,7 @@ def _matrix(a: np.ndarray, precision: int, head: str, small: int, color: str,
     ncols = len(rows[0]) if rows else 0
 
     def text(t: str) -> str:
-        t = f'<FONT COLOR="{color}">{html.escape(t)}</FONT>'
+        t = f'<FONT COLOR="{color}">{dot_html(t)}</FONT>'
         return f"<B>{t}</B>" if bold else t
 
     bracket = a.ndim >= 1  # a 0-d array is a number, no brackets
@@ -180,7 +179,7 @@ def tensor_record(node: Any, o: Any, is_highlighted: bool, is_done: bool, *,
         return f'<TD{colspan} VALIGN="MIDDLE">{inner}</TD>'
 
     def lines(head: str, texts: list[str]) -> str:
-        body = "<BR/>".join(html.escape(t) for t in texts)
+        body = "<BR/>".join(dot_html(t) for t in texts)
         body = f'<FONT COLOR="{color}">{body}</FONT>'
         if bold:
             body = f"<B>{body}</B>"
@@ -204,10 +203,10 @@ def tensor_record(node: Any, o: Any, is_highlighted: bool, is_done: bool, *,
             numbers.append(cell(values(grad, "grad")))
     title = []
     if shown:
-        t = html.escape(shown)
+        t = dot_html(shown)
         t = f'<FONT COLOR="#888888"><I>{t}</I></FONT>' if generated else t
         title.append(f"<B>{t}</B>" if bold and not generated else t)
-    title.append(f'<FONT POINT-SIZE="{small}">{html.escape(_shape_text(node))}</FONT>')
+    title.append(f'<FONT POINT-SIZE="{small}">{dot_html(_shape_text(node))}</FONT>')
     stacked = o.record == "stacked" and numbers
     name_cell = cell("<BR/>".join(title), span=len(numbers) if stacked else 1)
     if stacked:

@@ -28,7 +28,7 @@ BUILD = """
 from micrograd_plus import Value
 x = Value(0.5, label="x")
 y = x
-for i in range(30):
+for i in range(10):
     y = (y * 1.01).tanh() if i % 2 else y + x
 y.label = "y"
 y.backward()

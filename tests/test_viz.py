@@ -511,7 +511,8 @@ def test_wide_layers_collapse_to_one_box_per_layer():
     loss = sum(model([0.1 * i, 1.0]).relu() for i in range(12))
     loss.backward()
     src = draw_graph(loss, model=model, max_nodes=300).source
-    assert "layer 2 (hidden) · 12 neurons" in src and "layer 4 (output) · 1 neuron\n" in src
+    # "\\n" in the source: a line break for dot
+    assert "layer 2 (hidden) · 12 neurons" in src and "layer 4 (output) · 1 neuron\\n" in src
     # 12 × 12 neuron-to-neuron arrows would be unreadable: one arrow, labelled 12·12·12
     assert re.search(r'-> g\d+ \[label=1728\]', src)
     assert len(re.findall(r"^\s*g\d+ \[", src, re.M)) < 10

@@ -23,7 +23,10 @@
   Array.prototype.forEach.call(document.querySelectorAll("#mgp-graph g.edge"), function (g) {
     var t = g.querySelector("title");
     if (!t) { return; }
-    var key = t.textContent.trim().replace(/\s+/g, "");
+    // viz gives each edge the id "from->to#i"; a long arrow drawn from a dashed copy of its
+    // value (viz_layout) keeps that id while its title names the copy
+    var key = /->/.test(g.id || "") ? g.id.replace(/#\d+$/, "")
+      : t.textContent.trim().replace(/\s+/g, "");
     (edges[key] = edges[key] || []).push(g);
   });
 
@@ -48,6 +51,18 @@
     });
     return found;
   }
+
+  // a long arrow of a big graph is drawn from a dashed copy of its value (viz_layout), a
+  // node titled "<name>_ref_..."; its cells show what the value's own cells show
+  var copies = {};   // value node name -> [{g, cells}]
+  Object.keys(groups).forEach(function (title) {
+    var at = title.indexOf("_ref_");
+    if (at > 0) {
+      var name = title.slice(0, at);
+      var copy = { g: groups[title], cells: findCells(groups[title]) };
+      (copies[name] = copies[name] || []).push(copy);
+    }
+  });
 
   Object.keys(NODES).forEach(function (name) {
     var g = groups[name];
@@ -131,13 +146,17 @@
     if (painted[name] === key) { return; }
     painted[name] = key;
     var g = groups[name];
-    var c = cells[name];
-    if (c.data) { setCell(c.data, shown ? c.data.orig.map(trim) : ["?"], null); }
-    if (c.grad) {
-      var lines = gs === "final" ? c.grad.orig.map(trim)
-        : gs === "pending" ? s.pending[name].svg : ["?"];
-      setCell(c.grad, lines, gs);
-    }
+    var views = [{ g: g, cells: cells[name] }].concat(copies[name] || []);
+    views.forEach(function (v) {
+      var c = v.cells;
+      if (c.data) { setCell(c.data, shown ? c.data.orig.map(trim) : ["?"], null); }
+      if (c.grad) {
+        var lines = gs === "final" ? c.grad.orig.map(trim)
+          : gs === "pending" ? s.pending[name].svg : ["?"];
+        setCell(c.grad, lines, gs);
+      }
+      if (v.g && v !== views[0]) { v.g.classList.toggle("mgp-unknown", !shown); }
+    });
     if (!g) { return; }
     g.classList.toggle("mgp-unknown", !shown);
     var op = NODES[name].opNode && groups[NODES[name].opNode];
