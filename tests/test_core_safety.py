@@ -210,6 +210,7 @@ def test_in_place_change_of_a_leaf_that_requires_grad_needs_no_grad_like_torch()
     np.testing.assert_array_equal(W.data, [2.0, 2.0])
 
 
+@pytest.mark.filterwarnings("ignore:backward\\(create_graph=True\\)")
 @pytest.mark.parametrize("how", ["optimizer", "set_weights", "load_state_dict"])
 def test_value_changed_in_place_after_forward_raises_like_a_tensor(how):
     model = nn.MLP(2, [2, 1])
