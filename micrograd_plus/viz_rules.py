@@ -12,18 +12,21 @@ matrix, Σ_cols along its last axis.) A broadcast input gets the rule summed ove
 it was stretched along, found by comparing its shape with the result's.
 
 Besides the text, a rule lists its terms (operators as text, operands as arrays, ``GRAD`` for
-∂L/∂Z), so the stepper can print the same line with the actual matrices. These are display
-texts keyed by op name; the derivative computations themselves live with the ops.
+∂L/∂Z), so the stepper can print the same line with the actual matrices. The templates are
+the op table's ``matrix`` field (``core.ops``); for an elementwise op the numbers are the
+table's own local derivatives, so a rule shown is the rule the backward pass runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any, Callable
 
 import numpy as np
 
-from .engine import op_rule, op_symbol
+from .core.mathspace import ARRAYS, quiet
+from .core.ops import OPS, op_for, op_rule, op_symbol
 from .viz_format import group_label
 
 __all__ = ["MatrixRule", "GRAD", "matrix_rule", "reduced_axes", "sum_name", "RULE_OPS"]
@@ -39,114 +42,21 @@ class MatrixRule:
     terms: list | None = field(default=None)
 
 
-@dataclass
-class _Edge:
-    """What a rule reads: names and data of the result and its inputs, the input's index."""
-
-    g: str  # "∂L/∂Z"
-    z: str  # the result's name
-    names: list[str]
-    z_data: np.ndarray
-    data: list[np.ndarray]
-    i: int
-
-    @property
-    def a(self) -> np.ndarray:
-        return self.data[0]
-
-    @property
-    def b(self) -> np.ndarray:
-        return self.data[1]
-
-    @property
-    def other(self) -> tuple[str, np.ndarray]:
-        j = 1 - self.i
-        return self.names[j], self.data[j]
+_TOKEN = re.compile(r"\{(\w+(?:-1)?)\}(ᵀ|\^\{k-1\})?")
+_INPUTS = "abc"  # {a}, {b}, {c}: the op's inputs in order
+# the operators a rule's terms may hold, so that its numbers can be worked out (tests do)
+_ARITHMETIC = {"", " · ", "(", ")ᵀ · ", ")ᵀ", " ⊙ "}
 
 
 def _t(name: str) -> str:
-    """The transpose of a named matrix: ``Xᵀ``, ``(a + b)ᵀ``; of a node named ``xᵀ``, ``x``."""
+    """The transpose of a named matrix: ``Xᵀ``, ``(a + b)ᵀ``; the transpose of ``xᵀ`` is x."""
     if name.endswith("ᵀ") and group_label(name[:-1]) == name[:-1]:
-        return name[:-1]  # (xᵀ)ᵀ = x
+        return name[:-1]
     return f"{group_label(name)}ᵀ"
 
 
-def _elementwise(e: _Edge, word: str, factor: Any) -> MatrixRule:
-    """G ⊙ factor (or G · factor when the factor is a single number)."""
-    joint = " · " if np.ndim(factor) == 0 else " ⊙ "
-    return MatrixRule(f"{e.g}{joint}{word}", [GRAD, joint, factor])
-
-
-def _add(e: _Edge) -> MatrixRule:
-    return MatrixRule(e.g, [GRAD])
-
-
-def _sub(e: _Edge) -> MatrixRule:
-    return MatrixRule(e.g, [GRAD]) if e.i == 0 else MatrixRule(f"−{e.g}", ["−", GRAD])
-
-
-def _mul(e: _Edge) -> MatrixRule:
-    name, value = e.other
-    return _elementwise(e, group_label(name), value)
-
-
-def _div(e: _Edge) -> MatrixRule:
-    a, b = e.names
-    if e.i == 0:
-        joint = " / " if np.ndim(e.b) == 0 else " ⊘ "
-        return MatrixRule(f"{e.g}{joint}{group_label(b)}", [GRAD, joint, e.b])
-    with np.errstate(all="ignore"):
-        factor = -e.a / (e.b * e.b)
-    return _elementwise(e, f"(−{group_label(a)} ⊘ {group_label(b)}²)", factor)
-
-
-def _pow(e: _Edge) -> MatrixRule:
-    a, b = (group_label(n) for n in e.names)
-    with np.errstate(all="ignore"):
-        if e.i == 0:
-            return _elementwise(e, f"{b}·{a}^({b} − 1)", e.b * np.power(e.a, e.b - 1))
-        return _elementwise(e, f"{group_label(e.z)}·ln {a}", e.z_data * np.log(e.a))
-
-
-def _pow_number(e: _Edge, n: str) -> MatrixRule:
-    a = group_label(e.names[0])
-    k = float(n)
-    text = f"2·{a}" if k == 2 else f"{n}·{a}^{_number(k - 1)}"
-    with np.errstate(all="ignore"):
-        return _elementwise(e, text, k * np.power(e.a, k - 1))
-
-
-def _number(x: float) -> str:
+def _number(x: Any) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def _unary(word: Callable[[str, str], str], factor: Callable[[_Edge], Any]) -> Callable:
-    """A rule G ⊙ f(a, Z) for an elementwise function; ``word(a, z)`` writes f."""
-
-    def rule(e: _Edge) -> MatrixRule:
-        with np.errstate(all="ignore"):
-            value = factor(e)
-        return _elementwise(e, word(group_label(e.names[0]), group_label(e.z)), value)
-
-    return rule
-
-
-def _neg(e: _Edge) -> MatrixRule:
-    return MatrixRule(f"−{e.g}", ["−", GRAD])
-
-
-def _leaky(e: _Edge) -> np.ndarray:
-    """1 where a > 0, else the slope (read off the data: Z/a)."""
-    with np.errstate(all="ignore"):
-        slope = np.where(e.a != 0, e.z_data / np.where(e.a != 0, e.a, 1.0), 0.0)
-    return np.where(e.a > 0, 1.0, slope)
-
-
-def _matmul(e: _Edge) -> MatrixRule:
-    a, b = e.names
-    if e.i == 0:
-        return MatrixRule(f"{e.g} · {_t(b)}", [GRAD, " · ", _transpose(e.b)])
-    return MatrixRule(f"{_t(a)} · {e.g}", [_transpose(e.a), " · ", GRAD])
 
 
 def _transpose(x: np.ndarray) -> np.ndarray:
@@ -154,122 +64,83 @@ def _transpose(x: np.ndarray) -> np.ndarray:
     return x.T if x.ndim == 2 else x
 
 
-def _linear(e: _Edge) -> MatrixRule:
-    """y = x·Wᵀ + b (one node):  ∂x = G·W,  ∂W = Gᵀ·x,  ∂b = Σ_rows G."""
-    x, w = e.names[0], e.names[1]
-    if e.i == 0:
-        return MatrixRule(f"{e.g} · {group_label(w)}", [GRAD, " · ", e.data[1]])
-    if e.i == 1:
-        return MatrixRule(f"({e.g})ᵀ · {group_label(x)}", ["(", GRAD, ")ᵀ · ", e.data[0]])
-    if e.z_data.ndim >= 2:
-        return MatrixRule(f"Σ_rows {e.g}", ["Σ_rows ", GRAD])
-    return MatrixRule(e.g, [GRAD])
+class _Edge:
+    """What a template reads: the names and data of the result and of the op's inputs."""
+
+    def __init__(self, node: Any, i: int, name_of: Callable[[Any], str], g: str) -> None:
+        self.node, self.i, self.g = node, i, g
+        self.z = name_of(node)
+        self.names = [name_of(p) for p in node._prev]
+        self.data = [np.asarray(p.data) for p in node._prev]
+        self.params = dict(node._args or {}) if isinstance(node._args, dict) else {}
+
+    def text(self, key: str, suffix: str | None) -> str:
+        """The text of one ``{key}`` of a template (with its ``ᵀ`` or ``^{k-1}``)."""
+        if key == "G":
+            return f"({self.g})ᵀ" if suffix == "ᵀ" else self.g
+        if key == "z" or key in _INPUTS:
+            name = self.z if key == "z" else self.names[_INPUTS.index(key)]
+            if suffix == "ᵀ":
+                return _t(name)
+            if suffix == "^{k-1}":
+                k = float(self.params["k"])
+                return group_label(name) if k - 1 == 1 else f"{group_label(name)}^{_number(k - 1)}"
+            return group_label(name)
+        if key == "shape":
+            return _shape(self.data[self.i].shape)
+        if key == "i":
+            return str(self.i + 1)
+        if key == "n":
+            return str(self.data[0].size // max(np.size(self.node.data), 1))
+        return _number(self.params[key]) if key in self.params else f"{{{key}}}"
+
+    def value(self, key: str, suffix: str | None) -> Any:
+        """The array behind one ``{key}`` of a template, for the numbers of a rule."""
+        if key == "G":
+            return GRAD
+        data = self.node.data if key == "z" else self.data[_INPUTS.index(key)]
+        return _transpose(data) if suffix == "ᵀ" else data
 
 
-def _sum(e: _Edge) -> MatrixRule:
-    shape = _shape(e.data[0].shape)
-    return MatrixRule(f"{e.g} copied to every entry ({shape})")
+def _render(template: str, e: _Edge) -> str:
+    return _TOKEN.sub(lambda m: e.text(m.group(1), m.group(2)), template)
 
 
-def _mean(e: _Edge) -> MatrixRule:
-    n = e.a.size // max(e.z_data.size, 1)
-    shape = _shape(e.a.shape)
-    return MatrixRule(f"{e.g} / {n} copied to every entry ({shape})")
+def _structural(template: str, e: _Edge) -> MatrixRule:
+    """A rule written out by its template; with numbers when it is plain matrix arithmetic."""
+    text = _render(template, e)
+    parts = _TOKEN.split(template)  # literal, key, suffix, literal, key, suffix, ...
+    literals, keys = parts[0::3], list(zip(parts[1::3], parts[2::3]))
+    numeric = all(lit in _ARITHMETIC for lit in literals) and all(
+        k == "G" or (k in _INPUTS and (suf is None or e.value(k, suf).ndim <= 2))
+        for k, suf in keys)
+    if "ᵀ" in template and np.ndim(e.node.data) > 2:
+        numeric = False  # (G)ᵀ of a permutation of many axes is not a matrix transpose
+    if not numeric:
+        return MatrixRule(text)
+    terms: list = []
+    for lit, (k, suf) in zip(literals, keys + [(None, None)]):
+        if lit:
+            terms.append(lit)
+        if k is not None:
+            terms.append(e.value(k, suf))
+    return MatrixRule(text, terms)
 
 
-def _extremum(word: str) -> Callable:
-    def rule(e: _Edge) -> MatrixRule:
-        return MatrixRule(f"{e.g} at the {word} of {group_label(e.names[0])} "
-                          "(shared at ties), 0 elsewhere")
-    return rule
-
-
-def _reshape(e: _Edge) -> MatrixRule:
-    shape = _shape(e.a.shape)
-    return MatrixRule(f"{e.g} reshaped to {shape}")
-
-
-def _transpose_rule(e: _Edge) -> MatrixRule:
-    if e.a.ndim == 2:
-        return MatrixRule(f"({e.g})ᵀ", ["(", GRAD, ")ᵀ"])
-    return MatrixRule(f"{e.g} with the axes permuted back")
-
-
-def _text(template: str) -> Callable:
-    """A rule shown as text only; ``{g}`` is ∂L/∂Z, ``{a}`` the input, ``{i}`` its index."""
-
-    def rule(e: _Edge) -> MatrixRule:
-        return MatrixRule(template.format(g=e.g, a=group_label(e.names[e.i]), i=e.i + 1,
-                                          shape=_shape(e.data[e.i].shape)))
-
-    return rule
-
-
-def _maximum(e: _Edge) -> MatrixRule:
-    mine, theirs = e.data[e.i], e.data[1 - e.i]
-    other = group_label(e.names[1 - e.i])
-    factor = (mine > theirs) + 0.5 * (mine == theirs)
-    return _elementwise(e, f"[{group_label(e.names[e.i])} > {other}]", factor)
-
-
-def _softmax(e: _Edge) -> MatrixRule:
-    s = group_label(e.z)
-    return MatrixRule(f"{s} ⊙ ({e.g} − Σ({e.g} ⊙ {s}))")
+def _elementwise(template: str, factor: Any, e: _Edge) -> MatrixRule:
+    """G ⊙ f for an elementwise op, f its local derivative (G · f for a single number)."""
+    if isinstance(factor, (int, float)) and factor in (1, -1):
+        return MatrixRule(e.g, [GRAD]) if factor == 1 else MatrixRule(f"−{e.g}", ["−", GRAD])
+    factor = np.asarray(factor, dtype=float)
+    joint = " · " if factor.ndim == 0 else " ⊙ "
+    return MatrixRule(f"{e.g}{joint}{_render(template, e)}", [GRAD, joint, factor])
 
 
 def _shape(shape: tuple) -> str:
     return "×".join(str(s) for s in shape) if shape else "scalar"
 
 
-# op name → its rule; reductions of broadcast inputs are added by matrix_rule
-_RULES: dict[str, Callable[[_Edge], MatrixRule]] = {
-    "+": _add,
-    "-": _sub,
-    "*": _mul,
-    "/": _div,
-    "**": _pow,
-    "neg": _neg,
-    "exp": _unary(lambda a, z: z, lambda e: e.z_data),
-    "log": _unary(lambda a, z: f"(1 ⊘ {a})", lambda e: 1.0 / e.a),
-    "sqrt": _unary(lambda a, z: f"1 ⊘ (2·{z})", lambda e: 0.5 / e.z_data),
-    "tanh": _unary(lambda a, z: f"(1 − {z}²)", lambda e: 1.0 - e.z_data**2),
-    "sigmoid": _unary(lambda a, z: f"{z} ⊙ (1 − {z})", lambda e: e.z_data * (1.0 - e.z_data)),
-    "ReLU": _unary(lambda a, z: f"[{a} > 0]", lambda e: (e.a > 0).astype(float)),
-    "leaky_relu": _unary(lambda a, z: f"(1 where {a} > 0, else the slope)", _leaky),
-    "abs": _unary(lambda a, z: f"sign({a})", lambda e: np.sign(e.a)),
-    "softplus": _unary(lambda a, z: f"σ({a})", lambda e: 1.0 / (1.0 + np.exp(-e.a))),
-    "sin": _unary(lambda a, z: f"cos({a})", lambda e: np.cos(e.a)),
-    "cos": _unary(lambda a, z: f"(−sin({a}))", lambda e: -np.sin(e.a)),
-    "clip": _unary(lambda a, z: f"[{a} inside the bounds]",
-                   lambda e: (e.z_data == e.a).astype(float)),
-    "maximum": _maximum,
-    "matmul": _matmul,
-    "linear": _linear,
-    "sum": _sum,
-    "mean": _mean,
-    "max": _extremum("maxima"),
-    "min": _extremum("minima"),
-    "reshape": _reshape,
-    "transpose": _transpose_rule,
-    "getitem": _text("{g} put back at the indexed entries of zeros({shape})"),
-    "scatter": _text("{g} read at the indexed entries"),
-    "broadcast_to": _add,  # summed over the broadcast axes below
-    "sum_to": _text("{g} copied back over the summed axes ({shape})"),
-    "concatenate": _text("the slice of {g} where input {i} was placed"),
-    "stack": _text("{g} at position {i} of the stacked axis"),
-    "where": lambda e: MatrixRule(f"{e.g} where the condition {'holds' if e.i == 0 else 'fails'}"
-                                  ", 0 elsewhere"),
-    "softmax": _softmax,
-    "log_softmax": _text("{g} − softmax({a}) ⊙ Σ {g}"),
-    "bce_with_logits": _text("{g} · (σ(x) − t) ⊘ n  (n = 1 for reduction='sum')"),
-    "cross_entropy": _text("{g} · (softmax(z) − onehot(y)) ⊘ n"),
-    "bce": _text("{g} · (p − t) ⊘ (p ⊙ (1 − p)) ⊘ n"),
-}
-
-# ops whose inputs may be broadcast to the result's shape (their rule is then summed back)
-_BROADCASTING = {"+", "-", "*", "/", "**", "maximum", "broadcast_to"}
-
-RULE_OPS: tuple[str, ...] = tuple(_RULES) + ("**k",)  # '**k': a number exponent, '**2'
+RULE_OPS: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.matrix)
 
 
 def reduced_axes(parent_shape: tuple, result_shape: tuple) -> tuple[int, ...]:
@@ -307,23 +178,24 @@ def matrix_rule(node: Any, i: int, name_of: Callable[[Any], str],
     """∂L/∂P for input ``i`` of ``node`` (Z) in matrix form, as text and as terms.
 
     ``name_of(node)`` gives the name to write for a node (its label, or a made-up name such
-    as ``mul2``); ``root_name`` is the L of ∂L/∂Z.
+    as ``mul2``); ``root_name`` is the L of ∂L/∂Z. The template is the op table's.
     """
     parents = node._prev
     g = f"∂{group_label(root_name)}/∂{group_label(name_of(node))}"
-    edge = _Edge(g=g, z=name_of(node), names=[name_of(p) for p in parents], z_data=node.data,
-                 data=[np.asarray(p.data) for p in parents], i=i)
-    op = node._op
-    rule = _RULES.get(op)
-    if rule is None and op.startswith("**"):
-        found = _pow_number(edge, op[2:])
-    elif rule is None:
-        rule_text = op_rule(op)
-        found = MatrixRule(f"{g} through {op_symbol(op)}" + (f"  ({rule_text})" if rule_text
-                                                               else ""))
+    op = op_for(node._op) if getattr(node, "_fn", None) is None else node._fn
+    if op is None or not op.matrix:
+        rule_text = op_rule(node._op)
+        return MatrixRule(f"{g} through {op_symbol(node._op)}"
+                          + (f"  ({rule_text})" if rule_text else ""))
+    e = _Edge(node, i, name_of, g)
+    template = op.matrix[i] if len(op.matrix) > 1 else op.matrix[0]
+    if op.local is not None:
+        with quiet():
+            factors = op.local(ARRAYS, np.asarray(node.data), *e.data, **e.params)
+        found = _elementwise(template, factors[i], e)
     else:
-        found = rule(edge)
-    if op in _BROADCASTING:
+        found = _structural(template, e)
+    if i in op.broadcasts:
         axes = reduced_axes(np.shape(parents[i].data), np.shape(node.data))
         if axes:
             found = _summed(found, sum_name(axes, np.ndim(node.data)))

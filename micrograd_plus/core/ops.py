@@ -43,12 +43,18 @@ class Op:
     check, ``check(*data, **params) -> error message | None``. ``word``: the op as a word,
     for naming unlabeled results (``mul2``); ``activation``: a neuron's nonlinearity;
     ``method``: the name of the method a one-input op gets on Value and Tensor (``x.tanh()``),
-    added to both classes from this table.
+    added to both classes from this table. ``matrix``: ∂L/∂input in matrix form, one
+    template per input (one for all), as graphs, the stepper and ``explain`` print it for
+    Tensors: ``{G}`` is ∂L/∂out, ``{z}`` the result, ``{a} {b} {c}`` the inputs (``{a}ᵀ``
+    transposed), ``{shape}`` ``{i}`` ``{n}`` and the op's parameters by name; for an
+    elementwise op it is the local derivative only (``(1 − {z}²)`` for tanh), which the
+    gradient multiplies. ``broadcasts``: the inputs that may be broadcast (default: all
+    inputs of an elementwise op).
     """
 
     __slots__ = ("name", "symbol", "rule", "infix", "forward", "local", "vjp", "selects",
                  "kinds", "reference", "sample", "check", "error", "params", "key", "word",
-                 "activation", "method")
+                 "activation", "method", "matrix", "broadcasts")
 
     def __init__(self, name: str, *, symbol: str, rule: str, forward: Callable,
                  local: Callable | None = None, vjp: Callable | None = None,
@@ -56,7 +62,8 @@ class Op:
                  reference: Callable | None = None, sample: str = "r",
                  check: Callable | None = None, error: type = ValueError,
                  params: tuple = (), key: str | None = None, word: str = "",
-                 activation: bool = False, method: str = "") -> None:
+                 activation: bool = False, method: str = "", matrix: Any = None,
+                 broadcasts: Any = None) -> None:
         if (local is None) == (vjp is None):
             raise ValueError(f"op {name!r}: give exactly one of local= and vjp=")
         self.name, self.symbol, self.rule, self.infix = name, symbol, rule, infix
@@ -67,6 +74,11 @@ class Op:
         self.word = word or name  # a name for unlabeled results in formulas: mul2, tanh1
         self.activation = activation  # drawn inside its neuron's or layer's cluster
         self.method = method  # a one-input op's method on Values and Tensors: x.tanh()
+        self.matrix = (matrix,) if isinstance(matrix, str) else matrix
+        # the inputs that may be broadcast to the result's shape: every input of an
+        # elementwise op (its gradient is then summed back over the stretched axes)
+        self.broadcasts = (tuple(range(8)) if broadcasts is None and local is not None
+                           else broadcasts or ())
 
     def selects_for(self, params: dict | None) -> bool:
         s = self.selects
@@ -108,24 +120,28 @@ def _one(*_: Any) -> tuple:
 # -- arithmetic ------------------------------------------------------------------------------
 ADD = _declare(
     "+", symbol="+", infix=True, word="add", rule="∂(a+b)/∂a = 1, ∂(a+b)/∂b = 1",
+    matrix=("1", "1"),
     forward=lambda m, a, b: a + b,
     local=lambda m, out, a, b: (1.0, 1.0),
     reference=lambda torch, a, b: a + b, sample="rr",
 )
 SUB = _declare(
     "-", symbol="−", infix=True, word="sub", rule="∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1",
+    matrix=("1", "−1"),
     forward=lambda m, a, b: a - b,
     local=lambda m, out, a, b: (1.0, -1.0),
     reference=lambda torch, a, b: a - b, sample="rr",
 )
 MUL = _declare(
     "*", symbol="×", infix=True, word="mul", rule="∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
+    matrix=("{b}", "{a}"),
     forward=lambda m, a, b: a * b,
     local=lambda m, out, a, b: (b, a),
     reference=lambda torch, a, b: a * b, sample="rr",
 )
 DIV = _declare(
     "/", symbol="÷", infix=True, word="div", rule="∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+    matrix=("(1 ⊘ {b})", "(−{a} ⊘ {b}²)"),
     forward=lambda m, a, b: m.div(a, b),
     # −(a/b)/b rather than −a/b²: b² underflows to 0 for |b| < 1e-162
     local=lambda m, out, a, b: (m.div(1.0, b), -m.div(out, b)),
@@ -135,6 +151,7 @@ DIV = _declare(
 )
 POW = _declare(
     "**", symbol="^", infix=True, word="pow", rule="∂(a^b)/∂a = b·a^(b−1), ∂(a^b)/∂b = a^b·ln a",
+    matrix=("{b}·{a}^({b} − 1)", "{z}·ln {a}"),
     forward=lambda m, a, b: m.pow(a, b),
     local=lambda m, out, a, b: (
         m.where(m.raw(b) == 0, 0.0, b * m.pow(a, b - 1.0)),
@@ -145,6 +162,7 @@ POW = _declare(
 )
 POWK = _declare(
     "**k", symbol="^k", word="pow", rule="∂(a^k)/∂a = k·a^(k−1)", params=("k",),
+    matrix="{k}·{a}^{k-1}",
     forward=lambda m, a, k: m.pow(a, k),
     # k·a rather than k·a^1 for a square, so a gradient's graph reads 2·w
     local=lambda m, out, a, k: (0.0 if k == 0 else k * a if k == 2 else k * m.pow(a, k - 1),),
@@ -153,12 +171,14 @@ POWK = _declare(
 )
 NEG = _declare(
     "neg", symbol="−", rule="∂(−a)/∂a = −1",
+    matrix="−1",
     forward=lambda m, a: -a,
     local=lambda m, out, a: (-1.0,),
     reference=lambda torch, a: -a,
 )
 ABS = _declare(
     "abs", symbol="|·|", method="abs", rule="∂|a|/∂a = sign(a)",
+    matrix="sign({a})",
     forward=lambda m, a: abs(a),
     local=lambda m, out, a: (m.sign(m.raw(a)),),
     reference=lambda torch, a: a.abs(),
@@ -167,12 +187,14 @@ ABS = _declare(
 # -- elementwise functions -------------------------------------------------------------------
 EXP = _declare(
     "exp", symbol="exp", method="exp", rule="∂e^a/∂a = e^a",
+    matrix="{z}",
     forward=lambda m, a: m.exp(a),
     local=lambda m, out, a: (out,),
     reference=lambda torch, a: a.exp(),
 )
 LOG = _declare(
     "log", symbol="log", method="log", rule="∂ln a/∂a = 1/a",
+    matrix="(1 ⊘ {a})",
     forward=lambda m, a: m.log(a),
     local=lambda m, out, a: (m.div(1.0, a),),
     reference=lambda torch, a: a.log(), sample="p",
@@ -180,6 +202,7 @@ LOG = _declare(
 )
 SQRT = _declare(
     "sqrt", symbol="√", method="sqrt", rule="∂√a/∂a = 1/(2√a)",
+    matrix="1 ⊘ (2·{z})",
     forward=lambda m, a: m.sqrt(a),
     local=lambda m, out, a: (m.div(0.5, out),),
     reference=lambda torch, a: a.sqrt(), sample="p",
@@ -187,18 +210,21 @@ SQRT = _declare(
 )
 TANH = _declare(
     "tanh", symbol="tanh", method="tanh", activation=True, rule="∂tanh a/∂a = 1 − tanh²a",
+    matrix="(1 − {z}²)",
     forward=lambda m, a: m.tanh(a),
     local=lambda m, out, a: (1.0 - out * out,),
     reference=lambda torch, a: a.tanh(),
 )
 SIGMOID = _declare(
     "sigmoid", symbol="σ", method="sigmoid", activation=True, rule="∂σ(a)/∂a = σ(a)(1 − σ(a))",
+    matrix="{z} ⊙ (1 − {z})",
     forward=lambda m, a: m.sigmoid(a),
     local=lambda m, out, a: (out * (1.0 - out),),
     reference=lambda torch, a: a.sigmoid(),
 )
 RELU = _declare(
     "ReLU", symbol="ReLU", method="relu", activation=True, rule="∂relu(a)/∂a = 1 if a > 0 else 0",
+    matrix="[{a} > 0]",
     forward=lambda m, a: m.relu(a),
     # tested on the result, as PyTorch does, so a NaN input passes its gradient on
     local=lambda m, out, a: (m.unless(m.raw(out) <= 0.0),),
@@ -207,6 +233,7 @@ RELU = _declare(
 )
 LEAKY_RELU = _declare(
     "leaky_relu", symbol="LReLU", activation=True, rule="∂lrelu(a)/∂a = 1 if a > 0 else slope",
+    matrix="(1 where {a} > 0, else {slope})",
     params=("slope",),
     forward=lambda m, a, slope: m.where(m.raw(a) > 0.0, a, slope * a),
     local=lambda m, out, a, slope: (m.where(m.raw(a) > 0.0, 1.0, slope),),
@@ -214,18 +241,21 @@ LEAKY_RELU = _declare(
 )
 SOFTPLUS = _declare(
     "softplus", symbol="softplus", method="softplus", activation=True, rule="∂ln(1+e^a)/∂a = σ(a)",
+    matrix="σ({a})",
     forward=lambda m, a: m.softplus(a),
     local=lambda m, out, a: (m.where(m.raw(a) > 20.0, 1.0, m.sigmoid(a)),),
     reference=lambda torch, a: torch.nn.functional.softplus(a),
 )
 SIN = _declare(
     "sin", symbol="sin", method="sin", rule="∂sin a/∂a = cos a",
+    matrix="cos({a})",
     forward=lambda m, a: m.sin(a),
     local=lambda m, out, a: (m.cos(a),),
     reference=lambda torch, a: a.sin(),
 )
 COS = _declare(
     "cos", symbol="cos", method="cos", rule="∂cos a/∂a = −sin a",
+    matrix="(−sin({a}))",
     forward=lambda m, a: m.cos(a),
     local=lambda m, out, a: (-m.sin(a),),
     reference=lambda torch, a: a.cos(),
@@ -243,6 +273,7 @@ def _inside(a: Any, lo: Any, hi: Any) -> Any:
 
 CLIP = _declare(
     "clip", symbol="clip", rule="∂clip(a)/∂a = 1 inside [lo, hi], else 0",
+    matrix="[{a} inside the bounds]",
     params=("lo", "hi"), kinds=("tensor",),
     forward=lambda m, a, lo, hi: np.clip(a, lo, hi),
     local=lambda m, out, a, lo, hi: (m.mask(_inside(m.raw(a), lo, hi)),),
@@ -257,6 +288,7 @@ def _half(a: Any, b: Any) -> Any:
 
 MAXIMUM = _declare(
     "maximum", symbol="max", rule="∂max(a,b)/∂a = 1 where a > b (½ at ties)",
+    matrix=("[{a} > {b}]", "[{b} > {a}]"),
     kinds=("tensor",),
     forward=lambda m, a, b: np.maximum(a, b),
     local=lambda m, out, a, b: (
@@ -268,7 +300,9 @@ MAXIMUM = _declare(
 )
 WHERE = _declare(
     "where", symbol="where", rule="∂/∂a = 1 where cond, ∂/∂b = 1 elsewhere",
-    params=("cond",), kinds=("tensor",),
+    matrix=("{G} where the condition holds, 0 elsewhere",
+            "{G} where the condition fails, 0 elsewhere"),
+    params=("cond",), kinds=("tensor",), broadcasts=(0, 1),
     forward=lambda m, a, b, cond: np.where(cond, a, b),
     vjp=lambda m, g, out, a, b, cond: (m.where(cond, g, 0.0), m.where(cond, 0.0, g)),
     reference=lambda torch, a, b, cond: torch.where(torch.as_tensor(cond), a, b), sample="rr",
@@ -293,12 +327,14 @@ def _bce_local(m: Any, out: Any, p: Any, t: Any) -> tuple:
 
 BCE = _declare(
     "bce", symbol="BCE", rule="∂BCE/∂p = (p − t)/(p(1 − p)), ∂BCE/∂t = ln(1 − p) − ln p",
+    matrix=("({a} − {b}) ⊘ ({a} ⊙ (1 − {a}))", "(ln(1 − {a}) − ln {a})"),
     forward=_bce_forward, local=_bce_local,
     reference=lambda torch, p, t: torch.nn.functional.binary_cross_entropy(
         p, t, reduction="none"), sample="uu",
 )
 BCE_WITH_LOGITS = _declare(
     "bce_with_logits", symbol="BCE(σ)", rule="∂/∂x = σ(x) − t, ∂/∂t = −x",
+    matrix=("(σ({a}) − {b})", "(−{a})"),
     kinds=("tensor",),
     # PyTorch's arrangement, so infinite logits give its inf/NaN
     forward=lambda m, x, t: (1.0 - t) * x + np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x))),
@@ -323,6 +359,7 @@ def _ce_vjp(m: Any, g: Any, out: Any, z: Any, target: Any) -> tuple:
 
 CROSS_ENTROPY = _declare(
     "cross_entropy", symbol="CE", rule="∂CE/∂z_j = softmax_j − [j = y]",
+    matrix="{G} · (softmax({a}) − onehot(y))",
     params=("target",), kinds=("tensor",),
     forward=_ce_forward, vjp=_ce_vjp,
     reference=lambda torch, z, target: torch.nn.functional.cross_entropy(
@@ -383,6 +420,7 @@ DOT = _declare(
 # -- reductions (Tensors) --------------------------------------------------------------------
 SUM = _declare(
     "sum", symbol="Σ", rule="∂(Σ a)/∂a_i = 1", kinds=("tensor",), params=("axis", "keepdims"),
+    matrix="{G} copied to every entry ({shape})",
     forward=lambda m, a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
     vjp=lambda m, g, out, a, axis, keepdims: (m.expand(g, m.raw(a).shape, axis, keepdims),),
     reference=lambda torch, a, axis, keepdims: (
@@ -390,6 +428,7 @@ SUM = _declare(
 )
 MEAN = _declare(
     "mean", symbol="mean", rule="∂mean(a)/∂a_i = 1/n", kinds=("tensor",),
+    matrix="{G} / {n} copied to every entry ({shape})",
     params=("axis", "keepdims"),
     forward=lambda m, a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
     vjp=lambda m, g, out, a, axis, keepdims: (m.expand(
@@ -417,6 +456,7 @@ def expand_raw(x: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
 
 MAX = _declare(
     "max", symbol="max", rule="∂max(a)/∂a_i = 1/k at the k maxima, else 0", kinds=("tensor",),
+    matrix="{G} at the maxima of {a} (shared at ties), 0 elsewhere",
     params=("axis", "keepdims"),
     forward=lambda m, a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
     vjp=_extreme_vjp,
@@ -425,6 +465,7 @@ MAX = _declare(
 )
 MIN = _declare(
     "min", symbol="min", rule="∂min(a)/∂a_i = 1/k at the k minima, else 0", kinds=("tensor",),
+    matrix="{G} at the minima of {a} (shared at ties), 0 elsewhere",
     params=("axis", "keepdims"),
     forward=lambda m, a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
     vjp=_extreme_vjp,
@@ -435,6 +476,7 @@ MIN = _declare(
 # -- shapes (Tensors) ------------------------------------------------------------------------
 RESHAPE = _declare(
     "reshape", symbol="reshape", rule="∂L/∂a = ∂L/∂out reshaped back", kinds=("tensor",),
+    matrix="{G} reshaped to {shape}",
     params=("shape",),
     forward=lambda m, a, shape: np.reshape(a, shape),
     vjp=lambda m, g, out, a, shape: (m.reshape(g, m.raw(a).shape),),
@@ -442,6 +484,7 @@ RESHAPE = _declare(
 )
 TRANSPOSE = _declare(
     "transpose", symbol="ᵀ", rule="∂L/∂a = (∂L/∂out)ᵀ", kinds=("tensor",), params=("axes",),
+    matrix="({G})ᵀ",
     forward=lambda m, a, axes: np.transpose(a, axes),
     vjp=lambda m, g, out, a, axes: (
         m.transpose(g, None if axes is None else tuple(int(i) for i in np.argsort(axes))),),
@@ -449,6 +492,7 @@ TRANSPOSE = _declare(
 )
 GETITEM = _declare(
     "getitem", symbol="[]", rule="∂L/∂a = ∂L/∂out scattered back to the indexed positions",
+    matrix="{G} put back at the indexed entries of zeros({shape})",
     kinds=("tensor",), params=("index", "basic"),
     forward=lambda m, a, index, basic: a[index],
     vjp=lambda m, g, out, a, index, basic: (m.scatter(g, index, m.raw(a).shape, basic),),
@@ -456,6 +500,7 @@ GETITEM = _declare(
 )
 SCATTER = _declare(
     "scatter", symbol="scatter", rule="∂L/∂g = ∂L/∂out at the indexed positions",
+    matrix="{G} read at the indexed entries",
     kinds=("tensor",), params=("index", "shape", "basic"),
     forward=lambda m, g, index, shape, basic: _scatter(g, index, shape, basic),
     vjp=lambda m, gg, out, g, index, shape, basic: (m.take(gg, index),),
@@ -464,13 +509,15 @@ SCATTER = _declare(
 )
 BROADCAST = _declare(
     "broadcast_to", symbol="broadcast", rule="∂L/∂a = ∂L/∂out summed over the new axes",
-    kinds=("tensor",), params=("shape",),
+    matrix="{G}",
+    kinds=("tensor",), params=("shape",), broadcasts=(0,),
     forward=lambda m, a, shape: np.broadcast_to(a, shape),
     vjp=lambda m, g, out, a, shape: (g,),  # the core sums g back to a's shape
     reference=lambda torch, a, shape: a.expand(shape),
 )
 SUM_TO = _declare(
     "sum_to", symbol="Σ→", rule="∂L/∂a = ∂L/∂out broadcast over the summed axes",
+    matrix="{G} copied back over the summed axes ({shape})",
     kinds=("tensor",), params=("shape",),
     forward=lambda m, a, shape: _sum_to(a, shape),
     vjp=lambda m, g, out, a, shape: (m.broadcast_to(g, m.raw(a).shape),),
@@ -490,6 +537,7 @@ def _concat_vjp(m: Any, g: Any, out: Any, *xs: Any, axis: int) -> tuple:
 
 CONCATENATE = _declare(
     "concatenate", symbol="concat", rule="each input gets its slice of ∂L/∂out",
+    matrix="the slice of {G} where input {i} was placed",
     kinds=("tensor",), params=("axis",),
     forward=lambda m, *xs, axis: np.concatenate(xs, axis=axis),
     vjp=_concat_vjp,
@@ -497,6 +545,7 @@ CONCATENATE = _declare(
 )
 STACK = _declare(
     "stack", symbol="stack", rule="input i gets ∂L/∂out at position i of the new axis",
+    matrix="{G} at position {i} of the stacked axis",
     kinds=("tensor",), params=("axis",),
     forward=lambda m, *xs, axis: np.stack(xs, axis=axis),
     vjp=lambda m, g, out, *xs, axis: tuple(
@@ -532,6 +581,7 @@ def _matmul_vjp(m: Any, g: Any, out: Any, a: Any, b: Any) -> tuple:
 
 MATMUL = _declare(
     "matmul", symbol="@", rule="∂(A@B)/∂A = G@Bᵀ, ∂(A@B)/∂B = Aᵀ@G", kinds=("tensor",),
+    matrix=("{G} · {b}ᵀ", "{a}ᵀ · {G}"),
     forward=lambda m, a, b: np.matmul(a, b),
     vjp=_matmul_vjp,
     reference=lambda torch, a, b: a @ b, sample="rr",
@@ -559,7 +609,8 @@ def _linear_vjp(m: Any, g: Any, out: Any, x: Any, w: Any, b: Any = None) -> tupl
 
 LINEAR = _declare(
     "linear", symbol="linear", rule="y = x@Wᵀ + b: ∂x = G@W, ∂W = Gᵀ@x, ∂b = Σ_rows G",
-    kinds=("tensor",),
+    matrix=("{G} · {b}", "({G})ᵀ · {a}", "{G}"),
+    kinds=("tensor",), broadcasts=(2,),
     forward=_linear_forward, vjp=_linear_vjp,
     reference=lambda torch, x, w, b=None: torch.nn.functional.linear(x, w, b), sample="rrr",
 )
@@ -579,6 +630,7 @@ def _softmax_forward(m: Any, a: Any, axis: int) -> Any:
 
 SOFTMAX = _declare(
     "softmax", symbol="softmax", rule="∂L/∂a = s·(G − Σ G·s)", kinds=("tensor",),
+    matrix="{z} ⊙ ({G} − Σ({G} ⊙ {z}))",
     params=("axis",),
     forward=_softmax_forward,
     vjp=lambda m, g, out, a, axis: (out * (g - m.sum(g * out, axis, True)),),
@@ -586,6 +638,7 @@ SOFTMAX = _declare(
 )
 LOG_SOFTMAX = _declare(
     "log_softmax", symbol="log_softmax", rule="∂L/∂a = G − softmax(a)·Σ G", kinds=("tensor",),
+    matrix="{G} − softmax({a}) ⊙ Σ {G}",
     params=("axis",),
     forward=lambda m, a, axis: _shifted(a, axis) - np.log(
         np.sum(np.exp(_shifted(a, axis)), axis=axis, keepdims=True)),
