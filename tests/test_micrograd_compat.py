@@ -176,3 +176,22 @@ def test_micrograds_demo_training_loop_runs_unchanged():
         model.zero_grad()
         total.backward()
     assert total.data < tloss.item()
+
+
+def test_neuron_and_layer_default_to_relu_like_micrograd():
+    """micrograd: ``Neuron(nin, nonlin=True)`` is ReLU, ``Layer(nin, nout, **kwargs)``."""
+    n = Neuron(3)
+    assert n.nonlin is True and n.activation == "relu"
+    for wi, v in zip(n.w, (-1.0, 1.0, -1.0)):
+        wi.data = v
+    assert n([0.5, -2.0, 1.5]).data == 0.0  # ReLU of a negative pre-activation
+    assert Neuron(3, False).nonlin is False and Neuron(3, False).activation == "linear"
+    assert Neuron(3, nonlin=False).activation == "linear"
+    layer = Layer(2, 3)
+    assert all(m.activation == "relu" and m.nonlin for m in layer.neurons)
+    assert all(m.activation == "linear" for m in Layer(2, 3, nonlin=False).neurons)
+    # another activation by name, keyword or positional
+    assert Neuron(3, activation="tanh").activation == "tanh"
+    assert Neuron(3, activation="tanh").nonlin is True
+    assert Layer(2, 3, "sigmoid").neurons[0].activation == "sigmoid"
+    assert Neuron(3, activation="linear").nonlin is False

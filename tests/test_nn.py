@@ -107,7 +107,7 @@ def test_repr_shows_the_architecture():
         "  ]\n"
         ")"
     )
-    assert repr(nn.Neuron(3, bias=False)) == "Neuron(in_features=3, activation='tanh', bias=False)"
+    assert repr(nn.Neuron(3, bias=False)) == "Neuron(in_features=3, activation='relu', bias=False)"
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
 
     class Net(nn.Module):
@@ -238,7 +238,7 @@ def test_micrograd_defaults():
     assert isinstance(model([1.0, 2.0, 3.0]), Value)  # one output neuron: a Value, not a list
     assert nn.Neuron(3, nonlin=False).activation == "linear"
     assert nn.Neuron(3, nonlin=True).activation == "relu"
-    assert nn.Neuron(3).activation == "tanh"
+    assert nn.Neuron(3).activation == "relu"  # micrograd's default
     with pytest.raises(ValueError, match="activation must be one of"):
         nn.Neuron(3, activation="swish")
     with pytest.raises(ValueError, match="Neuron expects 3 inputs, got 2"):
