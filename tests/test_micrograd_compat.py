@@ -7,9 +7,13 @@ Only ``micrograd_plus`` is imported (PyTorch is the reference).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
+from conftest import needs_dot
 from micrograd_plus import Value
 from micrograd_plus.nn import MLP, Layer, Neuron
 
@@ -195,3 +199,36 @@ def test_neuron_and_layer_default_to_relu_like_micrograd():
     assert Neuron(3, activation="tanh").nonlin is True
     assert Layer(2, 3, "sigmoid").neurons[0].activation == "sigmoid"
     assert Neuron(3, activation="linear").nonlin is False
+
+
+# ---- draw_dot: the signature of micrograd's notebooks -----------------------------------------
+
+
+def _small_graph():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    y = (a * b + 1.0).relu()
+    y.backward()
+    return y
+
+
+@needs_dot
+def test_draw_dot_takes_micrograds_format_and_rankdir(tmp_path):
+    from micrograd_plus import draw_dot, draw_graph
+
+    y = _small_graph()
+    svg = draw_dot(y)  # micrograd: draw_dot(root, format='svg', rankdir='LR')
+    assert svg.format == "svg" and "rankdir=LR" in svg.source
+    assert b"<svg" in svg.pipe()
+    png = draw_dot(y, format="png")  # raised a TypeError before
+    assert png.format == "png" and png.pipe().startswith(b"\x89PNG")
+    tb = draw_dot(y, "svg", "TB")  # positional, as the notebook's def allows
+    assert tb.format == "svg" and "rankdir=TB" in tb.source
+    # the notebook's dot.render(...) writes an SVG, not a PDF
+    out = Path(draw_dot(y).render(str(tmp_path / "gout")))
+    assert out.suffix == ".svg" and "<svg" in out.read_text()
+    # draw_graph's options still work through draw_dot, and draw_graph renders SVG too
+    labelled = draw_dot(y, format="svg", rankdir="LR", edge_labels=True, title="relu")
+    assert "relu" in labelled.source and labelled.source.count("fontcolor=\"#1f5fa8\"") >= 2
+    assert draw_graph(y).format == "svg"
+    with pytest.raises(ValueError, match="format"):
+        draw_dot(y, format="gif-ish")
