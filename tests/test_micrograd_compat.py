@@ -7,6 +7,8 @@ Only ``micrograd_plus`` is imported (PyTorch is the reference).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -232,3 +234,30 @@ def test_draw_dot_takes_micrograds_format_and_rankdir(tmp_path):
     assert draw_graph(y).format == "svg"
     with pytest.raises(ValueError, match="format"):
         draw_dot(y, format="gif-ish")
+
+
+# ---- importing leaves Python's global random generator alone ----------------------------------
+
+
+def test_import_leaves_global_random_state_untouched():
+    """micrograd's demo seeds ``random`` before importing; rich draws from it at import."""
+    code = (
+        "import random\n"
+        "random.seed(1337)\n"
+        "before = random.getstate()\n"
+        "import micrograd_plus\n"
+        "from micrograd_plus.nn import MLP\n"
+        "import micrograd_plus.cli, micrograd_plus.terminal, micrograd_plus.explorer\n"
+        "assert random.getstate() == before, 'import changed random state'\n"
+        "random.seed(1337)\n"
+        "expected = [random.uniform(-1, 1) for _ in range(2)]\n"
+        "random.seed(1337)\n"
+        "model = MLP(2, [16, 16, 1])\n"
+        "got = [w.data for w in model.layers[0].neurons[0].w]\n"
+        "assert got == expected, (got, expected)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
