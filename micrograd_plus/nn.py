@@ -243,6 +243,20 @@ def _check_activation(activation: Any) -> str:
     return activation
 
 
+def _check_one_sample(x: Any, who: str) -> None:
+    """A scalar model reads one sample; a 2-D array or a list of lists is a whole batch."""
+    if isinstance(x, Value):
+        return
+    shape = getattr(x, "shape", None)
+    if shape is None and isinstance(x, (list, tuple)) and x \
+            and isinstance(x[0], (list, tuple, np.ndarray)):
+        shape = (len(x), len(x[0]))
+    if shape is not None and len(shape) >= 2:
+        raise ValueError(f"{who} got a batch of shape {tuple(int(n) for n in shape)}; call the "
+                         "model on one sample, or use a Tensor model (nn.Sequential of "
+                         "nn.Linear) for whole batches")
+
+
 def _resolve_activation(nonlin: Any, activation: Any) -> str:
     """micrograd's ``nonlin`` (True = ReLU, False = linear) unless ``activation`` names one.
 
@@ -339,6 +353,7 @@ class Neuron(Module):
             self.b.label = "b" if layer is None else f"b^({layer})_{i}"
 
     def forward(self, x: Sequence[Any]) -> Value:
+        _check_one_sample(x, "Neuron")
         try:
             n = len(x)
         except TypeError:  # a lone number: say what a neuron reads, not "has no len()"
@@ -415,6 +430,7 @@ class Layer(Module):
             n._set_labels(layer_index, i)
 
     def forward(self, x: Sequence[Any]) -> Any:
+        _check_one_sample(x, "Layer")
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -532,6 +548,7 @@ class MLP(Module):
         return [layer.get_weights() for layer in self.layers]
 
     def forward(self, x: Sequence[Any]) -> Any:
+        _check_one_sample(x, "MLP")
         for layer in self.layers:
             x = layer(x)
         return x

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import numpy as np
 import pytest
@@ -441,3 +442,21 @@ def test_value_load_state_dict_names_the_key_of_an_overflowing_int():
     for bad in (None, 1j, "3", True):
         with pytest.raises(ValueError, match="'layers.0.neurons.0.b'"):
             model.load_state_dict(dict(model.state_dict(), **{"layers.0.neurons.0.b": bad}))
+
+
+def test_a_whole_batch_given_to_a_scalar_model_is_named_as_a_batch():
+    """Was "Neuron expects 2 inputs, got 5": the 5 was the batch size, not a feature count."""
+    model = nn.MLP(2, [3, 1], seed=0)
+    batch = np.zeros((5, 2))
+    for who, call in (("MLP", model), ("Layer", model.layers[0]),
+                      ("Neuron", model.layers[0].neurons[0])):
+        with pytest.raises(ValueError, match=re.escape(
+                f"{who} got a batch of shape (5, 2); call the model on one sample, "
+                "or use a Tensor model")):
+            call(batch)
+    with pytest.raises(ValueError, match=re.escape("got a batch of shape (3, 2)")):
+        model([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])  # nested lists too
+    # one sample still works, as a list, a tuple or a 1-D array
+    assert model(np.array([1.0, 2.0])).data == model([1.0, 2.0]).data
+    with pytest.raises(ValueError, match="Neuron expects 2 inputs, got 3"):
+        model([1.0, 2.0, 3.0])
