@@ -146,7 +146,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "op": node._op,
             "symbol": op_symbol(node._op) if node._op else "",
             "rule": op_rule(node._op),
-            "data": fmt(node.data),
+            "data": fmt(node.data, precision),  # as the graph's cells: the same precision
             "shape": _shape(node.data),
             "leaf": not node._prev,
             "order": i,
@@ -182,7 +182,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         incoming = received.get(node) or [f"{partial[root]} = 1  (the seed of the backward pass)"]
         if len(incoming) > 1:
             incoming = incoming + [f"{partial[node]} = sum of the {len(incoming)} "
-                                   f"contributions = {fmt(rec.grad)}"]
+                                   f"contributions = {fmt(rec.grad, precision)}"]
         sends = []
         outgoing = []
         for ps in rec.parents:
@@ -193,8 +193,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             sends.append(
                 {
                     "to": names[ps.node],
-                    "contribution": fmt(ps.contribution),
-                    "soFar": fmt(so_far),
+                    "contribution": fmt(ps.contribution, precision),
+                    "soFar": fmt(so_far, precision),
                     # the lines draw_graph writes in the grad cell, at the drawing's precision
                     "svg": (cell_lines(so_far, precision, max_elements) if is_tensor(ps.node)
                             else format_lines(so_far, precision)),
@@ -204,8 +204,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             {
                 "phase": "backward",
                 "node": names[node],
-                "title": f"Backward: {partial[node]} = {fmt(rec.grad)}",
-                "grad": fmt(rec.grad),
+                "title": f"Backward: {partial[node]} = {fmt(rec.grad, precision)}",
+                "grad": fmt(rec.grad, precision),
                 "incoming": incoming,
                 "outgoing": outgoing,
                 "sends": sends,

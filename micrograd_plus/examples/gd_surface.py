@@ -18,7 +18,7 @@ from rich.table import Table
 from ..demos._common import pyplot
 from ..engine import Value
 from ..files import replacing
-from ._output import console, write_graph
+from ._output import console, num, write_graph
 
 START = (-2.0, 3.0)
 LR = 0.1
@@ -101,11 +101,11 @@ def main(out_dir: str | Path = "out") -> int:
     for col in ("step", "w1", "w2", "J", "∂J/∂w1", "∂J/∂w2"):
         table.add_column(col, justify="right")
     for row in path:
-        table.add_row(str(row["step"]), f"{row['w'][0]:.4f}", f"{row['w'][1]:.4f}",
-                      f"{row['J']:.4f}", f"{row['grad'][0]:.4f}", f"{row['grad'][1]:.4f}")
+        table.add_row(str(row["step"]), num(row["w"][0]), num(row["w"][1]), num(row["J"]),
+                      num(row["grad"][0]), num(row["grad"][1]))
     console.print(table)
     console.print(f"minimum {MINIMUM}, J = 4; after {STEPS} steps "
-                  f"w = ({path[-1]['w'][0]:.3f}, {path[-1]['w'][1]:.3f})")
+                  f"w = ({num(path[-1]['w'][0], 3)}, {num(path[-1]['w'][1], 3)})")
     write_graph(build(backward=True)["root"], out_dir, "gd_surface", rankdir="TB",
                 record="stacked", precision=2, edge_labels=True,
                 title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")

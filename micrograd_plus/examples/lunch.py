@@ -136,7 +136,7 @@ def main(out_dir: str | Path = "out") -> int:
     for col in ("step", "w_meat", "w_veg", "w_staple", "E"):
         table.add_column(col, justify="right")
     for k, wk, E in path:
-        table.add_row(str(k), *(f"{v:.4f}" for v in wk), f"{E:.6g}")
+        table.add_row(str(k), *(num(v) for v in wk), num(E))
     console.print(table)
     console.print(f"converged to {vec((round(v, 3) for v in w))}; true prices {vec(TRUE_PRICES)}")
     return 0

@@ -18,7 +18,7 @@ from rich.table import Table
 from .. import nn
 from ..engine import Value, vsum
 from ..viz import pretty_label
-from ._output import console, write_graph
+from ._output import console, num, write_graph
 
 SIZES = (3, 4, 2)
 X = (1.0, 0.5, -1.0)
@@ -66,12 +66,12 @@ def main(out_dir: str | Path = "out") -> int:
             for j, w in enumerate(neuron.w, 1):
                 source = pretty_label(f"a^({k})_{j}")
                 table.add_row(pretty_label(w.label), f"{source} → neuron {i} of layer {k + 1}",
-                              f"{w.data:.4f}", f"{w.grad:.3g}")
+                              num(w.data), num(w.grad))
             table.add_row(pretty_label(neuron.b.label), f"bias of neuron {i}, layer {k + 1}",
-                          f"{neuron.b.data:.4f}", f"{neuron.b.grad:.3g}")
+                          num(neuron.b.data), num(neuron.b.grad))
     console.print(table)
     console.print(f"{g['model'].num_parameters()} parameters (3·4 + 4 + 4·2 + 2 = 26); "
-                  f"ŷ = ({g['a3'][0].data:.4f}, {g['a3'][1].data:.4f}), J = {g['J'].data:.4f}")
+                  f"ŷ = ({num(g['a3'][0].data)}, {num(g['a3'][1].data)}), J = {num(g['J'].data)}")
     write_graph(g["root"], out_dir, "neuron_342", model=g["model"], record="stacked",
                 precision=3,
                 title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from .. import nn
 from ..engine import Value, vsum
-from ._output import console, vec, write_graph
+from ._output import console, num, vec, write_graph
 
 X = [30.0, 50.0, 20.0]
 W1 = [[2.0, 1.0, 3.0], [2.0, 4.0, 1.0], [2.0, 6.0, 5.0]]
@@ -84,7 +84,7 @@ def main(out_dir: str | Path = "out") -> int:
             weights = [w for n in g["model"].layers[k].neurons for w in n.w]
             table.add_row(str(k + 2), vec([z.data for z in zs], 4), vec([a.data for a in outs], 4),
                           vec([a.grad for a in outs], 3),
-                          f"{max(abs(w.grad) for w in weights):.3g}")
+                          num(max(abs(w.grad) for w in weights), 3))
         console.print(table)
         write_graph(g["root"], out_dir, f"three_layer_{activation}", model=g["model"],
                     color_by_grad=True, **GRAPH_STYLE,
