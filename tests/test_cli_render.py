@@ -40,14 +40,16 @@ def test_render_png_and_top_bottom(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_render_dot_without_graphviz(tmp_path, monkeypatch):
+def test_render_dot_without_graphviz(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     out = tmp_path / "x.dot"
     assert cli.main(["render", "three_layer", "-o", str(out)]) == 0
     src = out.read_text(encoding="utf-8")
     assert src.startswith("digraph") and "J<" in src and "cluster_layer_1" in src
-    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+    with pytest.raises(SystemExit) as stop:  # one error line, exit status 2
         cli.main(["render", "lunch", "-o", str(tmp_path / "x.svg")])
+    assert stop.value.code == 2
+    assert "apt-get install graphviz" in capsys.readouterr().err
 
 
 def test_examples_lists_every_example(capsys):

@@ -31,6 +31,11 @@ def J(w1: Value, w2: Value) -> Value:
     return w1**2 + w2**2 + 2 * w2 + 5
 
 
+# the look of docs/images/gd_surface.svg (also `micrograd-plus render gd_surface`'s default)
+GRAPH_STYLE = dict(rankdir="TB", record="stacked", precision=2, edge_labels=True,
+                   title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")
+
+
 def build(w: Sequence[float] = START, backward: bool = False) -> dict:
     """The graph of J at ``w``; returns ``root`` (= ``J``), ``w1`` and ``w2``."""
     w1 = Value(float(w[0]), label="w1")
@@ -106,9 +111,7 @@ def main(out_dir: str | Path = "out") -> int:
     console.print(table)
     console.print(f"minimum {MINIMUM}, J = 4; after {STEPS} steps "
                   f"w = ({num(path[-1]['w'][0], 3)}, {num(path[-1]['w'][1], 3)})")
-    write_graph(build(backward=True)["root"], out_dir, "gd_surface", rankdir="TB",
-                record="stacked", precision=2, edge_labels=True,
-                title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")
+    write_graph(build(backward=True)["root"], out_dir, "gd_surface", **GRAPH_STYLE)
     plotted = plot_path(path, Path(out_dir) / "gd_surface_path.png")
     console.print(f"wrote {plotted}" if plotted else
                   "matplotlib is not installed: no contour plot (pip install matplotlib)")

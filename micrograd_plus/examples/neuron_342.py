@@ -25,6 +25,11 @@ X = (1.0, 0.5, -1.0)
 Y = (1.0, 0.0)
 
 
+# the look of docs/images/neuron_342.svg (also `micrograd-plus render neuron_342`'s default)
+GRAPH_STYLE = dict(record="stacked", precision=3,
+                   title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")
+
+
 def build(x: Sequence[float] = X, y: Sequence[float] = Y, seed: int = 0,
           backward: bool = False) -> dict:
     """The network (sigmoid everywhere), its forward pass on x and J; every node labelled.
@@ -72,9 +77,7 @@ def main(out_dir: str | Path = "out") -> int:
     console.print(table)
     console.print(f"{g['model'].num_parameters()} parameters (3·4 + 4 + 4·2 + 2 = 26); "
                   f"ŷ = ({num(g['a3'][0].data)}, {num(g['a3'][1].data)}), J = {num(g['J'].data)}")
-    write_graph(g["root"], out_dir, "neuron_342", model=g["model"], record="stacked",
-                precision=3,
-                title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")
+    write_graph(g["root"], out_dir, "neuron_342", model=g["model"], **GRAPH_STYLE)
     return 0
 
 

@@ -33,6 +33,16 @@ ACTIVATIONS = {"identity": "linear", "sigmoid": "sigmoid"}
 GRAPH_STYLE = dict(record="stacked", precision=2)
 
 
+def graph_style(activation: str) -> dict:
+    """The look of docs/images/three_layer_ACTIVATION.svg."""
+    return dict(color_by_grad=True, **GRAPH_STYLE,
+                title=f"Example 3.5, {activation} activation, after backward()")
+
+
+# `micrograd-plus render three_layer`'s default: the image of build()'s default (sigmoid)
+IMAGE_STYLE = graph_style("sigmoid")
+
+
 def build(activation: str = "sigmoid", target: list[float] = TARGET,
           backward: bool = False) -> dict:
     """The network, its forward pass on X and the loss J = ½ Σ_i (y_i − a^(3)_i)².
@@ -87,8 +97,7 @@ def main(out_dir: str | Path = "out") -> int:
                           num(max(abs(w.grad) for w in weights), 3))
         console.print(table)
         write_graph(g["root"], out_dir, f"three_layer_{activation}", model=g["model"],
-                    color_by_grad=True, **GRAPH_STYLE,
-                    title=f"Example 3.5, {activation} activation, after backward()")
+                    **graph_style(activation))
     console.print(f"parameters: {g['model'].num_parameters()} "
                   "(9 + 3 + 6 + 2 = 20)")
     console.print("Under sigmoid every σ is saturated, σ'(z) ≈ 0: the gradients reaching the "
