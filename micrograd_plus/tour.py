@@ -1,7 +1,7 @@
 """``micrograd-plus tour``: the library in a few seconds.
 
-1. The lunch-price neuron of the slides after ``backward()``: its graph, with every value
-   and gradient, written to ``out/lunch.svg`` and ``out/lunch.png``.
+1. The lunch-price neuron of Bing Li's lecture 5 slides after ``backward()``: its graph,
+   with every value and gradient, written to ``out/lunch.svg`` and ``out/lunch.png``.
 2. A small scalar MLP trained on a few two-moons points with SGD: the loss falls.
 """
 

@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §4: gradient descent on J(w1, w2) = w1² + w2² + 2·w2 + 5.
+"""Wang & Huang, Learn Deep Learning with Me, §3.3.3: gradient descent on J(w1, w2) = w1² + w2² +
+2·w2 + 5.
 
 Start A = (−2, 3) with J(A) = 24, learning rate 0.1, 20 steps. ∇J = (2·w1, 2·w2 + 2), so each
 step multiplies the distance to the minimum (0, −1), J = 4, by 0.8: step 1 goes to (−1.6, 2.2)

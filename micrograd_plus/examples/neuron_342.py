@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §3: the symbolic 3-4-2 network of section 3.3.4, with the book's labels.
+"""Wang & Huang, Learn Deep Learning with Me, §3.3.4: the symbolic 3-4-2 network, with the book's
+labels.
 
 L = 3 layers with S1 = 3, S2 = 4, S3 = K = 2 neurons. ``w^(l)_ij`` joins neuron j of layer l to
 neuron i of layer l+1, ``b^(l)_i`` is neuron i's bias, ``a^(l)_i`` an activation (a^(1) = x,
@@ -62,7 +63,7 @@ def build(x: Sequence[float] = X, y: Sequence[float] = Y, seed: int = 0,
 
 def main(out_dir: str | Path = "out") -> int:
     g = build(backward=True)
-    console.rule("[bold]The 3-4-2 network of section 3.3.4 in the book's notation")
+    console.rule("[bold]The 3-4-2 network of Wang & Huang §3.3.4 in the book's notation")
     table = Table(title="parameters: w^(l)_ij joins neuron j of layer l to neuron i of layer l+1")
     for col in ("parameter", "joins", "value", "∂J/∂·"):
         table.add_column(col, justify="right")

@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §2 (Example 3.5): a 3-3-2 network with fixed weights.
+"""Meng & Ou, Deep Learning Theory and Applications, Example 3.5: a 3-3-2 network with fixed
+weights.
 
 Input layer 1 (x, 3 values) → hidden layer 2 (3 neurons) → output layer 3 (2 neurons), with
 the textbook's labels: ``w^(l)_ij`` joins neuron j of layer l to neuron i of layer l+1,
@@ -36,7 +37,7 @@ GRAPH_STYLE = dict(record="stacked", precision=2)
 def graph_style(activation: str) -> dict:
     """The look of docs/images/three_layer_ACTIVATION.svg."""
     return dict(color_by_grad=True, **GRAPH_STYLE,
-                title=f"Example 3.5, {activation} activation, after backward()")
+                title=f"Meng & Ou, Example 3.5, {activation} activation, after backward()")
 
 
 # `micrograd-plus render three_layer`'s default: the image of build()'s default (sigmoid)
@@ -84,7 +85,7 @@ def _label_layer(outputs: list[Value], layer: int, activation: str) -> list[Valu
 
 
 def main(out_dir: str | Path = "out") -> int:
-    console.rule("[bold]Example 3.5: a 3-3-2 network with fixed weights")
+    console.rule("[bold]Meng & Ou, Example 3.5: a 3-3-2 network with fixed weights")
     for activation in ACTIVATIONS:
         g = build(activation, backward=True)
         table = Table(title=f"{activation} activation (loss J = ½ Σ (y − a⁽³⁾)², y = {TARGET})")

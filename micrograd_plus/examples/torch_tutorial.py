@@ -1,4 +1,4 @@
-"""WORKED_EXAMPLES.md §5: PyTorch's autograd examples (seed 002) in Values and in Tensors.
+"""Bing Li's lecture 5 slides: PyTorch's autograd examples in Values and in Tensors.
 
 ``x = ones(2, 2)`` (tracked), ``y = x + 2``, ``z = y * y * 2``, ``out = z.mean()``: every z is
 18, out = 18, and ∂out/∂x_ij = ¼ · 4·y_ij = 3. A second ``backward()`` without zeroing adds
