@@ -595,3 +595,55 @@ def test_pending_grad_cells_use_the_drawings_precision():
         data = _embedded(explore(r, precision=precision).html)
         shown = {n["label"]: n["data"] for n in data["nodes"].values()}
         assert shown["r"] == format_number(1 / 3, precision) == "0." + "3" * precision
+
+
+# -- the values table and the first view of a large graph -------------------------------------
+
+def test_values_table_order_is_the_forward_reading_order():
+    """Inputs first, each op after its inputs, inputs in the order the op reads them."""
+    root = build_lunch()
+    data = explorer_data(root)
+    labels = [data["nodes"][n]["label"] for n in data["forward"]]
+    assert labels == ["w_meat", "w_veg", "w_staple", "y", "t − y", "(t − y)²", "E"]
+    position = {name: i for i, name in enumerate(data["forward"])}
+    for name, node in data["nodes"].items():  # a topological order
+        assert all(position[p] < position[name] for p in node["parents"])
+    forward_steps = [s["node"] for s in data["steps"] if s["phase"] == "forward"]
+    assert forward_steps == [n for n in data["forward"] if not data["nodes"][n]["leaf"]]
+
+
+def test_values_table_uses_the_graphs_typeset_labels():
+    from micrograd_plus.examples import neuron_342
+    from micrograd_plus.viz import pretty_label
+
+    data = explorer_data(neuron_342.build()["root"])
+    shown = {n["label"]: n["typeset"] for n in data["nodes"].values()}
+    assert shown["w^(1)_12"] == "w⁽¹⁾₁₂" == pretty_label("w^(1)_12")
+    assert shown["J"] == "J"
+
+
+@needs_browser
+def test_a_large_graph_opens_fitted_to_the_window(browser, tmp_path, artifacts):
+    from micrograd_plus.examples import neuron_342
+
+    path = explore(neuron_342.build()["root"], tmp_path / "n342.html")
+    page = Page(browser, path)
+    fit = browser.execute_script(
+        "var g = document.getElementById('mgp-graph'), s = g.querySelector('svg');"
+        "var r = s.getBoundingClientRect(), v = g.getBoundingClientRect();"
+        "return [r.left - v.left, r.top - v.top, v.right - r.right, v.bottom - r.bottom,"
+        " g.scrollWidth <= g.clientWidth + 1, g.scrollHeight <= g.clientHeight + 1,"
+        " document.documentElement.scrollHeight <= window.innerHeight + 1, r.width];")
+    left, top, right, bottom, no_x_scroll, no_y_scroll, page_fits, width = fit
+    assert min(left, top, right, bottom) >= -1, fit  # the whole drawing is in view
+    assert no_x_scroll and no_y_scroll, fit
+    assert width > 300, fit  # fitted, not shrunk to nothing
+    assert page.text("mgp-zoom") == "Actual size"  # and one click away from actual size
+    labels = [tr.find_elements(page.By.TAG_NAME, "td")[0].text
+              for tr in browser.find_elements(page.By.CSS_SELECTOR, "#mgp-values tbody tr")]
+    assert "w⁽¹⁾₁₂" in labels and "w^(1)_12" not in labels
+    browser.save_screenshot(str(artifacts / "explorer_neuron_342.png"))
+    page.click("mgp-zoom")  # actual size: the graph scrolls
+    assert browser.execute_script(
+        "var g = document.getElementById('mgp-graph'); return g.scrollWidth > g.clientWidth;")
+    page.assert_no_js_errors()
