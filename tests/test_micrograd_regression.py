@@ -261,7 +261,6 @@ def test_demo_training_loop_matches_micrograds_published_output(capsys):
 # ---- the lecture (nn-zero-to-hero, micrograd): backprop by hand, node by node -----------------
 
 
-@pytest.mark.xfail(strict=True, reason="lead implements _backward()")
 def test_lecture_manual_backward_calls():
     # inputs x1,x2
     x1 = Value(2.0, label='x1')

@@ -113,7 +113,7 @@ USER_FACING_MODULES = [
     *[f"micrograd_plus.demos.{n}" for n in ("moons", "binary3d", "housing", "optimizers",
                                             "regularization", "multilabel")],
     *[f"micrograd_plus.examples.{n}" for n in ("lunch", "three_layer", "gd_surface",
-                                               "neuron_342", "torch_tutorial")],
+                                               "neuron_342", "torch_tutorial", "manual_backprop")],
 ]
 JARGON = re.compile(r"\bseeds? ?\(?0\d\d|\bseed_0|shared/seeds")
 
