@@ -37,6 +37,7 @@ def check_precision(precision: Any, who: str) -> None:
 
 
 MINUS = "−"  # U+2212, the one minus sign of every view
+FULL_DIGITS = 7  # never more significant digits than this for a small value shown in full
 MAX_SHOWN = 16  # arrays up to this many entries are written out in full (as in the graphs)
 
 
@@ -49,6 +50,8 @@ def format_number(x: float, precision: int = 4) -> str:
       ``−3500``, ``1250``, ``0.5``, ``12345.6``;
     - other values with 10^-(precision-1) <= |x| < 10⁷ rounded to ``precision`` decimals,
       the zeros kept to show that it was rounded: ``0.7071``, ``0.0143``, ``2.0000``;
+    - smaller ones down to 10⁻⁴ in full when they have at most ``precision`` (and 7)
+      significant digits (``0.00012``);
     - the rest in scientific notation with ``precision`` significant digits: ``1.9e−12``,
       ``1.235e7``.
     """
@@ -68,6 +71,10 @@ def format_number(x: float, precision: int = 4) -> str:
             return text.replace("-", MINUS)
         if a >= 10.0 ** -(precision - 1):
             return f"{x:.{precision}f}".replace("-", MINUS)
+        # small but short (0.00012): in full, not 1.2e−4, if its digits fit the precision
+        short = f"{x:.{max(1, min(precision, FULL_DIGITS))}g}"
+        if a >= 1e-4 and "e" not in short and math.isclose(float(short), x, rel_tol=1e-12):
+            return short.replace("-", MINUS)
     mantissa, exponent = f"{x:.{max(precision - 1, 0)}e}".split("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
