@@ -395,8 +395,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _output_error(error: Exception) -> str:
     """One line for an error while writing the output: the file and the reason."""
-    if isinstance(error, OSError) and error.filename and error.strerror:
-        return f"cannot write {error.filename}: {error.strerror}"
+    if isinstance(error, OSError) and error.strerror:  # without Python's "[Errno 2]"
+        if error.filename:
+            return f"cannot write {error.filename}: {error.strerror}"
+        return error.strerror  # the library's own message already names the file
     return " ".join(str(error).split()) or type(error).__name__
 
 
