@@ -351,7 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
     _target(p)
     p.add_argument("-o", "--output", required=True,
                    help="a .gif, a .pdf (one page per step) or a folder of numbered frames")
-    p.add_argument("--passes", default="both", choices=("both", "forward", "backward"))
+    p.add_argument("--passes", default="both", choices=("both", "forward", "backward"),
+                   help="which passes get frames (default: both, forward first)")
     p.add_argument("--seconds", type=float, default=1.0, help="seconds per step in a GIF")
     p.add_argument("--format", default="png", choices=("png", "svg", "pdf"),
                    help="the frames' format when OUT is a folder")
