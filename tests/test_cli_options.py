@@ -31,7 +31,11 @@ def _without_ids(src: str) -> list[str]:
     return sorted(re.sub(r"n\d+", "N", line) for line in src.splitlines())
 
 
-@pytest.mark.parametrize("name", list(EXAMPLES))
+# the examples whose image (docs/images/NAME.svg) is the graph of build()'s root
+DRAWN_AS_BUILT = [name for name in EXAMPLES if name not in ("newton", "gradient_penalty")]
+
+
+@pytest.mark.parametrize("name", DRAWN_AS_BUILT)
 def test_render_defaults_to_the_example_images_look(tmp_path, name):
     """``render NAME`` draws what ``example NAME`` writes to docs/images/NAME.svg."""
     module = importlib.import_module(f"micrograd_plus.examples.{name}")

@@ -111,7 +111,7 @@ USER_FACING_MODULES = [
     "micrograd_plus.demos", "micrograd_plus.examples", "micrograd_plus.metrics",
     "micrograd_plus.train", "micrograd_plus.data", "micrograd_plus.tour",
     *[f"micrograd_plus.demos.{n}" for n in ("moons", "binary3d", "housing", "optimizers",
-                                            "regularization", "multilabel")],
+                                            "regularization", "multilabel", "demand")],
     *[f"micrograd_plus.examples.{n}" for n in ("lunch", "three_layer", "gd_surface",
                                                "neuron_342", "torch_tutorial", "manual_backprop")],
 ]
