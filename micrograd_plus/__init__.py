@@ -5,19 +5,30 @@
 ``BackpropStepper`` and ``explore`` step through backprop in the REPL, terminal or browser.
 """
 
-from .autograd import anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-from .engine import Value, dot, vsum
-from .tensor import Tensor
-from .functional import hessian, hvp, jacobian
-from . import losses, nn, optim
-from . import data, metrics
-from .train import History, evaluate, fit, predict
-from .viz import draw_dot, draw_graph, render_graph
-from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
-                    detect_anomaly, explain, gradcheck)
-from .explorer import explore
-from .frames import frame_graphs, step_frames
-from .animation import animate_backprop, render_steps
+import random as _random
+
+# rich draws random.getrandbits() when it is first imported; give the state back so that
+# random.seed(1337) before `import micrograd_plus` reproduces micrograd's initial weights.
+_random_state = _random.getstate()
+try:
+    import rich.style  # noqa: F401  (the module that draws; loaded here, under the restore)
+
+    from .autograd import anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+    from .engine import Value, dot, vsum
+    from .tensor import Tensor
+    from .functional import hessian, hvp, jacobian
+    from . import losses, nn, optim
+    from . import data, metrics
+    from .train import History, evaluate, fit, predict
+    from .viz import draw_dot, draw_graph, render_graph
+    from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
+                        detect_anomaly, explain, gradcheck)
+    from .explorer import explore
+    from .frames import frame_graphs, step_frames
+    from .animation import animate_backprop, render_steps
+finally:
+    _random.setstate(_random_state)
+    del _random_state
 
 __version__ = "0.1.0"
 

@@ -318,8 +318,9 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: Any = 0
 
 def make_3d_classes(n_per_class: int = 1020, seed: Any = 0, inner: float = 0.3,
                     outer: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """Two classes of 3-D points: a stand-in for the book's "例 3.1 数据.txt" (seed 000,
-    Ex 3.1: 1020 points per class, three coordinates and a 0/1 label).
+    """Two classes of 3-D points: a stand-in for the file "例 3.1 数据.txt" of Meng &
+    Ou, Deep Learning Theory and Applications, Ex 3.1: 1020 points per class, three coordinates and
+    a 0/1 label).
 
     Points are uniform in the cube [−1, 1]³; d = |x₁ + x₂ + x₃| / √3 is the distance to the
     plane x₁ + x₂ + x₃ = 0. Class 0 is the slab d < ``inner``, class 1 the two outer parts
@@ -358,7 +359,7 @@ HOUSING_FEATURES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "R
 
 def make_housing(n_samples: int = 506, seed: Any = 0, noise: float = 2.5
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """A Boston-housing-style regression set (seed 000, Ex 3.4): 13 features, a MEDV target.
+    """A Boston-housing-style regression set (Meng & Ou, Ex 3.4): 13 features, a MEDV target.
 
     Not the real data (no downloads): the 13 columns of ``HOUSING_FEATURES`` are drawn with
     ranges and correlations like the original (an "urban-ness" factor u ~ N(0, 1) drives
@@ -459,7 +460,8 @@ def make_multilabel(n_samples: int = 400, seed: Any = 0, noise: float = 0.0
 
 def make_wide_regression(n_train: int = 80, n_test: int = 110, n_features: int = 150,
                          seed: Any = 1, noise: float = 0.3) -> tuple[np.ndarray, ...]:
-    """The book's overfitting set (seed 001, §3.10.9): more features than training samples.
+    """The overfitting set of Wang & Huang, Learn Deep Learning with Me, §3.10.9: more features
+    than training samples.
 
     w ~ 0.01·N(0, 1)ⁿ, b = 0.01, x ~ N(0, I), y = x·w + b + N(0, noise²).
     Returns ``(X_train, X_test, y_train, y_test)``; y is (n, 1).

@@ -1,7 +1,7 @@
 """Interactive backprop explorer: one self-contained HTML page per graph.
 
 ``explore(root, "lunch.html")`` writes a page that holds the Graphviz SVG of the graph
-(``viz.draw_graph``), the forward order (``autograd.topological_order``) and the backward
+(``viz.draw_graph``), the forward order (``reading_order``, a topological order) and the backward
 stepper's records (``debug.BackpropStepper``) as JSON, with plain JavaScript and CSS inline:
 no network access, works from ``file://``, offline and inside Jupyter (an iframe ``srcdoc``).
 
@@ -27,7 +27,7 @@ from .core.ops import is_infix, op_rule, op_symbol
 from .files import write_file
 from .viz_tensor import MAX_ELEMENTS, cell_lines, is_tensor
 from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
-                  run_dot)
+                  pretty_label, run_dot)
 
 __all__ = ["explore", "Explorer", "explorer_data"]
 
@@ -120,7 +120,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "explore(): the root does not require grad (detached, or computed under "
             "no_grad()), so there is no backward pass to show"
         )
-    order = autograd.topological_order(root)
+    order = reading_order(root)
     if len(order) > MAX_NODES:
         raise ValueError(
             f"explore(): the graph has {len(order)} nodes, more than {MAX_NODES} can be "
@@ -141,12 +141,13 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
     for i, node in enumerate(order):
         nodes[names[node]] = {
             "label": labels[node],
+            "typeset": pretty_label(labels[node]),  # as the graph writes it: w⁽¹⁾₁₂
             "partial": partial[node],
             "named": bool(getattr(node, "label", "")),
             "op": node._op,
             "symbol": op_symbol(node._op) if node._op else "",
             "rule": op_rule(node._op),
-            "data": fmt(node.data),
+            "data": fmt(node.data, precision),  # as the graph's cells: the same precision
             "shape": _shape(node.data),
             "leaf": not node._prev,
             "order": i,
@@ -182,7 +183,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
         incoming = received.get(node) or [f"{partial[root]} = 1  (the seed of the backward pass)"]
         if len(incoming) > 1:
             incoming = incoming + [f"{partial[node]} = sum of the {len(incoming)} "
-                                   f"contributions = {fmt(rec.grad)}"]
+                                   f"contributions = {fmt(rec.grad, precision)}"]
         sends = []
         outgoing = []
         for ps in rec.parents:
@@ -193,8 +194,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             sends.append(
                 {
                     "to": names[ps.node],
-                    "contribution": fmt(ps.contribution),
-                    "soFar": fmt(so_far),
+                    "contribution": fmt(ps.contribution, precision),
+                    "soFar": fmt(so_far, precision),
                     # the lines draw_graph writes in the grad cell, at the drawing's precision
                     "svg": (cell_lines(so_far, precision, max_elements) if is_tensor(ps.node)
                             else format_lines(so_far, precision)),
@@ -204,8 +205,8 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             {
                 "phase": "backward",
                 "node": names[node],
-                "title": f"Backward: {partial[node]} = {fmt(rec.grad)}",
-                "grad": fmt(rec.grad),
+                "title": f"Backward: {partial[node]} = {fmt(rec.grad, precision)}",
+                "grad": fmt(rec.grad, precision),
                 "incoming": incoming,
                 "outgoing": outgoing,
                 "sends": sends,
@@ -266,6 +267,28 @@ def render_page(data: dict, svg: str, title: str) -> str:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+def reading_order(root: Any) -> list:
+    """The nodes ``root`` depends on (those that require grad), in the order a reader
+    follows the graph: inputs before the op that reads them, and an op's inputs in the
+    order it reads them (``w_meat, w_veg, w_staple, y, …``). A topological order, by an
+    iterative depth-first search (no recursion); the values table and the forward steps
+    use it."""
+    order: list = []
+    visited = {root}
+    stack: list = [(root, iter(root._prev))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited and parent.requires_grad:
+                visited.add(parent)
+                stack.append((parent, iter(parent._prev)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
 
 def _explain(node: Any, root: Any) -> str | None:
     """``explain(node, root)`` as text (Value or Tensor graphs); None where it does not

@@ -2,7 +2,8 @@
 
 Every function takes plain numbers: lists, tuples or numpy arrays, and also Values and
 Tensors (their ``.data`` is read), so ``accuracy(y, model_outputs)`` works on whatever a model
-returned. The definitions follow the textbook (seed 001, §3.8, §3.9, §3.13) and agree with
+returned. The definitions follow Wang & Huang, Learn Deep Learning with Me, §3.8, §3.9 and §3.13
+and agree with
 scikit-learn's, so results can be checked against either.
 
 Conventions:
@@ -112,7 +113,7 @@ def _ratio(num: np.ndarray | float, den: np.ndarray | float, zero_division: floa
     return out if out.ndim else float(out)
 
 
-# -- regression (seed 001 §3.8) -------------------------------------------------------------
+# -- regression (Wang & Huang §3.8) ---------------------------------------------------------
 def mae(y_true: Any, y_pred: Any) -> float:
     """MAE = (1/m) Σ |y − ŷ|"""
     t, p = _pair(y_true, y_pred, "mae")
@@ -152,7 +153,7 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
 r2 = r2_score  # the book's name
 
 
-# -- single-label classification (seed 001 §3.9) -------------------------------------------
+# -- single-label classification (Wang & Huang §3.9) ---------------------------------------
 def scores_to_labels(scores: Any, y_true: Any = None, threshold: float | None = None
                      ) -> np.ndarray:
     """Class labels from model outputs.
@@ -326,7 +327,7 @@ def classification_report(y_true: Any, y_pred: Any, labels: Sequence[int] | None
     return report
 
 
-# -- multi-label (seed 001 §3.13) ------------------------------------------------------------
+# -- multi-label (Wang & Huang §3.13) --------------------------------------------------------
 def _indicator_pair(y_true: Any, y_pred: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """Two (samples, labels) 0/1 matrices."""
     t, p = _pair(y_true, y_pred, fn)

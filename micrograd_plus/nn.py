@@ -243,6 +243,32 @@ def _check_activation(activation: Any) -> str:
     return activation
 
 
+def _check_one_sample(x: Any, who: str) -> None:
+    """A scalar model reads one sample; a 2-D array or a list of lists is a whole batch."""
+    if isinstance(x, Value):
+        return
+    shape = getattr(x, "shape", None)
+    if shape is None and isinstance(x, (list, tuple)) and x \
+            and isinstance(x[0], (list, tuple, np.ndarray)):
+        shape = (len(x), len(x[0]))
+    if shape is not None and len(shape) >= 2:
+        raise ValueError(f"{who} got a batch of shape {tuple(int(n) for n in shape)}; call the "
+                         "model on one sample, or use a Tensor model (nn.Sequential of "
+                         "nn.Linear) for whole batches")
+
+
+def _resolve_activation(nonlin: Any, activation: Any) -> str:
+    """micrograd's ``nonlin`` (True = ReLU, False = linear) unless ``activation`` names one.
+
+    A string given in ``nonlin``'s place (``Neuron(3, 'tanh')``) is taken as the activation.
+    """
+    if isinstance(nonlin, str):
+        nonlin, activation = True, nonlin
+    if activation is None:
+        return "relu" if nonlin else "linear"
+    return _check_activation(activation)
+
+
 def _make_rng(seed: Any) -> Any:
     """A generator from ``seed``: an int, a ``random.Random`` (shared), or None.
 
@@ -277,13 +303,12 @@ def _vector(xs: Any, n: int, what: str) -> list[float]:
 
 
 class Neuron(Module):
-    """y = φ(Σ_j w_j x_j + b), with φ one of tanh, relu, sigmoid, leaky_relu, linear.
+    """y = φ(Σ_j w_j x_j + b), with φ one of relu, tanh, sigmoid, leaky_relu, linear.
 
-    The default activation is **tanh** (the textbook's neuron), whereas micrograd's
-    ``Neuron(nin)`` defaults to ReLU: pass ``activation='relu'`` or micrograd's keyword
-    ``nonlin=True`` (ReLU; ``nonlin=False`` is linear) for micrograd's neuron. ``MLP`` is not
-    affected: it chooses every layer's activation itself (ReLU hidden, linear out).
-    Weights start uniform in [-1, 1], the bias at 0, as in micrograd.
+    As in micrograd, ``Neuron(nin)`` is a ReLU neuron (``nonlin=True``) and
+    ``Neuron(nin, nonlin=False)`` a linear one; ``.nonlin`` says which. ``activation='tanh'``
+    (or ``'sigmoid'``, ``'leaky_relu'``, ``'linear'``) chooses another φ and wins over
+    ``nonlin``. Weights start uniform in [-1, 1], the bias at 0, as in micrograd.
     """
 
     _expand_children_in_repr = False
@@ -291,18 +316,16 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str = "tanh",
+        nonlin: bool = True,
+        activation: str | None = None,
         bias: bool = True,
         seed: int | random.Random | None = None,
-        nonlin: bool | None = None,
         negative_slope: float = 0.01,
     ) -> None:
         if isinstance(nin, bool) or not isinstance(nin, numbers.Integral) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         nin = int(nin)
-        if nonlin is not None:
-            activation = "relu" if nonlin else "linear"
-        self.activation = _check_activation(activation)
+        self.activation = _resolve_activation(nonlin, activation)
         self.negative_slope = _check_number(negative_slope, "negative_slope")
         rng = _make_rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
@@ -313,6 +336,15 @@ class Neuron(Module):
     def nin(self) -> int:
         return len(self.w)
 
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: True unless the neuron is linear."""
+        return self.activation != "linear"
+
+    @nonlin.setter
+    def nonlin(self, value: bool) -> None:
+        self.activation = "relu" if value else "linear"
+
     def _set_labels(self, layer: int | None = None, i: int = 1) -> None:
         """Textbook labels; a standalone neuron (layer None) has ``w_j`` and ``b``."""
         for j, w in enumerate(self.w, start=1):
@@ -321,6 +353,7 @@ class Neuron(Module):
             self.b.label = "b" if layer is None else f"b^({layer})_{i}"
 
     def forward(self, x: Sequence[Any]) -> Value:
+        _check_one_sample(x, "Neuron")
         try:
             n = len(x)
         except TypeError:  # a lone number: say what a neuron reads, not "has no len()"
@@ -365,8 +398,8 @@ class Layer(Module):
 
     ``layer_index`` is the textbook's l of the layer feeding this one (1 = the input layer)
     and only affects labels: neuron i's weights are ``w^(l)_ij``, its bias ``b^(l)_i``.
-    A layer of one neuron returns a Value, not a list (micrograd's convention). As for
-    ``Neuron``, the default activation is tanh where micrograd's ``Layer`` uses ReLU.
+    A layer of one neuron returns a Value, not a list (micrograd's convention). As in
+    micrograd, the neurons are ReLU unless ``nonlin=False`` (linear) or ``activation=``.
     """
 
     _expand_children_in_repr = False
@@ -375,7 +408,7 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str = "tanh",
+        activation: str | None = None,
         bias: bool = True,
         seed: int | random.Random | None = None,
         layer_index: int = 1,
@@ -397,6 +430,7 @@ class Layer(Module):
             n._set_labels(layer_index, i)
 
     def forward(self, x: Sequence[Any]) -> Any:
+        _check_one_sample(x, "Layer")
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -514,6 +548,7 @@ class MLP(Module):
         return [layer.get_weights() for layer in self.layers]
 
     def forward(self, x: Sequence[Any]) -> Any:
+        _check_one_sample(x, "MLP")
         for layer in self.layers:
             x = layer(x)
         return x

@@ -21,7 +21,6 @@ soon as the node is processed); after the last step every ``.grad`` is bit-for-b
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -31,7 +30,7 @@ import numpy as np
 from . import autograd
 from .core.ops import op_word
 from .engine import op_symbol
-from .viz_format import group_label, visible
+from .viz_format import MAX_SHOWN, format_value, group_label, visible
 from .viz_rules import GRAD, matrix_rule
 from .viz_tensor import constant_name, is_tensor
 
@@ -371,42 +370,14 @@ def _op_word(op: str) -> str:
     return word.lower() if word.isidentifier() else "op"
 
 
-def fmt(x: Any, digits: int = 6) -> str:
-    """A number as people write it: ``−3500``, ``0.0142857``, ``1e−12`` (unicode minus)."""
-    if x is None:
-        return "—"
-    if isinstance(x, np.ndarray):
-        if x.ndim == 0:
-            return fmt(float(x), digits)
-        if x.size > MAX_SHOWN:
-            return f"{_shape(x)} array"
-        return _nested(x, min(digits, 4))
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        x = float(x)
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "∞" if x > 0 else "−∞"
-        if x.is_integer() and abs(x) < 1e15:
-            text = str(int(x))
-        else:
-            text = f"{x:.{digits}g}"
-        return text.replace("-", "−")
-    return str(x)
-
-
-MAX_SHOWN = 16  # arrays up to this many entries are written out in full (as in the graphs)
+def fmt(x: Any, precision: int = 4) -> str:
+    """A number or small array as every view writes it (``viz_format.format_value``):
+    ``−3500``, ``245000``, ``0.0143``, ``1.9e−12``, ``[3, −0.5]``, with a unicode minus."""
+    return format_value(x, precision)
 
 
 def _shape(x: Any) -> str:
     return "×".join(map(str, np.shape(x))) or "scalar"
-
-
-def _nested(x: np.ndarray, digits: int) -> str:
-    """``[[1, 2.5], [−3, 4]]``: an array's rows with numbers written as ``fmt`` writes them."""
-    if x.ndim == 1:
-        return "[" + ", ".join(fmt(float(v), digits) for v in x) + "]"
-    return "[" + ", ".join(_nested(row, digits) for row in x) + "]"
 
 
 def _matrix_line(step: Step, parent: ParentStep) -> str:

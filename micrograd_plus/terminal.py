@@ -54,7 +54,8 @@ def render_state(stepper: BackpropStepper, max_rows: int = 30, max_parents: int 
         f"   step {stepper.position} of {total}",
     )
     return Group(
-        header, _current_panel(stepper, max_parents), _steps_table(stepper, max_rows)
+        header, _current_panel(stepper, max_parents), _steps_table(stepper, max_rows),
+        _table_footer(stepper, max_rows),
     )
 
 
@@ -70,7 +71,7 @@ def _current_panel(stepper: BackpropStepper, max_parents: int) -> Panel:
         title = shown("start")
     else:
         n = current.label
-        op = f"op {op_symbol(current.op)}" if current.op else "leaf"
+        op = f"op {op_symbol(current.op)}" if current.op else "leaf"  # as in the table
         lines.append(Text.assemble(
             ("node ", ""), (visible(n), "bold yellow"),
             visible(f"  ({op}, data {fmt(current.data)})   "),
@@ -109,10 +110,23 @@ def _steps_table(stepper: BackpropStepper, max_rows: int) -> Table:
         cells = (str(s.index + 1), s.label, op_symbol(s.op) if s.op else "leaf", fmt(s.data),
                  fmt(s.grad) if processed else "·", fmt(s.node.grad))
         table.add_row(*(shown(c) for c in cells), style=style)
-    hidden = len(steps) - max_rows
-    if hidden > 0:
-        table.caption = shown(f"{hidden} more steps not shown")
     return table
+
+
+def _table_footer(stepper: BackpropStepper, max_rows: int) -> Text:
+    """The rows the table leaves out, above and below, and what its two gradient columns
+    mean (they differ while the pass runs)."""
+    total = len(stepper.steps)
+    start = max(0, min(stepper.position - max_rows // 2, total - max_rows))
+    above, below = start, max(0, total - start - max_rows)
+    hidden = [f"↑ {above} more steps above"] if above else []
+    hidden += [f"↓ {below} more steps below"] if below else []
+    r = visible(stepper.names[stepper.root])  # a label is shown as written, never as markup
+    lines = [" · ".join(hidden)] if hidden else []
+    lines.append(f"∂{sym(r)}/∂node: the gradient of {r} with respect to the node, once its "
+                 "step has run (· before)")
+    lines.append(".grad: what node.grad holds now, the contributions added so far")
+    return Text("\n".join(lines), "dim")
 
 
 def run_terminal(
@@ -153,9 +167,9 @@ def _session(stepper: BackpropStepper, console: Console, read_key: Callable[[], 
     while True:
         if clear:
             console.clear()
-        # header, panel frame, table head and key line take ~10 lines; the rest is shared
+        # header, panel frame, table head, footer and key line take ~12 lines
         parents = max(3, console.height // 4)
-        rows = max(5, console.height - 10 - parents)
+        rows = max(5, console.height - 12 - parents)
         console.print(render_state(stepper, max_rows=rows, max_parents=parents))
         console.print(Text(KEYS_HELP, "dim"))
         try:

@@ -1,7 +1,7 @@
 """``micrograd-plus tour``: the library in a few seconds.
 
-1. The lunch-price neuron of the slides after ``backward()``: its graph, with every value
-   and gradient, written to ``out/lunch.svg`` and ``out/lunch.png``.
+1. The lunch-price neuron of Bing Li's lecture 5 slides after ``backward()``: its graph,
+   with every value and gradient, written to ``out/lunch.svg`` and ``out/lunch.png``.
 2. A small scalar MLP trained on a few two-moons points with SGD: the loss falls.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import data, losses, nn, optim
 from .examples import lunch
-from .examples._output import console, write_graph
+from .examples._output import console, num, vec, write_graph
 
 
 def train(steps: int = 50, lr: float = 0.1, seed: int = 0,
@@ -44,8 +44,8 @@ def train(steps: int = 50, lr: float = 0.1, seed: int = 0,
 def tour(out_dir: str | Path = "out") -> int:
     console.rule("[bold]1. A neuron learns lunch prices: E = ½(t − y)²")
     g = lunch.build(backward=True)
-    console.print(f"y = {g['y'].data:g}, E = {g['E'].data:g}; after backward(): "
-                  "∂E/∂w = (" + ", ".join(f"{w.grad:g}" for w in g["w"]) + ")")
+    console.print(f"y = {num(g['y'].data)}, E = {num(g['E'].data)}; after backward(): "
+                  f"∂E/∂w = {vec(w.grad for w in g['w'])}")
     write_graph(g["root"], out_dir, "lunch", **lunch.GRAPH_STYLE)
     console.rule("[bold]2. A small MLP learns two moons (hinge loss, SGD)")
     history = train()

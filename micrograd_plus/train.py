@@ -1,6 +1,7 @@
 """The training loop: ``fit`` (with a rich progress bar), ``evaluate``, ``predict``, ``History``.
 
-``fit`` is the textbook's loop (seed 000 §3.4.3) written once::
+``fit`` is the training loop of Meng & Ou, Deep Learning Theory and Applications, §3.4.3,
+written once::
 
     for epoch in range(epochs):
         for X, Y in loader:
@@ -288,14 +289,17 @@ def fit(
     optimizer: an ``optim`` optimizer over the model's parameters.
     data: ``(X, y)`` arrays/lists (batched here, shuffled with ``seed``), or a ``DataLoader``.
     scheduler: an ``optim`` scheduler, stepped once per epoch, or once per batch with
-        ``scheduler_interval='batch'`` (the book's "every 50 iterations").
+        ``scheduler_interval='batch'`` (Meng & Ou's "every 50 iterations").
     val_data: ``(X_val, y_val)``, evaluated after every epoch (eval mode, no graph).
     metrics: names from ``metrics.METRICS`` or functions ``f(y_true, outputs)``.
     verbose: show a rich progress bar (epoch, loss, lr, first metric); False for silence.
     regularizer: ``f(model) -> penalty`` added to each batch's loss (e.g. ``l2_penalty``).
     grad_accumulation: step the optimizer every k batches on the summed gradients of
-        loss/k (the book's §3.4.4 "accu_steps").
+        loss/k (Meng & Ou §3.4.4, "accu_steps").
     log_every: with ``verbose``, also print a summary line every k epochs.
+    shuffle, seed: shuffle the samples into new batches every epoch, in an order fixed by
+        ``seed``. (The model's initial weights are seeded where it is built:
+        ``nn.MLP(..., seed=0)``.)
 
     Example
     -------

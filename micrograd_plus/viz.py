@@ -118,10 +118,12 @@ def draw_graph(
     pretty_labels: bool = True,
     record: str = "row",
     max_elements: int = MAX_ELEMENTS,
+    format: str = "svg",
 ) -> graphviz.Digraph:
     """Draw the graph that produced ``root`` (a Value, a Tensor, or a list of them).
 
-    ``draw_dot`` is the same function under micrograd's name.
+    ``draw_dot(root, format='svg', rankdir='LR', ...)`` is the same drawing with the
+    signature of micrograd's notebooks.
 
     Parameters
     ----------
@@ -144,6 +146,8 @@ def draw_graph(
     record: ``'row'`` (label | data | grad, micrograd's look) or ``'stacked'`` (the label
         above data | grad: narrower nodes for wide graphs).
     pretty_labels: show ``w^(1)_12`` as ``w⁽¹⁾₁₂`` and ``x_1`` as ``x₁``.
+    format: what the Digraph's own ``render()`` / ``pipe()`` write (``'svg'``, ``'png'``,
+        ``'pdf'``, ...).
 
     Tensors show their label, shape and dtype; when they have at most ``max_elements``
     entries, their data and grad as matrices (rows and columns), else min / max / mean / ‖·‖.
@@ -158,6 +162,7 @@ def draw_graph(
     """
     _check_options(precision, rankdir, fontsize, collapse, record)
     check_max_elements(max_elements)
+    _check_format(format)
     nodes = _collect(root)
     highlighted = {id(n) for n in (highlight or ())}
     path_edges: set[int] = set()
@@ -169,6 +174,7 @@ def draw_graph(
 
     dot = graphviz.Digraph(
         "computation_graph",
+        format=format,
         graph_attr={"rankdir": rankdir, "fontname": FONT, "bgcolor": "white",
                     "nodesep": "0.25", "ranksep": "0.45", "newrank": "true"},
         node_attr={"fontname": FONT, "fontsize": str(fontsize)},
@@ -199,9 +205,28 @@ def draw_graph(
     return dot
 
 
-draw_dot = draw_graph
+def draw_dot(root: Any, format: str = "svg", rankdir: str = "LR",
+             **options: Any) -> graphviz.Digraph:
+    """micrograd's ``draw_dot(root, format='svg', rankdir='LR')``: ``draw_graph`` under the
+    signature of micrograd's notebooks (format second, positional or keyword).
+
+    Every ``draw_graph`` option is accepted as a keyword. A rankdir given in the format's place
+    (``draw_dot(root, 'TB')``, as if draw_dot were draw_graph) is taken as the rankdir.
+    """
+    if format in RANKDIRS:
+        format, rankdir = "svg", format
+    return draw_graph(root, rankdir=rankdir, format=format, **options)
+
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def _check_format(fmt: Any) -> None:
+    """The Graphviz output formats a Digraph accepts, named when ``fmt`` is not one."""
+    if fmt not in graphviz.FORMATS:
+        common = "svg, png, pdf, jpg, dot"
+        raise ValueError(f"draw_graph: format must be a Graphviz output format such as "
+                         f"{common}; got {fmt!r}")
 
 
 def _check_options(precision: Any, rankdir: Any, fontsize: Any, collapse: Any,

@@ -1,14 +1,18 @@
-"""Numbers and labels as the graph shows them, and the fill colour of a gradient.
+"""Numbers and labels as every view shows them, and the fill colour of a gradient.
 
-Numbers: fixed point with ``precision`` decimals for 10^-(precision-1) <= |x| < 10^4 (and 0),
-scientific otherwise: ``4.0000``, ``-3500.0000``, ``2.45e+05``, ``1.9e-12``. Arrays: every
-entry when small, else mean and norm. Labels: ``w^(1)_12`` is shown ``w⁽¹⁾₁₂``.
+One number formatter for the graphs, the stepper, ``explain``, the explorer and the
+examples' tables (``format_number``), written as a teacher writes numbers, with one minus
+sign (−): whole numbers and short values in full (``245000``, ``−3500``, ``0.5``), longer
+values rounded to ``precision`` decimals (``0.7071``), tiny or huge ones in scientific
+notation (``1.9e−12``, ``1.235e7``). Arrays: every entry when small, else mean and norm.
+Labels: ``w^(1)_12`` is shown ``w⁽¹⁾₁₂``.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import numbers
 import re
 from typing import Any
 
@@ -32,20 +36,72 @@ def check_precision(precision: Any, who: str) -> None:
         raise ValueError(f"{who}: precision must be an int >= 0, got {precision!r}")
 
 
+MINUS = "−"  # U+2212, the one minus sign of every view
+FULL_DIGITS = 7  # never more significant digits than this for a small value shown in full
+MAX_SHOWN = 16  # arrays up to this many entries are written out in full (as in the graphs)
+
+
 def format_number(x: float, precision: int = 4) -> str:
-    """``4.0000`` in the readable range, ``-3.5e+05`` style outside it, ``nan``/``inf`` as is."""
+    """A number as a teacher writes it; ``precision`` decimals when it must be rounded.
+
+    - nan, ∞, −∞ as such; zero (and −0) as ``0``;
+    - whole numbers below 10⁷ and values that need at most ``precision`` decimals in full,
+      without trailing zeros (up to float noise: 0.1 + 0.2 is ``0.3``): ``245000``,
+      ``−3500``, ``1250``, ``0.5``, ``12345.6``;
+    - other values with 10^-(precision-1) <= |x| < 10⁷ rounded to ``precision`` decimals,
+      the zeros kept to show that it was rounded: ``0.7071``, ``0.0143``, ``2.0000``;
+    - smaller ones down to 10⁻⁴ in full when they have at most ``precision`` (and 7)
+      significant digits (``0.00012``);
+    - the rest in scientific notation with ``precision`` significant digits: ``1.9e−12``,
+      ``1.235e7``.
+    """
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
+        return "∞" if x > 0 else MINUS + "∞"
     a = abs(x)
-    if a == 0.0 or 10.0 ** -(precision - 1) <= a < 1e4:
-        s = f"{x:.{precision}f}"
-        return s[1:] if s.startswith("-") and not s.strip("-0.") else s  # no "-0.0000"
-    mantissa, exponent = f"{x:.{precision}e}".split("e")
+    if a == 0.0:
+        return "0"
+    if a < 1e7:
+        rounded = round(x, precision)
+        if rounded != 0.0 and math.isclose(rounded, x, rel_tol=1e-12):
+            text = f"{rounded:.{precision}f}"
+            if "." in text:
+                text = text.rstrip("0").rstrip(".")
+            return text.replace("-", MINUS)
+        if a >= 10.0 ** -(precision - 1):
+            return f"{x:.{precision}f}".replace("-", MINUS)
+        # small but short (0.00012): in full, not 1.2e−4, if its digits fit the precision
+        short = f"{x:.{max(1, min(precision, FULL_DIGITS))}g}"
+        if a >= 1e-4 and "e" not in short and math.isclose(float(short), x, rel_tol=1e-12):
+            return short.replace("-", MINUS)
+    mantissa, exponent = f"{x:.{max(precision - 1, 0)}e}".split("e")
     if "." in mantissa:
         mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{exponent}"
+    return f"{mantissa}e{int(exponent)}".replace("-", MINUS)
+
+
+def format_value(x: Any, precision: int = 4) -> str:
+    """A number, or a small array on one line (``[[3, −0.5], [0.3333, 2]]``); ``—`` for None.
+
+    Arrays of more than ``MAX_SHOWN`` entries are named by their shape (``3×5 array``).
+    """
+    if x is None:
+        return "—"
+    if isinstance(x, bool) or not isinstance(x, (numbers.Real, np.ndarray)):
+        return str(x)
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0:
+        return format_number(float(a), precision)
+    if a.size > MAX_SHOWN:
+        return "×".join(map(str, a.shape)) + " array"
+
+    def nest(part: np.ndarray) -> str:
+        if part.ndim == 1:
+            return "[" + ", ".join(format_number(float(v), precision) for v in part) + "]"
+        return "[" + ", ".join(nest(row) for row in part) + "]"
+
+    return nest(a)
 
 
 def _format_array(a: np.ndarray, precision: int) -> list[str]:

@@ -27,8 +27,8 @@ def test_render_lunch_to_svg(tmp_path, capsys):
     assert cli.main(["render", "lunch", "-o", str(out)]) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     texts = node_texts(out)
-    for label, data in (("w_meat", "50.0000"), ("x_veg", "2.0000"), ("y", "550.0000"),
-                        ("E", "2.45e+05")):
+    for label, data in (("w_meat", "50"), ("x_veg", "2"), ("y", "550"),
+                        ("E", "245000")):
         assert any(t.startswith(f"{label} data {data}") for t in texts), label
     assert sum(t in {"·", "−", "^2", "×"} for t in texts) == 4  # the four op nodes
 
@@ -40,14 +40,16 @@ def test_render_png_and_top_bottom(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_render_dot_without_graphviz(tmp_path, monkeypatch):
+def test_render_dot_without_graphviz(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     out = tmp_path / "x.dot"
     assert cli.main(["render", "three_layer", "-o", str(out)]) == 0
     src = out.read_text(encoding="utf-8")
     assert src.startswith("digraph") and "J<" in src and "cluster_layer_1" in src
-    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+    with pytest.raises(SystemExit) as stop:  # one error line, exit status 2
         cli.main(["render", "lunch", "-o", str(tmp_path / "x.svg")])
+    assert stop.value.code == 2
+    assert "apt-get install graphviz" in capsys.readouterr().err
 
 
 def test_examples_lists_every_example(capsys):
@@ -60,8 +62,8 @@ def test_examples_lists_every_example(capsys):
 def test_example_lunch(tmp_path, capsys):
     assert cli.main(["example", "lunch", "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "(-3500, -1400, -2800)" in out and "(130, 0, 100)" in out
-    assert "(0, -40, -20)" in out  # the slide's typo is pointed out
+    assert "(−3500, −1400, −2800)" in out and "(130, 0, 100)" in out
+    assert "(0, −40, −20)" in out  # the slide's typo is pointed out
     ext = "svg" if shutil.which("dot") else "dot"
     assert (tmp_path / f"lunch.{ext}").exists()
 
@@ -79,7 +81,7 @@ def test_tour_renders_lunch_and_the_loss_falls(tmp_path, capsys):
     if shutil.which("dot"):
         assert (tmp_path / "lunch.svg").exists() and (tmp_path / "lunch.png").exists()
         texts = node_texts(tmp_path / "lunch.svg")
-        assert any(t.startswith("w_meat data 50.00 grad -3500.00") for t in texts)
+        assert any(t.startswith("w_meat data 50 grad −3500") for t in texts)
     else:
         assert (tmp_path / "lunch.dot").exists()
 

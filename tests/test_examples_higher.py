@@ -18,7 +18,7 @@ from conftest import close, needs_dot
 from micrograd_plus import Value, hessian
 from micrograd_plus.autograd import topological_order
 from micrograd_plus.examples import double_backward, gd_surface, gradient_penalty, newton
-from micrograd_plus.viz import draw_graph, node_name, render_graph, run_dot
+from micrograd_plus.viz import draw_graph, format_number, node_name, render_graph, run_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -70,8 +70,8 @@ def test_newton_gradient_graph_shows_2_w1_and_2_w2_plus_2(artifacts):
     g = newton.build(backward=True)
     graph = draw_graph([g["dJ_dw1"], g["dJ_dw2"]], precision=2)
     texts = svg_texts(graph)
-    assert "∂J/∂w1 data -4.00" in texts[node_name(g["dJ_dw1"])]
-    assert "∂J/∂w2 data 8.00" in texts[node_name(g["dJ_dw2"])]
+    assert "∂J/∂w1 data −4" in texts[node_name(g["dJ_dw1"])]
+    assert "∂J/∂w2 data 8" in texts[node_name(g["dJ_dw2"])]
     ops = sorted(t for name, t in texts.items() if name.endswith("_op"))
     # ∂J/∂w1 = 2·w1, ∂J/∂w2 = 2·w2 + 1·2: no power node (k·a for a square); the 2 of 2·w2
     # comes as 1 × 2, a node of its own, so the gradient never is the forward graph's leaf
@@ -88,8 +88,8 @@ def test_newton_plot(tmp_path):
 def test_newton_main_prints_both_paths(tmp_path, capsys):
     assert newton.main(out_dir=tmp_path) == 0
     out = capsys.readouterr().out
-    for text in ("∇J = (-4, 8)", "Hessian H = [[2, 0], [0, 2]]", "1 step to (0, -1), J = 4",
-                 "20 steps to (-0.023, -0.954)", "-0.0231", "-0.9539", "(2, -4)"):
+    for text in ("∇J = (−4, 8)", "Hessian H = [[2, 0], [0, 2]]", "1 step to (0, −1), J = 4",
+                 "20 steps to (−0.023, −0.954)", "−0.0231", "−0.9539", "(2, −4)"):
         assert text in out, text
     assert (tmp_path / "newton.png").exists()
     assert (tmp_path / ("newton_gradient." + ("svg" if shutil.which("dot") else "dot"))).exists()
@@ -137,7 +137,9 @@ def test_double_backward_main_prints_the_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "largest difference from the closed forms: 0.0e+00" in out
     t = math.tanh(0.5)
-    assert f"{1 - t * t:.6g}" in out and f"{-2 * t * (1 - t * t):.6g}" in out
+    # the one number formatter, as in the graphs: 4 decimals, a unicode minus
+    assert "0.7864" in out and "−0.7269" in out
+    assert format_number(1 - t * t) == "0.7864"
 
 
 # -- gradient_penalty --------------------------------------------------------------------------

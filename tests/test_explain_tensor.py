@@ -8,6 +8,7 @@ import pytest
 from micrograd_plus import Tensor, Value
 from micrograd_plus.debug import explain
 from micrograd_plus.examples import torch_tutorial
+from micrograd_plus.viz import format_number
 from test_viz_tensor import INTERNAL, _ops_graph
 
 
@@ -48,7 +49,8 @@ def test_two_paths_with_matrix_rules_and_numbers():
     assert "∂L/∂W = ∂L/∂WX · Xᵀ = [[" in text and "· [[1, 0.5], [−1, 2]] = [[" in text
     assert "∂L/∂W = ∂L/∂mul1 ⊙ A = [[1, 1], [1, 1]] ⊙ [[0.9705" in text
     assert "∂L/∂W = Σ over paths = [[" in text
-    assert "✓ equals W.grad = [[1.013, 1.057], [0.9998, 1.001]]" in text
+    # the one number formatter: 4 decimals, as the graph's cells
+    assert "✓ equals W.grad = [[1.0125, 1.0574], [0.9998, 1.0011]]" in text
     assert not any(word in text for word in INTERNAL)
 
 
@@ -102,7 +104,7 @@ def test_large_tensors_show_shapes_and_match_pytorch():
         in text
     assert "∂loss/∂W_x = ∂loss/∂i2h · x = (20×1) · (1×10) = (20×10)" in text
     norm = np.linalg.norm(g["W_x"].grad)
-    assert f"∂loss/∂W_x = (20×10, ‖·‖ = {norm:.4g})" in text
+    assert f"∂loss/∂W_x = (20×10, ‖·‖ = {format_number(norm)})" in text
     assert "✓ equals W_x.grad (20×10; largest difference 0)" in text
     assert "[[" not in text  # no 200-entry matrices spelt out
     e = explain(g["prev_h"], g["loss"])

@@ -19,7 +19,7 @@ from conftest import needs_dot
 
 from micrograd_plus import Value, autograd, dot, no_grad
 from micrograd_plus.explorer import Explorer, explore, explorer_data
-from micrograd_plus.viz import node_name
+from micrograd_plus.viz import format_number, node_name
 
 pytestmark = needs_dot
 
@@ -474,7 +474,7 @@ def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path, artifacts):
     page = Page(browser, explore(out, tmp_path / "tensor.html"))
     browser.find_element(page.By.TAG_NAME, "body").send_keys("\ue010")  # End
     grad_cell = page.svg_cell(node_name(x), "grad")
-    assert [float(v) for v in re.findall(r"\d+\.\d+", grad_cell)] == [3.0] * 4
+    assert [float(v) for v in re.findall(r"\d+(?:\.\d+)?", grad_cell)] == [3.0] * 4
     assert page.row("x")[1].replace(" ", "").replace("\n", "") == "[[3,3],[3,3]]"
     assert number_in(page.svg_cell(node_name(out), "data")) == 18.0
     # explain() on the Tensor graph: both paths through y·y, each edge's matrix rule
@@ -506,8 +506,7 @@ def test_tensor_matrix_graph_page_shows_matrix_rules(browser, tmp_path, artifact
     assert "∂L/∂Z = ∂L/∂mul1 ⊙ const = " in panel  # the unlabelled constant matrix
     assert "vjp" not in panel and not re.search(r"\wBackward", panel)
     # W's grad cell, pending after Z's step: its four entries, one text each, row by row
-    assert page.svg_cell(node_name(W), "grad").split() == ["1.0000", "4.0000", "0.0000",
-                                                           "1.0000"]
+    assert page.svg_cell(node_name(W), "grad").split() == ["1", "4", "0", "1"]
     browser.save_screenshot(str(artifacts / "explorer_tensor_matrix.png"))
     page.assert_no_js_errors()
 
@@ -581,7 +580,69 @@ def test_pending_grad_cells_use_the_drawings_precision():
         data = _embedded(explore(root, precision=precision).html)
         lines = [line for st in data["steps"] if st["phase"] == "backward"
                  for send in st["sends"] for line in send["svg"]]
-        assert lines and all(re.fullmatch(rf"-?\d+\.\d{{{precision}}}|-?\d(\.\d+)?e[-+]\d+",
-                                          line) for line in lines), lines
+        sums = [send["soFar"] for st in data["steps"] if st["phase"] == "backward"
+                for send in st["sends"]]
+        assert lines and lines == sums  # the table's numbers are the graph's numbers
+        assert lines == [format_number(number_in(line), precision) for line in lines]
         # ∂E/∂w_meat = −3500 arrives in one contribution from y
-        assert f"-3500.{'0' * precision}" in lines
+        assert "−3500" in lines
+    # a rounded value: as many decimals as the drawing
+    a = Value(1.0, label="a")
+    r = (a / 3.0)
+    r.label = "r"
+    for precision in (2, 4):
+        data = _embedded(explore(r, precision=precision).html)
+        shown = {n["label"]: n["data"] for n in data["nodes"].values()}
+        assert shown["r"] == format_number(1 / 3, precision) == "0." + "3" * precision
+
+
+# -- the values table and the first view of a large graph -------------------------------------
+
+def test_values_table_order_is_the_forward_reading_order():
+    """Inputs first, each op after its inputs, inputs in the order the op reads them."""
+    root = build_lunch()
+    data = explorer_data(root)
+    labels = [data["nodes"][n]["label"] for n in data["forward"]]
+    assert labels == ["w_meat", "w_veg", "w_staple", "y", "t − y", "(t − y)²", "E"]
+    position = {name: i for i, name in enumerate(data["forward"])}
+    for name, node in data["nodes"].items():  # a topological order
+        assert all(position[p] < position[name] for p in node["parents"])
+    forward_steps = [s["node"] for s in data["steps"] if s["phase"] == "forward"]
+    assert forward_steps == [n for n in data["forward"] if not data["nodes"][n]["leaf"]]
+
+
+def test_values_table_uses_the_graphs_typeset_labels():
+    from micrograd_plus.examples import neuron_342
+    from micrograd_plus.viz import pretty_label
+
+    data = explorer_data(neuron_342.build()["root"])
+    shown = {n["label"]: n["typeset"] for n in data["nodes"].values()}
+    assert shown["w^(1)_12"] == "w⁽¹⁾₁₂" == pretty_label("w^(1)_12")
+    assert shown["J"] == "J"
+
+
+@needs_browser
+def test_a_large_graph_opens_fitted_to_the_window(browser, tmp_path, artifacts):
+    from micrograd_plus.examples import neuron_342
+
+    path = explore(neuron_342.build()["root"], tmp_path / "n342.html")
+    page = Page(browser, path)
+    fit = browser.execute_script(
+        "var g = document.getElementById('mgp-graph'), s = g.querySelector('svg');"
+        "var r = s.getBoundingClientRect(), v = g.getBoundingClientRect();"
+        "return [r.left - v.left, r.top - v.top, v.right - r.right, v.bottom - r.bottom,"
+        " g.scrollWidth <= g.clientWidth + 1, g.scrollHeight <= g.clientHeight + 1,"
+        " document.documentElement.scrollHeight <= window.innerHeight + 1, r.width];")
+    left, top, right, bottom, no_x_scroll, no_y_scroll, page_fits, width = fit
+    assert min(left, top, right, bottom) >= -1, fit  # the whole drawing is in view
+    assert no_x_scroll and no_y_scroll, fit
+    assert width > 300, fit  # fitted, not shrunk to nothing
+    assert page.text("mgp-zoom") == "Actual size"  # and one click away from actual size
+    labels = [tr.find_elements(page.By.TAG_NAME, "td")[0].text
+              for tr in browser.find_elements(page.By.CSS_SELECTOR, "#mgp-values tbody tr")]
+    assert "w⁽¹⁾₁₂" in labels and "w^(1)_12" not in labels
+    browser.save_screenshot(str(artifacts / "explorer_neuron_342.png"))
+    page.click("mgp-zoom")  # actual size: the graph scrolls
+    assert browser.execute_script(
+        "var g = document.getElementById('mgp-graph'); return g.scrollWidth > g.clientWidth;")
+    page.assert_no_js_errors()

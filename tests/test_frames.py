@@ -198,8 +198,8 @@ def test_frames_show_unknowns_the_current_step_and_the_heat_scale(tmp_path):
     svgs = [p.read_text(encoding="utf-8") for p in paths]
     start = svgs[0]
     assert "?" in node_group(start, root) and "?" in node_group(start, y)
-    assert "550.00" not in node_group(start, y)  # not computed yet
-    assert "50.00" in node_group(start, w_meat)  # leaves are known from the start
+    assert not re.search(r">\s*550<", node_group(start, y))  # not computed yet
+    assert re.search(r">\s*50<", node_group(start, w_meat))  # leaves are known from the start
     k = next(i for i, f in enumerate(frames) if f.phase == "backward" and f.node is y)
     at_y = svgs[k]
     assert f'stroke="{HIGHLIGHT}"' in node_group(at_y, y)
@@ -207,7 +207,7 @@ def test_frames_show_unknowns_the_current_step_and_the_heat_scale(tmp_path):
     edge = groups(at_y)[f"{op_node_name(y)}->{node_name(y)}"]
     assert f'stroke="{HIGHLIGHT}"' in edge
     assert "∂E/∂w_meat = ∂E/∂y · ∂y/∂w_meat = (−700)·(5) = −3500" in at_y
-    assert "-3500.00" in node_group(at_y, w_meat)  # pending: sent, not yet final
+    assert re.search(r">\s*−3500<", node_group(at_y, w_meat))  # pending: sent, not yet final
     assert GRAD_COLORS[0][1] not in node_group(at_y, w_meat)
     last = svgs[-1]
     assert f'fill="{GRAD_COLORS[0][1]}"' in node_group(last, w_meat)  # |grad| ≥ 1: hottest

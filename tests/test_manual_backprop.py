@@ -7,6 +7,8 @@ listing agrees to 1e-12.
 
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -116,6 +118,8 @@ def test_graph_shows_the_deltas_and_the_matrix_rules(artifacts):
     z0 = g["z"][0]
     cells = [(t.text or "").strip() for grp in root.iter(f"{SVG}g")
              if grp.get("id") == node_name(z0) for t in grp.iter(f"{SVG}text")]
-    shown = [float(c) for c in cells if c.replace("-", "").replace(".", "").isdigit()]
+    numbers = [c.replace("−", "-") for c in cells]  # every view writes a unicode minus
+    shown = [float(c) for c in numbers
+             if re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", c)]
     np.testing.assert_allclose(shown[-3:], z0.grad.ravel(), atol=5e-5)  # δ^(0) in the cell
     assert isinstance(z0, Tensor)

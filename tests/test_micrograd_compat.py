@@ -7,9 +7,15 @@ Only ``micrograd_plus`` is imported (PyTorch is the reference).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
+from conftest import needs_dot
 from micrograd_plus import Value
 from micrograd_plus.nn import MLP, Layer, Neuron
 
@@ -176,3 +182,82 @@ def test_micrograds_demo_training_loop_runs_unchanged():
         model.zero_grad()
         total.backward()
     assert total.data < tloss.item()
+
+
+def test_neuron_and_layer_default_to_relu_like_micrograd():
+    """micrograd: ``Neuron(nin, nonlin=True)`` is ReLU, ``Layer(nin, nout, **kwargs)``."""
+    n = Neuron(3)
+    assert n.nonlin is True and n.activation == "relu"
+    for wi, v in zip(n.w, (-1.0, 1.0, -1.0)):
+        wi.data = v
+    assert n([0.5, -2.0, 1.5]).data == 0.0  # ReLU of a negative pre-activation
+    assert Neuron(3, False).nonlin is False and Neuron(3, False).activation == "linear"
+    assert Neuron(3, nonlin=False).activation == "linear"
+    layer = Layer(2, 3)
+    assert all(m.activation == "relu" and m.nonlin for m in layer.neurons)
+    assert all(m.activation == "linear" for m in Layer(2, 3, nonlin=False).neurons)
+    # another activation by name, keyword or positional
+    assert Neuron(3, activation="tanh").activation == "tanh"
+    assert Neuron(3, activation="tanh").nonlin is True
+    assert Layer(2, 3, "sigmoid").neurons[0].activation == "sigmoid"
+    assert Neuron(3, activation="linear").nonlin is False
+
+
+# ---- draw_dot: the signature of micrograd's notebooks -----------------------------------------
+
+
+def _small_graph():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    y = (a * b + 1.0).relu()
+    y.backward()
+    return y
+
+
+@needs_dot
+def test_draw_dot_takes_micrograds_format_and_rankdir(tmp_path):
+    from micrograd_plus import draw_dot, draw_graph
+
+    y = _small_graph()
+    svg = draw_dot(y)  # micrograd: draw_dot(root, format='svg', rankdir='LR')
+    assert svg.format == "svg" and "rankdir=LR" in svg.source
+    assert b"<svg" in svg.pipe()
+    png = draw_dot(y, format="png")  # raised a TypeError before
+    assert png.format == "png" and png.pipe().startswith(b"\x89PNG")
+    tb = draw_dot(y, "svg", "TB")  # positional, as the notebook's def allows
+    assert tb.format == "svg" and "rankdir=TB" in tb.source
+    # the notebook's dot.render(...) writes an SVG, not a PDF
+    out = Path(draw_dot(y).render(str(tmp_path / "gout")))
+    assert out.suffix == ".svg" and "<svg" in out.read_text()
+    # draw_graph's options still work through draw_dot, and draw_graph renders SVG too
+    labelled = draw_dot(y, format="svg", rankdir="LR", edge_labels=True, title="relu")
+    assert "relu" in labelled.source and labelled.source.count("fontcolor=\"#1f5fa8\"") >= 2
+    assert draw_graph(y).format == "svg"
+    with pytest.raises(ValueError, match="format"):
+        draw_dot(y, format="gif-ish")
+
+
+# ---- importing leaves Python's global random generator alone ----------------------------------
+
+
+def test_import_leaves_global_random_state_untouched():
+    """micrograd's demo seeds ``random`` before importing; rich draws from it at import."""
+    code = (
+        "import random\n"
+        "random.seed(1337)\n"
+        "before = random.getstate()\n"
+        "import micrograd_plus\n"
+        "from micrograd_plus.nn import MLP\n"
+        "import micrograd_plus.cli, micrograd_plus.terminal, micrograd_plus.explorer\n"
+        "assert random.getstate() == before, 'import changed random state'\n"
+        "random.seed(1337)\n"
+        "expected = [random.uniform(-1, 1) for _ in range(2)]\n"
+        "random.seed(1337)\n"
+        "model = MLP(2, [16, 16, 1])\n"
+        "got = [w.data for w in model.layers[0].neurons[0].w]\n"
+        "assert got == expected, (got, expected)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

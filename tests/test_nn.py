@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import numpy as np
 import pytest
@@ -107,7 +108,7 @@ def test_repr_shows_the_architecture():
         "  ]\n"
         ")"
     )
-    assert repr(nn.Neuron(3, bias=False)) == "Neuron(in_features=3, activation='tanh', bias=False)"
+    assert repr(nn.Neuron(3, bias=False)) == "Neuron(in_features=3, activation='relu', bias=False)"
     assert repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"
 
     class Net(nn.Module):
@@ -238,7 +239,7 @@ def test_micrograd_defaults():
     assert isinstance(model([1.0, 2.0, 3.0]), Value)  # one output neuron: a Value, not a list
     assert nn.Neuron(3, nonlin=False).activation == "linear"
     assert nn.Neuron(3, nonlin=True).activation == "relu"
-    assert nn.Neuron(3).activation == "tanh"
+    assert nn.Neuron(3).activation == "relu"  # micrograd's default
     with pytest.raises(ValueError, match="activation must be one of"):
         nn.Neuron(3, activation="swish")
     with pytest.raises(ValueError, match="Neuron expects 3 inputs, got 2"):
@@ -441,3 +442,21 @@ def test_value_load_state_dict_names_the_key_of_an_overflowing_int():
     for bad in (None, 1j, "3", True):
         with pytest.raises(ValueError, match="'layers.0.neurons.0.b'"):
             model.load_state_dict(dict(model.state_dict(), **{"layers.0.neurons.0.b": bad}))
+
+
+def test_a_whole_batch_given_to_a_scalar_model_is_named_as_a_batch():
+    """Was "Neuron expects 2 inputs, got 5": the 5 was the batch size, not a feature count."""
+    model = nn.MLP(2, [3, 1], seed=0)
+    batch = np.zeros((5, 2))
+    for who, call in (("MLP", model), ("Layer", model.layers[0]),
+                      ("Neuron", model.layers[0].neurons[0])):
+        with pytest.raises(ValueError, match=re.escape(
+                f"{who} got a batch of shape (5, 2); call the model on one sample, "
+                "or use a Tensor model")):
+            call(batch)
+    with pytest.raises(ValueError, match=re.escape("got a batch of shape (3, 2)")):
+        model([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])  # nested lists too
+    # one sample still works, as a list, a tuple or a 1-D array
+    assert model(np.array([1.0, 2.0])).data == model([1.0, 2.0]).data
+    with pytest.raises(ValueError, match="Neuron expects 2 inputs, got 3"):
+        model([1.0, 2.0, 3.0])

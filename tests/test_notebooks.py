@@ -56,7 +56,7 @@ EXPECTED = {
         ("image/svg+xml", "Backward 9/19"),
     ],
     "micrograd_lecture.ipynb": [
-        ("image/svg+xml", "-8.0000"),  # L, drawn
+        ("image/svg+xml", "> −8<"),  # L, drawn (one number formatter: whole, unicode minus)
         ("stream", "∂L/∂d = ∂L/∂L · ∂L/∂d = (1)·(−2) = −2"),
         ("image/svg+xml", "Backward 3/7: ∂L/∂e = −2"),
         ("text/html", "<iframe srcdoc="),

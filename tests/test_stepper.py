@@ -15,6 +15,7 @@ from rich.console import Console
 from micrograd_plus import Value, autograd, dot
 from conftest import needs_dot
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
+from micrograd_plus.viz import format_number
 
 # -- random graphs with reused nodes --------------------------------------------------------
 
@@ -238,8 +239,9 @@ def test_unlabeled_nodes_get_op_names_and_negatives_use_unicode_minus():
     assert step.label == "L" and step.op == "*"
     assert [p.label for p in step.parents] == ["tanh1", "leaf1"]
     text = format_chain_rule(step, step.parents[1])
-    assert text == f"∂L/∂leaf1 = ∂L/∂L · ∂L/∂leaf1 = (1)·({x.tanh().data:.6g}) = " \
-                   f"{x.tanh().data:.6g}".replace("-", "−")
+    t = format_number(x.tanh().data)
+    assert t == "−0.9640"  # tanh(−2) = −0.96403, at the drawing's 4 decimals
+    assert text == f"∂L/∂leaf1 = ∂L/∂L · ∂L/∂leaf1 = (1)·({t}) = {t}"
     assert "-" not in text
 
 

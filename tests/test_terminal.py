@@ -226,5 +226,33 @@ def test_big_graphs_fit_on_one_screen():
     out = io.StringIO()
     Console(file=out, width=100).print(render_state(stepper, max_rows=10, max_parents=5))
     text = out.getvalue()
-    assert "… and 195 more parents" in text and "192 more steps not shown" in text
+    assert "… and 195 more parents" in text and "↓ 192 more steps below" in text
+    assert "above" not in text  # the window starts at step 1
     assert len(text.splitlines()) < 30
+    stepper.run_to(stepper.steps[100].node)  # the middle: rows hidden on both sides
+    out = io.StringIO()
+    Console(file=out, width=100).print(render_state(stepper, max_rows=10, max_parents=5))
+    text = out.getvalue()
+    assert "↑ 96 more steps above" in text and "↓ 96 more steps below" in text
+
+
+def test_the_columns_are_explained_and_op_names_match():
+    """∂E/∂node and .grad differ while the pass runs: a line says how; ops read alike."""
+    from micrograd_plus import Value, dot
+    from micrograd_plus.debug import render_state
+
+    w = [Value(50.0, label="w_meat"), Value(50.0, label="w_veg")]
+    y = dot(w, [5, 2])
+    y.label = "y"
+    E = 0.5 * (1250 - y) ** 2
+    E.label = "E"
+    stepper = BackpropStepper(E)
+    stepper.run_to(y)
+    out = io.StringIO()
+    Console(file=out, width=120).print(render_state(stepper))
+    text = out.getvalue()
+    assert "∂E/∂node: the gradient of E with respect to the node, once its step has run" in text
+    assert ".grad: what node.grad holds now" in text
+    panel = next(line for line in text.splitlines() if "node y" in line)
+    assert "(op ·," in panel  # the table's symbol, not the internal name 'dot'
+    assert row(text, "y").split("│")[2].strip() == "·"

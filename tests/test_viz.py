@@ -69,15 +69,27 @@ def fills_of(g: ET.Element) -> set[str]:
 
 
 def numbers_in(text: str) -> list[float]:
-    return [float(m) for m in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?|-?\d+e[-+]\d+", text)]
+    """The numbers shown in a node (``245000``, ``−3500``, ``0.7071``, ``1.9e−12``)."""
+    text = text.replace("−", "-")
+    return [float(m) for m in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])",
+                                         text)]
 
 
 # -- text -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("x, text", [
-    (4.0, "4.0000"), (-3500.0, "-3500.0000"), (245000.0, "2.45e+05"), (1.9e-12, "1.9e-12"),
-    (0.0, "0.0000"), (-0.0, "0.0000"), (0.001, "0.0010"), (1e-4, "1e-04"),
-    (12345.6, "1.2346e+04"), (-1e-9, "-1e-09"), (float("nan"), "nan"), (float("-inf"), "-inf"),
+    # whole numbers and short values in full, as a teacher writes them
+    (4.0, "4"), (-3500.0, "−3500"), (245000.0, "245000"), (490000.0, "490000"),
+    (1250.0, "1250"), (0.0, "0"), (-0.0, "0"), (0.5, "0.5"), (0.001, "0.001"), (1e-4, "0.0001"),
+    (12345.6, "12345.6"), (1234567.0, "1234567"), (-0.25, "−0.25"), (0.1 + 0.2, "0.3"),
+    (0.00012, "0.00012"), (-0.000125, "−0.000125"),  # short: in full, not 1.2e−4
+    # longer values rounded to `precision` decimals (zeros kept: they say it is rounded)
+    (0.7071067811865476, "0.7071"), (1 / 70, "0.0143"), (2.00000001, "2.0000"),
+    (-123.456789, "−123.4568"),
+    # tiny or huge: scientific, with a unicode minus and no "+" or leading zeros
+    (1.9e-12, "1.9e−12"), (-1e-9, "−1e−9"), (0.000123456789, "1.235e−4"),
+    (12345678.9, "1.235e7"), (3e10, "3e10"),
+    (float("nan"), "nan"), (float("inf"), "∞"), (float("-inf"), "−∞"),
 ])
 def test_format_number(x, text):
     assert format_number(x) == text
@@ -85,8 +97,28 @@ def test_format_number(x, text):
 
 def test_format_number_precision():
     assert format_number(3.14159, 2) == "3.14"
-    assert format_number(0.05, 2) == "5e-02"  # below 10^-(precision-1): scientific
-    assert format_number(-2800.0, 1) == "-2800.0"
+    assert format_number(0.05, 2) == "0.05"  # short: in full
+    assert format_number(0.051234, 2) == "5.1e−2"  # below 10^-(precision-1): scientific
+    assert format_number(-2800.0, 1) == "−2800"
+    assert format_number(2 / 3, 0) == "7e−1"  # precision 0 still shows a digit
+
+
+def test_one_formatter_for_graph_stepper_explain_and_tables():
+    """The graph's cells, the stepper's and explain's numbers and the examples' tables agree."""
+    from micrograd_plus.debug import BackpropStepper, explain, fmt
+    from micrograd_plus.examples import _output
+
+    E, y, w, x = lunch_step1()
+    for value in (E.data, y.data, w[0].grad, 1 / 70, 1.9e-12, -0.5):
+        assert fmt(value) == format_number(value) == _output.num(value)
+    src = draw_graph(E).source
+    assert "245000" in src and "−3500" in src and "2.45e" not in src and "-3500" not in src
+    s = BackpropStepper(E)
+    s.step()
+    assert "245000" in repr(s.records()[0]) and "e+05" not in repr(s.records()[0])
+    assert "−3500" in str(explain(w[0], E))
+    assert fmt(np.array([[3.0, -0.5], [1 / 3, 2.0]])) == "[[3, −0.5], [0.3333, 2]]"
+    assert fmt(np.array([1.0, 2.0]), 2) == "[1, 2]"
 
 
 @pytest.mark.parametrize("label, shown", [
@@ -112,7 +144,7 @@ def test_group_label_brackets_compound_labels_only(label, symbol):
 def test_names_are_the_contract_for_stepper_and_explorer():
     v = Value(1.0)
     assert node_name(v) == f"n{id(v)}" and op_node_name(v) == f"n{id(v)}_op"
-    assert draw_dot is draw_graph
+    assert draw_dot(v).source == draw_graph(v).source  # micrograd's name, same drawing
 
 
 def test_source_has_one_record_per_value_and_one_op_node_per_result():
@@ -130,10 +162,10 @@ def test_source_has_one_record_per_value_and_one_op_node_per_result():
     def record(v):
         return re.search(rf"^\s*{node_name(v)} \[label=(.*)$", src, re.M).group(1)
 
-    for v, data, grad in ((g["w"][0], "50.0000", "-3500.0000"), (g["w"][1], "50.0000",
-                          "-1400.0000"), (g["w"][2], "50.0000", "-2800.0000"),
-                          (g["y"], "550.0000", "-700.0000"), (g["err"], "700.0000", "700.0000"),
-                          (g["E"], "2.45e+05", "1.0000")):
+    for v, data, grad in ((g["w"][0], "50", "−3500"), (g["w"][1], "50",
+                          "−1400"), (g["w"][2], "50", "−2800"),
+                          (g["y"], "550", "−700"), (g["err"], "700", "700"),
+                          (g["E"], "245000", "1")):
         assert f">{v.label}<" in record(v)
         assert f"data</FONT> {data}<" in record(v) and f"grad</FONT> {grad}<" in record(v)
 
@@ -160,9 +192,9 @@ def test_edges_run_in_data_flow_order():
 def test_show_data_show_grad_and_before_backward_view():
     E, *_ = lunch_step1()
     src = draw_graph(E, show_grad=False).source
-    assert "grad</FONT>" not in src and "data</FONT> 550.0000" in src
+    assert "grad</FONT>" not in src and "data</FONT> 550" in src
     src = draw_graph(E, show_data=False).source
-    assert "data</FONT>" not in src and "grad</FONT> -700.0000" in src
+    assert "data</FONT>" not in src and "grad</FONT> −700" in src
     assert "grad</FONT>" not in draw_graph(E, show_data=False, show_grad=False).source
 
 
@@ -177,11 +209,11 @@ def test_edge_labels_are_the_local_derivatives():
     E, y, w, x = lunch_step1()
     src = draw_graph(E, edge_labels=True).source
     # ∂y/∂w_i = x_i (from the dot node's local_grads), ∂(t − y)/∂y = −1, ∂((t−y)²)/∂(t−y) = 1400
-    for name, value in (("w_meat", "5.0000"), ("w_veg", "2.0000"), ("w_staple", "4.0000")):
+    for name, value in (("w_meat", "5"), ("w_veg", "2"), ("w_staple", "4")):
         assert f'label="∂y/∂{name} = {value}"' in src
-    assert 'label="∂(t − y)/∂y = -1.0000"' in src
+    assert 'label="∂(t − y)/∂y = −1"' in src
     # into the unlabelled (t − y)² node: the number only
-    assert re.search(r'label="?1400.0000"? ', src)
+    assert re.search(r'label="?1400"? ', src)
     assert "∂y/∂x_meat" not in src  # x is data: no gradient flows there, no label
     assert "∂y/∂w_meat" not in draw_graph(E).source
 
@@ -255,9 +287,9 @@ def test_tensor_graph_shows_shapes_and_summaries():
     assert ">x<BR/>" in src and ">2×2  float64<" in src
     x_line = next(line for line in src.splitlines() if line.strip().startswith(node_name(x)))
     grad_cell = x_line.split(">grad<")[1]  # x.grad, the full 2×2 matrix
-    assert grad_cell.count('<TD ALIGN="RIGHT"><FONT COLOR="black">3.0000</FONT></TD>') == 4
+    assert grad_cell.count('<TD ALIGN="RIGHT"><FONT COLOR="black">3</FONT></TD>') == 4
     assert ">W<BR/>" in src and ">5×4  float64<" in src  # 20 > 16 entries: statistics
-    assert "min 0.0000   max 19.0000<BR/>mean 9.5000   ‖·‖ 49.6991" in src
+    assert "min 0   max 19<BR/>mean 9.5   ‖·‖ 49.6991" in src
     assert "grad</FONT><BR/><FONT COLOR=\"black\">—</FONT>" in src  # intermediates keep none
 
 
@@ -339,7 +371,7 @@ def test_svg_edge_labels_and_highlight_colours():
     E, y, w, x = lunch_step1()
     root = svg_of(draw_graph(E, edge_labels=True, highlight_path_to=w[0]))
     texts = [text_of(e) for e in svg_edges(root)]
-    assert "∂y/∂w_meat = 5.0000" in texts and "∂y/∂w_veg = 2.0000" in texts
+    assert "∂y/∂w_meat = 5" in texts and "∂y/∂w_veg = 2" in texts
     strokes = {e.find(f"{SVG}title").text: {p.get("stroke") for p in e.iter(f"{SVG}path")}
                for e in svg_edges(root)}
     assert strokes[f"{node_name(w[0])}->{op_node_name(y)}"] == {HIGHLIGHT}
@@ -379,7 +411,7 @@ def test_dot_timeout_is_a_clear_error():
 def test_value_displays_inline_in_jupyter():
     E, *_ = lunch_step1()
     bundle = E._repr_mimebundle_()
-    assert "-3500.0000" in bundle["image/svg+xml"].replace("&#45;", "-")
+    assert "−3500" in bundle["image/svg+xml"].replace("&#45;", "-")
 
 
 @needs_dot

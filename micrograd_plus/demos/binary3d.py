@@ -1,6 +1,7 @@
-"""Demo 2: the textbook's Ex 3.1 / 3.3 (seed 000): a 3-4-2 tanh network on 3-D points.
+"""Demo 2: Meng & Ou, Deep Learning Theory and Applications, Examples 3.1 / 3.3: a 3-4-2 tanh
+network on 3-D points.
 
-The book's data file ("例 3.1 数据.txt", 1020 points per class) is replaced by
+Meng & Ou's data file ("例 3.1 数据.txt", 1020 points per class) is replaced by
 ``data.make_3d_classes`` (two classes on either side of a curved surface). As in Ex 3.3:
 shuffle, split 7:3 (1428 training, 612 test points), batches of 100, ``Linear(3, 4) → tanh
 → Linear(4, 2)`` trained with cross-entropy and Adam (lr 0.01); as in §3.4.5 the learning
@@ -20,7 +21,7 @@ from ..metrics import accuracy, confusion_matrix
 from ..train import History, fit, predict
 from . import _common
 
-SUMMARY = "book Ex 3.1/3.3: 3-4-2 tanh net, cross-entropy, 7:3 split, StepLR with floor"
+SUMMARY = "Meng & Ou Ex 3.1/3.3: 3-4-2 tanh net, cross-entropy, 7:3 split, StepLR with floor"
 
 
 def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict:
@@ -60,9 +61,9 @@ def _figure(plt: Any, hist: History) -> Any:
     axes[0].plot(hist.batch_loss, linewidth=0.8)
     axes[0].set_xlabel("iteration")
     axes[0].set_ylabel("cross-entropy")
-    axes[0].set_title("loss (book Fig. 3-5)")
+    axes[0].set_title("loss (Meng & Ou, Fig. 3-5)")
     axes[1].plot(hist.batch_lr)
     axes[1].set_xlabel("iteration")
     axes[1].set_ylabel("learning rate")
-    axes[1].set_title("StepLR(50, 0.9), floor 0.0008 (book Fig. 3-8)")
+    axes[1].set_title("StepLR(50, 0.9), floor 0.0008 (Meng & Ou, Fig. 3-8)")
     return fig

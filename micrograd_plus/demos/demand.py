@@ -1,7 +1,8 @@
-"""Demo: seed 004 §8.5, weekly phone-sales forecasting with a 3-10-5-1 sigmoid network.
+"""Demo: Chaudhury, Math and Architectures of Deep Learning, §8.5: weekly phone-sales
+forecasting with a 3-10-5-1 sigmoid network.
 
 An online shop predicts how many phones it sells next week from
-``[prev_week_sales, discount_fraction, weeks_to_next_holidays]`` (the book's Table 8.1:
+``[prev_week_sales, discount_fraction, weeks_to_next_holidays]`` (Chaudhury's Table 8.1:
 76,440 / 63 % / 2 weeks → 94,182 units …). The book does not publish its data, so the demo
 generates weeks with a stated rule (see :func:`make_demand`). As in the book (listing 8.4):
 min–max normalisation of X and y, ``Linear(3, 10) → Sigmoid → Linear(10, 5) → Sigmoid →
@@ -21,7 +22,9 @@ from ..data import MinMaxScaler
 from ..tensor import Tensor
 from . import _common
 
-SUMMARY = "seed 004 §8.5: phone sales from last week, discount, holidays; 3-10-5-1, SGD+momentum"
+SUMMARY = (
+    "Chaudhury §8.5: phone sales from last week, discount, holidays; 3-10-5-1, SGD+momentum"
+)
 
 FEATURES = ("prev_week_sales", "discount_fraction", "weeks_to_next_holidays")
 

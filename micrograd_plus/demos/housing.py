@@ -1,4 +1,5 @@
-"""Demo 3: the textbook's Ex 3.4 (seed 000): house-price regression, MAE / RMSE / R².
+"""Demo 3: Meng & Ou, Deep Learning Theory and Applications, Example 3.4: house-price regression,
+MAE / RMSE / R².
 
 The book uses Boston's housing.data (506 rows, 13 features, the median value MEDV); this
 demo uses ``data.make_housing``, a generated stand-in with the same columns and a documented
@@ -20,7 +21,7 @@ from ..metrics import mae, r2_score, rmse
 from ..train import History, fit, predict
 from . import _common
 
-SUMMARY = "book Ex 3.4: housing-style price regression, 13-512-1 sigmoid net, MAE/RMSE/R²"
+SUMMARY = "Meng & Ou Ex 3.4: house-price regression, 13-512-1 sigmoid net, MAE/RMSE/R²"
 
 
 def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict:
@@ -70,7 +71,7 @@ def _figure(plt: Any, y_test: np.ndarray, pred_test: np.ndarray, r2: float,
     axes[0].plot(pred_test[order], ".", label="predicted")
     axes[0].set_xlabel("test house (sorted by price)")
     axes[0].set_ylabel("MEDV (median value)")
-    axes[0].set_title(f"test set: R² = {r2:.3f} (book Fig. 3-10)")
+    axes[0].set_title(f"test set: R² = {r2:.3f} (Meng & Ou, Fig. 3-10)")
     axes[0].legend()
     axes[1].plot(hist.loss, label="train MSE (scaled)")
     axes[1].plot(hist.val_loss, label="test MSE (scaled)")

@@ -1,4 +1,5 @@
-"""Demo 6: seed 001 §3.13: multi-label classification with sigmoid outputs.
+"""Demo 6: Wang & Huang, Learn Deep Learning with Me, §3.13: multi-label classification with
+sigmoid outputs.
 
 Each point of the square [−1, 1]² carries four independent yes/no labels (``right``,
 ``top``, ``centre``, ``diagonal``; ``data.make_multilabel``), so a sample can have 0 to 4
@@ -22,7 +23,7 @@ from ..metrics import multilabel_report
 from ..train import History, fit, predict
 from . import _common
 
-SUMMARY = "seed 001 §3.13: multi-label classification with sigmoid outputs and metrics"
+SUMMARY = "Wang & Huang §3.13: multi-label classification, sigmoid outputs, metrics"
 
 
 def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict:

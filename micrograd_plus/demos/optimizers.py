@@ -1,4 +1,5 @@
-"""Demo 4: seed 003's optimizer comparison: SGD vs RMSprop vs Adam, loss curves on one plot.
+"""Demo 4: Ketkar & Moolayil, Deep Learning with Python, chapter 3: SGD vs RMSprop vs Adam, loss
+curves on one plot.
 
 As in the chapter's Listing 3-2 … 3-5: 5000 points of two Gaussian blobs in 64 dimensions
 (cluster std 10; ``data.make_blobs`` stands in for scikit-learn's), the first 80 % for
@@ -26,7 +27,7 @@ from ..metrics import accuracy
 from ..train import fit, predict
 from . import _common
 
-SUMMARY = "seed 003: SGD vs RMSprop vs Adam loss curves on a 64-feature blob task"
+SUMMARY = "Ketkar & Moolayil ch. 3: SGD vs RMSprop vs Adam loss curves, 64-feature blobs"
 
 OPTIMIZERS = {
     "SGD": lambda params: optim.SGD(params, lr=0.01, momentum=0.9),
@@ -75,6 +76,7 @@ def _figure(plt: Any, curves: dict[str, list[float]]) -> Any:
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean BCE loss (log scale)")
-    ax.set_title("Loss across epochs for different optimizers (seed 003 Fig. 3-13)")
+    ax.set_title("Loss across epochs for different optimizers\n"
+                 "(Ketkar & Moolayil, Deep Learning with Python, Fig. 3-13)")
     ax.legend()
     return fig

@@ -1,6 +1,7 @@
-"""Demo 5: seed 001 §3.10: overfitting, then L2, L1 and dropout; train vs test curves.
+"""Demo 5: Wang & Huang, Learn Deep Learning with Me, §3.10: overfitting, then L2, L1 and dropout;
+train vs test curves.
 
-The book's setup (§3.10.9): 150 features but only 80 training samples (110 test), targets
+Wang & Huang's setup (§3.10.9): 150 features but only 80 training samples (110 test), targets
 y = x·w + 0.01 + noise with tiny weights w ~ 0.01·N(0, 1) — ``data.make_wide_regression``.
 A linear model fitted by full-batch SGD drives its training error to almost 0 while the test
 error stays high: overfitting. Adding a penalty to the loss pulls the weights toward 0:
@@ -8,7 +9,7 @@ error stays high: overfitting. Adding a penalty to the loss pulls the weights to
 - L2: λ·Σw² (``losses.l2_penalty``; SGD's ``weight_decay=wd`` is the same with λ = wd/2),
 - L1: λ·Σ|w| (``losses.l1_penalty``), which also pushes many weights to (nearly) exactly 0.
 
-Biases are not penalised (as the book's L1 code does). Dropout (§3.10.12) is shown on a
+Biases are not penalised (as Wang & Huang's L1 code does). Dropout (§3.10.12) is shown on a
 small ReLU network 150 → 64 → 1 with and without ``nn.Dropout(0.5)`` after the hidden layer.
 """
 
@@ -23,7 +24,7 @@ from ..data import make_wide_regression
 from ..train import evaluate, fit
 from . import _common
 
-SUMMARY = "seed 001: overfitting 150-feature regression; L1, L2 and dropout curves"
+SUMMARY = "Wang & Huang §3.10: overfitting regression; L1, L2 and dropout curves"
 
 L2_LAMBDA = 0.5
 L1_LAMBDA = 0.03

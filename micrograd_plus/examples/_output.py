@@ -34,12 +34,11 @@ def write_graph(root: Any, out_dir: str | Path, stem: str, **draw_kwargs: Any) -
     return paths
 
 
-def num(x: float, digits: int = 6) -> str:
-    """A table cell as the stepper writes numbers (``debug.fmt``: whole numbers without
-    decimals, else ``digits`` significant digits, ``1.9e-12`` keeps its exponent), with an
-    ASCII minus so that numbers can be copied into Python."""
-    return fmt(x, digits).replace("−", "-")
+def num(x: float, precision: int = 4) -> str:
+    """A table cell as every view writes numbers (``debug.fmt``): ``245000``, ``−3500``,
+    ``0.7071``, ``1.9e−12``."""
+    return fmt(x, precision)
 
 
-def vec(xs: Any, digits: int = 6) -> str:
-    return "(" + ", ".join(num(float(x), digits) for x in xs) + ")"
+def vec(xs: Any, precision: int = 4) -> str:
+    return "(" + ", ".join(num(float(x), precision) for x in xs) + ")"

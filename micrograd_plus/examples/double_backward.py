@@ -26,6 +26,10 @@ X0 = 0.5
 POINTS = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)
 
 
+# the look of docs/images/double_backward.svg (build()'s root is dy/dx), also `render`'s
+GRAPH_STYLE = dict(title="dy/dx of y = tanh x at x = 0.5 as a graph: 1 − y·y")
+
+
 def build(x: float = X0, backward: bool = False) -> dict:
     """y = tanh x with dy/dx and d²y/dx² as graph nodes; ``root`` is dy/dx.
 
@@ -77,8 +81,7 @@ def main(out_dir: str | Path = "out") -> int:
     g = build()
     console.print(f"at x = {X0}: dy/dx is the node 1 − y·y = {num(g['dy'].data)}, "
                   f"made by the backward pass from y = tanh x")
-    write_graph(g["dy"], out_dir, "double_backward",
-                title="dy/dx of y = tanh x at x = 0.5 as a graph: 1 − y·y")
+    write_graph(g["dy"], out_dir, "double_backward", **GRAPH_STYLE)
     write_graph(g["d2y"], out_dir, "double_backward_second",
                 title="d²y/dx²: the graph of dy/dx differentiated again")
     return 0

@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §4: gradient descent on J(w1, w2) = w1² + w2² + 2·w2 + 5.
+"""Wang & Huang, Learn Deep Learning with Me, §3.3.3: gradient descent on J(w1, w2) = w1² + w2² +
+2·w2 + 5.
 
 Start A = (−2, 3) with J(A) = 24, learning rate 0.1, 20 steps. ∇J = (2·w1, 2·w2 + 2), so each
 step multiplies the distance to the minimum (0, −1), J = 4, by 0.8: step 1 goes to (−1.6, 2.2)
@@ -18,7 +19,7 @@ from rich.table import Table
 from ..demos._common import pyplot
 from ..engine import Value
 from ..files import replacing
-from ._output import console, write_graph
+from ._output import console, num, write_graph
 
 START = (-2.0, 3.0)
 LR = 0.1
@@ -29,6 +30,11 @@ MINIMUM = (0.0, -1.0)
 def J(w1: Value, w2: Value) -> Value:
     """J = w1² + w2² + 2·w2 + 5"""
     return w1**2 + w2**2 + 2 * w2 + 5
+
+
+# the look of docs/images/gd_surface.svg (also `micrograd-plus render gd_surface`'s default)
+GRAPH_STYLE = dict(rankdir="TB", record="stacked", precision=2, edge_labels=True,
+                   title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")
 
 
 def build(w: Sequence[float] = START, backward: bool = False) -> dict:
@@ -101,14 +107,12 @@ def main(out_dir: str | Path = "out") -> int:
     for col in ("step", "w1", "w2", "J", "∂J/∂w1", "∂J/∂w2"):
         table.add_column(col, justify="right")
     for row in path:
-        table.add_row(str(row["step"]), f"{row['w'][0]:.4f}", f"{row['w'][1]:.4f}",
-                      f"{row['J']:.4f}", f"{row['grad'][0]:.4f}", f"{row['grad'][1]:.4f}")
+        table.add_row(str(row["step"]), num(row["w"][0]), num(row["w"][1]), num(row["J"]),
+                      num(row["grad"][0]), num(row["grad"][1]))
     console.print(table)
     console.print(f"minimum {MINIMUM}, J = 4; after {STEPS} steps "
-                  f"w = ({path[-1]['w'][0]:.3f}, {path[-1]['w'][1]:.3f})")
-    write_graph(build(backward=True)["root"], out_dir, "gd_surface", rankdir="TB",
-                record="stacked", precision=2, edge_labels=True,
-                title="J at A = (−2, 3) after backward(): ∇J = (−4, 8)")
+                  f"w = ({num(path[-1]['w'][0], 3)}, {num(path[-1]['w'][1], 3)})")
+    write_graph(build(backward=True)["root"], out_dir, "gd_surface", **GRAPH_STYLE)
     plotted = plot_path(path, Path(out_dir) / "gd_surface_path.png")
     console.print(f"wrote {plotted}" if plotted else
                   "matplotlib is not installed: no contour plot (pip install matplotlib)")

@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §1: the lunch-price neuron, trained by the delta rule.
+"""Bing Li's lecture 5 slides (Capital Normal University): the lunch-price neuron, trained by the
+delta rule.
 
 A cafeteria prices a lunch by its portions of meat, vegetables and staple food; the cashier
 only sees totals. The linear neuron ``y = w_meat·x_meat + w_veg·x_veg + w_staple·x_staple``
@@ -128,7 +129,8 @@ def main(out_dir: str | Path = "out") -> int:
         table.add_row(str(row["step"]), vec(row["x"]), num(row["t"]), num(row["y"]),
                       num(row["error"]), str(row["eps"]), vec(row["delta"]), vec(row["w"]))
     console.print(table)
-    console.print(f"[yellow]Note:[/] the slide prints step 3 as Δw = {vec(SLIDE_STEP3_DELTA)}; "
+    console.print("[yellow]Note:[/] Bing Li's slide prints step 3 as "
+                  f"Δw = {vec(SLIDE_STEP3_DELTA)}; "
                   "it used x_veg = 2. With x_veg = 5 the correct Δw is (0, −100, −20).")
 
     w, path = batch_gd()
@@ -136,7 +138,7 @@ def main(out_dir: str | Path = "out") -> int:
     for col in ("step", "w_meat", "w_veg", "w_staple", "E"):
         table.add_column(col, justify="right")
     for k, wk, E in path:
-        table.add_row(str(k), *(f"{v:.4f}" for v in wk), f"{E:.6g}")
+        table.add_row(str(k), *(num(v) for v in wk), num(E))
     console.print(table)
     console.print(f"converged to {vec((round(v, 3) for v in w))}; true prices {vec(TRUE_PRICES)}")
     return 0

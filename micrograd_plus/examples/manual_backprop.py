@@ -1,4 +1,5 @@
-"""Seed chapter 8, listings 8.1–8.3: backpropagation by hand with matrices, next to autograd.
+"""Chaudhury, Math and Architectures of Deep Learning, chapter 8, listings 8.1–8.3:
+backpropagation by hand with matrices, next to autograd.
 
 The book's network is layers l = 0 … L of ``z^(l) = W^(l)·a^(l−1) + b^(l)`` and
 ``a^(l) = σ(z^(l))`` (a^(−1) = x, column vectors), with the loss ``½(a^(L) − y)²`` summed
@@ -100,6 +101,11 @@ def forward_backward(x: Tensor, y: Tensor, W: list, b: list,
             W_grads[l] = deltas[l] @ a_before.T
             b_grads[l] = deltas[l]
     return loss, W_grads, b_grads
+
+
+# the look of docs/images/manual_backprop.svg (also `micrograd-plus render`'s default)
+GRAPH_STYLE = dict(rankdir="TB", edge_labels=True, precision=4, record="stacked",
+                   title="L = Σ ½(a⁽²⁾ − y)², after backward(): ∂L/∂z⁽ˡ⁾ is the book's δ⁽ˡ⁾")
 
 
 def build(backward: bool = False) -> dict:
@@ -230,9 +236,7 @@ def main(out_dir: str | Path = "out") -> int:
             console.print(f"PyTorch ∂L/∂W{_sup(l)}: |printed − torch| = "
                           f"{max_diff(r['printed_W'][l], r['torch_W'][l]):.2e}, "
                           f"|corrected − torch| = {max_diff(r['fixed_W'][l], r['torch_W'][l]):.2e}")
-    write_graph(build(backward=True)["root"], out_dir, "manual_backprop", rankdir="TB",
-                edge_labels=True, precision=4, record="stacked",
-                title="L = Σ ½(a⁽²⁾ − y)², after backward(): ∂L/∂z⁽ˡ⁾ is the book's δ⁽ˡ⁾")
+    write_graph(build(backward=True)["root"], out_dir, "manual_backprop", **GRAPH_STYLE)
     return 0
 
 

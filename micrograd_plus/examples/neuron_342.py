@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §3: the symbolic 3-4-2 network of section 3.3.4, with the book's labels.
+"""Wang & Huang, Learn Deep Learning with Me, §3.3.4: the symbolic 3-4-2 network, with the book's
+labels.
 
 L = 3 layers with S1 = 3, S2 = 4, S3 = K = 2 neurons. ``w^(l)_ij`` joins neuron j of layer l to
 neuron i of layer l+1, ``b^(l)_i`` is neuron i's bias, ``a^(l)_i`` an activation (a^(1) = x,
@@ -18,11 +19,16 @@ from rich.table import Table
 from .. import nn
 from ..engine import Value, vsum
 from ..viz import pretty_label
-from ._output import console, write_graph
+from ._output import console, num, write_graph
 
 SIZES = (3, 4, 2)
 X = (1.0, 0.5, -1.0)
 Y = (1.0, 0.0)
+
+
+# the look of docs/images/neuron_342.svg (also `micrograd-plus render neuron_342`'s default)
+GRAPH_STYLE = dict(record="stacked", precision=3,
+                   title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")
 
 
 def build(x: Sequence[float] = X, y: Sequence[float] = Y, seed: int = 0,
@@ -57,7 +63,7 @@ def build(x: Sequence[float] = X, y: Sequence[float] = Y, seed: int = 0,
 
 def main(out_dir: str | Path = "out") -> int:
     g = build(backward=True)
-    console.rule("[bold]The 3-4-2 network of section 3.3.4 in the book's notation")
+    console.rule("[bold]The 3-4-2 network of Wang & Huang §3.3.4 in the book's notation")
     table = Table(title="parameters: w^(l)_ij joins neuron j of layer l to neuron i of layer l+1")
     for col in ("parameter", "joins", "value", "∂J/∂·"):
         table.add_column(col, justify="right")
@@ -66,15 +72,13 @@ def main(out_dir: str | Path = "out") -> int:
             for j, w in enumerate(neuron.w, 1):
                 source = pretty_label(f"a^({k})_{j}")
                 table.add_row(pretty_label(w.label), f"{source} → neuron {i} of layer {k + 1}",
-                              f"{w.data:.4f}", f"{w.grad:.3g}")
+                              num(w.data), num(w.grad))
             table.add_row(pretty_label(neuron.b.label), f"bias of neuron {i}, layer {k + 1}",
-                          f"{neuron.b.data:.4f}", f"{neuron.b.grad:.3g}")
+                          num(neuron.b.data), num(neuron.b.grad))
     console.print(table)
     console.print(f"{g['model'].num_parameters()} parameters (3·4 + 4 + 4·2 + 2 = 26); "
-                  f"ŷ = ({g['a3'][0].data:.4f}, {g['a3'][1].data:.4f}), J = {g['J'].data:.4f}")
-    write_graph(g["root"], out_dir, "neuron_342", model=g["model"], record="stacked",
-                precision=3,
-                title="The 3-4-2 network, J = ½ Σ (y − ŷ)², after backward()")
+                  f"ŷ = ({num(g['a3'][0].data)}, {num(g['a3'][1].data)}), J = {num(g['J'].data)}")
+    write_graph(g["root"], out_dir, "neuron_342", model=g["model"], **GRAPH_STYLE)
     return 0
 
 

@@ -120,13 +120,12 @@ def main(out_dir: str | Path = "out") -> int:
     for col in ("step", "w1", "w2", "J"):
         table.add_column(col, justify="right")
     for row in gd:
-        table.add_row(str(row["step"]), f"{row['w'][0]:.4f}", f"{row['w'][1]:.4f}",
-                      f"{row['J']:.4f}")
+        table.add_row(str(row["step"]), num(row["w"][0]), num(row["w"][1]), num(row["J"]))
     console.print(table)
     end = gd[-1]
     console.print(f"Newton: 1 step to {vec(path[1]['w'])}, J = {num(path[1]['J'])} (the minimum); "
-                  f"gradient descent: {len(gd) - 1} steps to ({end['w'][0]:.3f}, "
-                  f"{end['w'][1]:.3f}), J = {end['J']:.4f}")
+                  f"gradient descent: {len(gd) - 1} steps to ({num(end['w'][0], 3)}, "
+                  f"{num(end['w'][1], 3)}), J = {num(end['J'])}")
     grads = build(backward=True)
     write_graph([grads["dJ_dw1"], grads["dJ_dw2"]], out_dir, "newton_gradient",
                 precision=2, title="∇J at A as graphs (create_graph=True): "

@@ -1,4 +1,5 @@
-"""WORKED_EXAMPLES.md §2 (Example 3.5): a 3-3-2 network with fixed weights.
+"""Meng & Ou, Deep Learning Theory and Applications, Example 3.5: a 3-3-2 network with fixed
+weights.
 
 Input layer 1 (x, 3 values) → hidden layer 2 (3 neurons) → output layer 3 (2 neurons), with
 the textbook's labels: ``w^(l)_ij`` joins neuron j of layer l to neuron i of layer l+1,
@@ -20,7 +21,7 @@ from rich.table import Table
 
 from .. import nn
 from ..engine import Value, vsum
-from ._output import console, vec, write_graph
+from ._output import console, num, vec, write_graph
 
 X = [30.0, 50.0, 20.0]
 W1 = [[2.0, 1.0, 3.0], [2.0, 4.0, 1.0], [2.0, 6.0, 5.0]]
@@ -31,6 +32,16 @@ TARGET = [0.0, 1.0]  # the network says (1, 0): confidently wrong, yet it cannot
 ACTIVATIONS = {"identity": "linear", "sigmoid": "sigmoid"}
 # how the graphs are drawn (also by `micrograd-plus animate three_layer`)
 GRAPH_STYLE = dict(record="stacked", precision=2)
+
+
+def graph_style(activation: str) -> dict:
+    """The look of docs/images/three_layer_ACTIVATION.svg."""
+    return dict(color_by_grad=True, **GRAPH_STYLE,
+                title=f"Meng & Ou, Example 3.5, {activation} activation, after backward()")
+
+
+# `micrograd-plus render three_layer`'s default: the image of build()'s default (sigmoid)
+IMAGE_STYLE = graph_style("sigmoid")
 
 
 def build(activation: str = "sigmoid", target: list[float] = TARGET,
@@ -74,7 +85,7 @@ def _label_layer(outputs: list[Value], layer: int, activation: str) -> list[Valu
 
 
 def main(out_dir: str | Path = "out") -> int:
-    console.rule("[bold]Example 3.5: a 3-3-2 network with fixed weights")
+    console.rule("[bold]Meng & Ou, Example 3.5: a 3-3-2 network with fixed weights")
     for activation in ACTIVATIONS:
         g = build(activation, backward=True)
         table = Table(title=f"{activation} activation (loss J = ½ Σ (y − a⁽³⁾)², y = {TARGET})")
@@ -84,11 +95,10 @@ def main(out_dir: str | Path = "out") -> int:
             weights = [w for n in g["model"].layers[k].neurons for w in n.w]
             table.add_row(str(k + 2), vec([z.data for z in zs], 4), vec([a.data for a in outs], 4),
                           vec([a.grad for a in outs], 3),
-                          f"{max(abs(w.grad) for w in weights):.3g}")
+                          num(max(abs(w.grad) for w in weights), 3))
         console.print(table)
         write_graph(g["root"], out_dir, f"three_layer_{activation}", model=g["model"],
-                    color_by_grad=True, **GRAPH_STYLE,
-                    title=f"Example 3.5, {activation} activation, after backward()")
+                    **graph_style(activation))
     console.print(f"parameters: {g['model'].num_parameters()} "
                   "(9 + 3 + 6 + 2 = 20)")
     console.print("Under sigmoid every σ is saturated, σ'(z) ≈ 0: the gradients reaching the "

@@ -1,4 +1,4 @@
-"""WORKED_EXAMPLES.md §5: PyTorch's autograd examples (seed 002) in Values and in Tensors.
+"""Bing Li's lecture 5 slides: PyTorch's autograd examples in Values and in Tensors.
 
 ``x = ones(2, 2)`` (tracked), ``y = x + 2``, ``z = y * y * 2``, ``out = z.mean()``: every z is
 18, out = 18, and ∂out/∂x_ij = ¼ · 4·y_ij = 3. A second ``backward()`` without zeroing adds
@@ -23,6 +23,11 @@ from rich.table import Table
 from ..engine import Value, vsum
 from ..tensor import Tensor
 from ._output import console, num, write_graph
+
+
+# the look of docs/images/torch_tutorial.svg (also `micrograd-plus render`'s default)
+GRAPH_STYLE = dict(rankdir="TB", record="stacked", precision=2,
+                   title="out = mean(2·(x + 2)²) after backward(): x.grad = 3")
 
 
 def build(backward: bool = False) -> dict:
@@ -186,9 +191,7 @@ def main(out_dir: str | Path = "out") -> int:
         console.print("Values and Tensor: identical to PyTorch" if same
                       else "[red]differs from PyTorch[/]")
     _print_rnn()
-    write_graph(build(backward=True)["root"], out_dir, "torch_tutorial", rankdir="TB",
-                record="stacked", precision=2,
-                title="out = mean(2·(x + 2)²) after backward(): x.grad = 3")
+    write_graph(build(backward=True)["root"], out_dir, "torch_tutorial", **GRAPH_STYLE)
     write_graph(build_tensor(backward=True)["root"], out_dir, "torch_tutorial_tensor",
                 rankdir="TB", record="stacked", precision=2, edge_labels=True,
                 title="the same program on one 2×2 Tensor: x.grad = 3 in every entry")

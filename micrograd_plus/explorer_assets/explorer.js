@@ -257,7 +257,7 @@
     names.forEach(function (name) {
       var tr = el("tr");
       tr.setAttribute("data-mgp-node", name);
-      var label = el("td", "mgp-v-label", NODES[name].label);
+      var label = el("td", "mgp-v-label", NODES[name].typeset || NODES[name].label);
       var d = el("td", "mgp-v-data");
       var g = el("td", "mgp-v-grad");
       tr.appendChild(label); tr.appendChild(d); tr.appendChild(g);
@@ -301,7 +301,7 @@
       dl.appendChild(el("dt", null, k));
       dl.appendChild(el("dd", null, v));
     };
-    add("label", n.label);
+    add("label", n.typeset || n.label);
     add("op", n.op ? (n.symbol + (n.symbol !== n.op ? "  (" + n.op + ")" : "")) : "leaf");
     if (n.rule) { add("rule", n.rule); }
     if (n.shape) { add("shape", "(" + n.shape.join(", ") + ")"); }
@@ -386,9 +386,33 @@
     g.addEventListener("click", function () { select(name); });
   });
 
+  // Fitted, the whole drawing is in view: scaled down (never up) to the graph pane's width
+  // and to the window's height below the pane's top. Actual size scrolls.
+  var svgEl = graph.querySelector("svg");
+  var naturalW = svgEl ? svgEl.width.baseVal.value : 0;
+  var naturalH = svgEl ? svgEl.height.baseVal.value : 0;
+  function fitToWindow() {
+    if (!svgEl || !(naturalW > 0) || !(naturalH > 0)) { return; }
+    var scale = 1;
+    if (graph.classList.contains("mgp-fit")) {
+      var style = window.getComputedStyle(graph);
+      var padY = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+      var padX = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      var cap = parseFloat(style.maxHeight);
+      var below = window.innerHeight - graph.getBoundingClientRect().top - 16;
+      var availH = Math.max(120, Math.min(below, isNaN(cap) ? below : cap) - padY);
+      var availW = Math.max(120, graph.clientWidth - padX);
+      scale = Math.min(1, availW / naturalW, availH / naturalH);
+    }
+    svgEl.style.width = Math.floor(naturalW * scale) + "px";
+    svgEl.style.height = Math.floor(naturalH * scale) + "px";
+  }
+  window.addEventListener("resize", fitToWindow);
+
   function setFit(fit) {
     graph.classList.toggle("mgp-fit", fit);
-    $("mgp-zoom").textContent = fit ? "Actual size" : "Fit to width";
+    $("mgp-zoom").textContent = fit ? "Actual size" : "Fit to window";
+    fitToWindow();
     if (!fit && STEPS[current].node) { reveal(groups[STEPS[current].node]); }
   }
   $("mgp-zoom").addEventListener("click", function () {
@@ -396,21 +420,19 @@
   });
 
   // Layout. A flat graph (rankdir LR) that stays readable at full width gets the whole
-  // width with the panel underneath; any other graph keeps the panel at the side. A graph
-  // that would shrink below reading size starts at actual size (it scrolls, following the
-  // current node).
+  // width with the panel underneath; any other graph keeps the panel at the side. Every
+  // graph opens fitted to the window, so a large one is seen whole first ("Actual size"
+  // to read it; it then scrolls, following the current node).
   var main = document.querySelector(".mgp-main");
-  var svgEl = graph.querySelector("svg");
   var box = svgEl && svgEl.viewBox && svgEl.viewBox.baseVal;
-  var natural = svgEl ? svgEl.width.baseVal.value : 0;
-  if (natural > 0 && box && box.height > 0) {
+  if (naturalW > 0 && box && box.height > 0) {
     main.classList.add("mgp-wide");
     var flat = box.width / box.height > 2.5;
-    if (!flat || graph.clientWidth / natural < 0.55) {
+    if (!flat || graph.clientWidth / naturalW < 0.55) {
       main.classList.remove("mgp-wide");
-      if (graph.clientWidth / natural < 0.55) { setFit(false); }
     }
   }
+  setFit(true);
 
   buildValues();
   render(0);
