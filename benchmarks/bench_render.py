@@ -10,9 +10,10 @@ Two kinds of graph, built to about N values (leaves included, as ``draw_graph`` 
 Each is drawn three ways: ``full`` (every value, ``collapse=False`` with ``max_nodes``
 raised), ``auto`` (the default: collapsed only above ``max_nodes=1500``) and ``collapse=True``
 (one box per neuron or layer and per run of same-op nodes). Times are wall seconds of
-``draw_graph`` (Python: building the Graphviz source) and of ``dot`` (layout and SVG), the
-median of ``--rounds``. ``dot`` is stopped after ``--timeout`` seconds.
-Run: ``python benchmarks/bench_render.py [--sizes 100,300,1000,3000] [--quick]``.
+``draw_graph`` (Python: building the Graphviz source) and of ``dot`` (layout and SVG), and
+dot's CPU seconds (one core: little changed by other processes' load), the median of
+``--rounds``. ``dot`` is stopped after ``--timeout`` seconds.
+Run: ``python benchmarks/bench_render.py [--sizes 100,300,1000] [--rounds 3] [--quick]``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -71,20 +73,30 @@ def rnn_graph(n: int) -> Value:
     return loss
 
 
-def time_once(root: Any, how: str, timeout: float, out: Path) -> tuple[float, float, int]:
-    """(draw_graph seconds, dot seconds, shapes in the SVG); dot's is inf after a timeout."""
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished children (the dot runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_once(root: Any, how: str, timeout: float,
+              out: Path) -> tuple[float, float, float, int]:
+    """(draw_graph s, dot wall s, dot CPU s, shapes in the SVG); dot's are inf after a timeout.
+
+    dot runs on one core, so its CPU seconds change little with the machine's load.
+    """
     kwargs: dict[str, Any] = {"full": {"collapse": False, "max_nodes": 10**6},
                               "auto": {}, "collapse": {"collapse": True}}[how]
     t0 = time.perf_counter()
     graph = draw_graph(root, **kwargs)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), children_cpu()
     try:
         render_graph(graph, out, timeout=timeout)
     except TimeoutError:
-        return t1 - t0, float("inf"), -1
-    t2 = time.perf_counter()
+        return t1 - t0, float("inf"), float("inf"), -1
+    t2, c2 = time.perf_counter(), children_cpu()
     shapes = out.read_text().count('class="node"')  # records, op circles, group boxes
-    return t1 - t0, t2 - t1, shapes
+    return t1 - t0, t2 - t1, c2 - c1, shapes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,12 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100,300,1000,1500,3000",
                         help="values per mlp graph, comma-separated (default 100,300,1000,1500,"
                         "3000)")
-    parser.add_argument("--rnn-sizes", default="50,100,150,200",
-                        help="values per rnn graph (default 50,100,150,200: dot slows down "
-                        "sharply past about 100)")
+    parser.add_argument("--rnn-sizes", default="100,200,400,1600",
+                        help="values per rnn graph (default 100,200,400,1600)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per cell (default 3)")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds before dot is stopped (default 60)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds before dot is stopped (default 30)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: mlp of 50 and 200 values, rnn of 40")
     args = parser.parse_args(argv)
@@ -111,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"python {platform.python_version()}, {version}, {os.cpu_count()} CPUs, "
           f"{time.strftime('%Y-%m-%d %H:%M %Z')}, load average {load}")
-    print(f"median of {rounds} rounds; seconds of draw_graph (Python) + dot (layout, SVG)")
+    print(f"median of {rounds} rounds; seconds of draw_graph (Python) + dot (layout, SVG); "
+          f"dot stopped after {args.timeout:g} s")
     print()
     print(f"{'graph':<8}{'values':>7}{'edges':>7}  {'drawing':<9}{'shapes':>7}"
-          f"{'draw_graph s':>14}{'dot s':>9}{'total s':>9}")
+          f"{'draw_graph s':>14}{'dot s':>9}{'dot CPU s':>11}{'total s':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "g.svg"
         for kind, build in (("mlp", mlp_graph), ("rnn", rnn_graph)):
@@ -125,13 +137,17 @@ def main(argv: list[str] | None = None) -> int:
                 for how in ("full", "auto", "collapse"):
                     if how == "auto" and len(nodes) <= 1500:
                         continue  # auto draws every value up to max_nodes: same as full
-                    runs = [time_once(root, how, args.timeout, out) for _ in range(rounds)]
+                    runs = [time_once(root, how, args.timeout, out)]
+                    while len(runs) < rounds and runs[-1][1] != float("inf"):
+                        runs.append(time_once(root, how, args.timeout, out))  # no re-timeouts
                     py = statistics.median(r[0] for r in runs)
                     dot = statistics.median(r[1] for r in runs)
-                    dot_text = "timeout" if dot == float("inf") else f"{dot:.2f}"
-                    total = "-" if dot == float("inf") else f"{py + dot:.2f}"
-                    print(f"{kind:<8}{len(nodes):>7}{edges:>7}  {how:<9}{runs[0][2]:>7}"
-                          f"{py:>14.3f}{dot_text:>9}{total:>9}", flush=True)
+                    cpu = statistics.median(r[2] for r in runs)
+                    done = dot != float("inf")
+                    print(f"{kind:<8}{len(nodes):>7}{edges:>7}  {how:<9}{runs[0][3]:>7}"
+                          f"{py:>14.3f}{f'{dot:.2f}' if done else 'timeout':>9}"
+                          f"{f'{cpu:.2f}' if done else '-':>11}"
+                          f"{f'{py + dot:.2f}' if done else '-':>9}", flush=True)
     return 0
 
 
