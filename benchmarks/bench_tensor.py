@@ -1,23 +1,30 @@
-"""Tensor engine vs PyTorch CPU (float64, same thread count) on two training steps.
+"""Tensor engine vs PyTorch eager, JAX jit, HIPS autograd and MyGrad on two training steps.
 
-One training step = forward, loss, zero_grad, backward, SGD update, written the same way in
-both libraries (``nn.Sequential`` of ``Linear`` + activations, each library's ``optim.SGD``):
+One training step = forward, loss, gradient, SGD update (lr 0.05), float64, every peer from
+the same initial weights (micrograd_plus's ``nn.Linear`` init, copied):
 
 - (a) micrograd's moons demo: MLP 2-16-16-1 (ReLU), 100 samples, max-margin loss
-  mean(relu(1 − y·score)) + 1e-4·Σ p². Also timed: karpathy's micrograd 0.1.0 (if
-  installed: ``pip install micrograd==0.1.0``) and micrograd_plus's scalar ``Value`` MLP.
-- (b) the seeds' wide classifier: MLP 3-64-256-1024-2 (tanh), 1000 samples, cross-entropy.
+  mean(relu(1 − y·score)) + 1e-4·Σ p² (biases included);
+- (b) a wide classifier: MLP 3-64-256-1024-2 (tanh), 1000 samples, mean cross-entropy.
 
-PyTorch runs in the same process with ``torch.set_num_threads`` equal to numpy's BLAS
-thread count (``--threads N`` sets both). Timings are medians over repeats, runs of the two
-libraries interleaved, garbage collector on (collected between runs).
-Run: ``python benchmarks/bench_tensor.py``.
+Peers (each optional: a missing one gets a row saying so; ``pip install -e '.[bench]'``):
+PyTorch eager (``torch.optim.SGD``), JAX with the whole step (value_and_grad + update) under
+``jax.jit`` on the CPU, HIPS ``autograd`` (``value_and_grad``, numpy update), ``mygrad``
+(``backward()``, numpy update). Before any timing, the losses of steps 1 and 2 must agree
+across peers to 1e-9 (step 2 checks the gradients and the update too).
+
+Rounds are interleaved (every peer takes its turn in each round, so drift and other
+processes' load hit all alike), garbage collected between turns; each row shows the median
+ms/step over the rounds and [min–max]. The BLAS library, the kernel OpenBLAS chose (it
+obeys ``OPENBLAS_CORETYPE``), thread counts, machine, date and load average are printed.
+Run: ``python benchmarks/bench_tensor.py [--quick] [--threads N] [--coretype NAME]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import statistics
@@ -30,34 +37,45 @@ from typing import Any, Callable
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=None,
-                   help="BLAS and torch threads (default: numpy's BLAS default, all cores)")
-    p.add_argument("--repeats", type=int, default=7, help="timed repeats per workload")
-    p.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
+                   help="BLAS, torch and XLA threads (default: each library's own, all cores)")
+    p.add_argument("--coretype", default=None,
+                   help="set OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX) before numpy loads")
+    p.add_argument("--repeats", type=int, default=7, help="interleaved rounds (default 7)")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: 1 round, few steps, (b) on 200 samples (numbers mean "
+                   "little)")
     return p.parse_known_args()[0]  # tolerant: `micrograd-plus bench tensor` keeps its argv
 
 
-ARGS = _parse() if __name__ == "__main__" else argparse.Namespace(threads=None, repeats=7,
-                                                                   quick=True)
-if ARGS.threads:  # must be set before numpy loads OpenBLAS
+ARGS = _parse() if __name__ == "__main__" else argparse.Namespace(
+    threads=None, coretype=None, repeats=7, quick=True)
+if ARGS.threads:  # must be set before numpy loads OpenBLAS (and jax its XLA client)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
+    if ARGS.threads == 1:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + " --xla_cpu_multi_thread_eigen=false"
+                                   " intra_op_parallelism_threads=1")
+if ARGS.coretype:
+    os.environ["OPENBLAS_CORETYPE"] = ARGS.coretype
 
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from micrograd_plus import Tensor, Value, losses, nn, optim  # noqa: E402
+from micrograd_plus import Tensor, losses, nn, optim  # noqa: E402
 from micrograd_plus.data import make_moons  # noqa: E402
-from micrograd_plus.interop import to_torch  # noqa: E402
 
 ALPHA = 1e-4
-
-
-def blas_threads() -> int:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var, "").isdigit():
-            return int(os.environ[var])
-    return os.cpu_count() or 1  # OpenBLAS's default: one thread per logical CPU
+LR = 0.05
+OURS = "micrograd_plus Tensor"
+PEERS = {  # row name: (module to import, how to install it)
+    "PyTorch eager": ("torch", "pip install torch"),
+    "JAX jit": ("jax", "pip install jax"),
+    "HIPS autograd": ("autograd", "pip install autograd"),
+    "MyGrad": ("mygrad", "pip install mygrad"),
+}
+Weights = list[tuple[np.ndarray, np.ndarray]]  # (W of shape (out, in), b of shape (out,))
 
 
 def make_blobs3d(n: int = 1000, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -68,25 +86,47 @@ def make_blobs3d(n: int = 1000, seed: int = 2) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-# -- the step in each library ---------------------------------------------------------------
-def ours_model(sizes: list[int], act: type, seed: int) -> nn.Sequential:
+class Workload:
+    """A training problem every peer solves: data, layer sizes, activation, loss."""
+
+    def __init__(self, title: str, X: np.ndarray, y: np.ndarray, sizes: list[int],
+                 act: str, loss: str, steps: int) -> None:
+        self.title, self.X, self.y, self.sizes = title, X, y, sizes
+        self.act, self.loss, self.steps = act, loss, steps
+        self.model = ours_model(sizes, act)
+
+    def weights(self) -> Weights:
+        """Copies of the initial weights (every peer trains its own copy)."""
+        lins = [m for m in self.model.modules() if isinstance(m, nn.Linear)]
+        return [(m.weight.data.copy(), m.bias.data.copy()) for m in lins]
+
+
+# -- micrograd_plus -------------------------------------------------------------------------
+def ours_model(sizes: list[int], act: str) -> nn.Sequential:
     mods: list = []
     for k in range(len(sizes) - 1):
-        mods.append(nn.Linear(sizes[k], sizes[k + 1], seed=seed + k))
+        mods.append(nn.Linear(sizes[k], sizes[k + 1], seed=k))
         if k < len(sizes) - 2:
-            mods.append(act())
+            mods.append(nn.ReLU() if act == "relu" else nn.Tanh())
     return nn.Sequential(*mods)
 
 
-def ours_moons_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    model = ours_model([2, 16, 16, 1], nn.ReLU, seed=0)
+def ours_step(w: Workload) -> Callable[[], float]:
+    model = ours_model(w.sizes, w.act)
+    for m, (W, b) in zip([m for m in model.modules() if isinstance(m, nn.Linear)],
+                         w.weights()):
+        m.weight.data[...] = W
+        m.bias.data[...] = b
     params = model.parameters()
-    opt = optim.SGD(params, lr=0.05)
-    Xt, yt = Tensor(X), Tensor(y)
+    opt = optim.SGD(params, lr=LR)
+    Xt, yt = Tensor(w.X), Tensor(w.y)
 
     def step() -> float:
         scores = model(Xt)
-        loss = (1.0 - yt * scores).relu().mean() + ALPHA * sum((p * p).sum() for p in params)
+        if w.loss == "margin":
+            loss = (1.0 - yt * scores).relu().mean() + ALPHA * sum((p * p).sum() for p in params)
+        else:
+            loss = losses.cross_entropy(scores, w.y)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -95,50 +135,26 @@ def ours_moons_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     return step
 
 
-def ours_wide_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    model = ours_model([3, 64, 256, 1024, 2], nn.Tanh, seed=0)
-    opt = optim.SGD(model.parameters(), lr=0.05)
-    Xt = Tensor(X)
-
-    def step() -> float:
-        loss = losses.cross_entropy(model(Xt), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
-
-
-def torch_moons_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    import torch
-
-    tmodel = to_torch(ours_model([2, 16, 16, 1], nn.ReLU, seed=0))
-    params = list(tmodel.parameters())
-    opt = torch.optim.SGD(params, lr=0.05)
-    Xt, yt = torch.tensor(X), torch.tensor(y)
-
-    def step() -> float:
-        scores = tmodel(Xt)
-        loss = torch.relu(1.0 - yt * scores).mean() + ALPHA * sum((p * p).sum() for p in params)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
-
-
-def torch_wide_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
+# -- PyTorch eager --------------------------------------------------------------------------
+def torch_step(w: Workload) -> Callable[[], float]:
     import torch
     import torch.nn.functional as F
 
-    tmodel = to_torch(ours_model([3, 64, 256, 1024, 2], nn.Tanh, seed=0))
-    opt = torch.optim.SGD(tmodel.parameters(), lr=0.05)
-    Xt, yt = torch.tensor(X), torch.tensor(y)
+    params = [torch.tensor(a, requires_grad=True) for pair in w.weights() for a in pair]
+    opt = torch.optim.SGD(params, lr=LR)
+    X, y = torch.tensor(w.X), torch.tensor(w.y)
+    act = torch.relu if w.act == "relu" else torch.tanh
 
     def step() -> float:
-        loss = F.cross_entropy(tmodel(Xt), yt)
+        h = X
+        for k in range(0, len(params), 2):
+            h = F.linear(h, params[k], params[k + 1])
+            if k < len(params) - 2:
+                h = act(h)
+        if w.loss == "margin":
+            loss = torch.relu(1.0 - y * h).mean() + ALPHA * sum((p * p).sum() for p in params)
+        else:
+            loss = F.cross_entropy(h, y)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -147,44 +163,110 @@ def torch_wide_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     return step
 
 
-def micrograd_moons_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float] | None:
-    """karpathy's micrograd 0.1.0 running the demo's step (None when it is not installed)."""
-    try:
-        from micrograd.engine import Value as MValue
-        from micrograd.nn import MLP as MMLP
-    except ImportError:
-        return None
-    import random
+# -- the numpy-style peers: one loss function, written once per array module ----------------
+def _loss_fn(xp: Any, relu: Callable, logsumexp: Callable, w: Workload) -> Callable:
+    """loss(params, X, y) in array module ``xp`` (jax.numpy or autograd.numpy)."""
+    act = relu if w.act == "relu" else xp.tanh
 
-    random.seed(1337)
-    model = MMLP(2, [16, 16, 1])
-    return _scalar_step(model, MValue, X, y)
+    def loss(params: list, X: Any, y: Any) -> Any:
+        h = X
+        for k, (W, b) in enumerate(params):
+            h = h @ W.T + b
+            if k < len(params) - 1:
+                h = act(h)
+        if w.loss == "margin":
+            reg = sum(xp.sum(W * W) + xp.sum(b * b) for W, b in params)
+            return xp.mean(relu(1.0 - y * h)) + ALPHA * reg
+        return xp.mean(logsumexp(h) - h[np.arange(len(y)), y])
+
+    return loss
 
 
-def scalar_moons_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    """micrograd_plus's scalar Value MLP (micrograd's API) on the same step."""
-    return _scalar_step(nn.MLP(2, [16, 16, 1], seed=1337), Value, X, y)
+def jax_step(w: Workload) -> Callable[[], float]:
+    import jax
 
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
 
-def _scalar_step(model: Any, value_cls: type, X: np.ndarray, y: np.ndarray) -> Callable:
-    rows = [[float(a) for a in row] for row in X]
-    labels = [float(v) for v in y[:, 0]]
+    loss = _loss_fn(jnp, jax.nn.relu, lambda h: jax.nn.logsumexp(h, axis=1), w)
+
+    @jax.jit
+    def train(params: list, X: Any, y: Any) -> tuple[Any, list]:
+        value, grads = jax.value_and_grad(loss)(params, X, y)
+        return value, jax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads)
+
+    cpu = jax.devices("cpu")[0]
+    state = {"params": jax.device_put([tuple(pair) for pair in w.weights()], cpu)}
+    X, y = jax.device_put(w.X, cpu), jax.device_put(w.y, cpu)
 
     def step() -> float:
-        inputs = [list(map(value_cls, row)) for row in rows]
-        scores = list(map(model, inputs))
-        margins = [(1 + -yi * s).relu() for yi, s in zip(labels, scores)]
-        loss = sum(margins) * (1.0 / len(margins)) + ALPHA * sum(p * p for p in model.parameters())
-        model.zero_grad()
-        loss.backward()
-        for p in model.parameters():
-            p.data -= 0.05 * p.grad
-        return loss.data
+        value, state["params"] = train(state["params"], X, y)
+        return float(value)  # waits for the result, as .item() does
 
     return step
 
 
-# -- timing ---------------------------------------------------------------------------------
+def autograd_step(w: Workload) -> Callable[[], float]:
+    import autograd
+    import autograd.numpy as anp
+
+    def logsumexp(h: Any) -> Any:
+        m = anp.max(h, axis=1, keepdims=True)
+        return (m + anp.log(anp.sum(anp.exp(h - m), axis=1, keepdims=True)))[:, 0]
+
+    loss = _loss_fn(anp, lambda h: anp.maximum(h, 0.0), logsumexp, w)
+    value_and_grad = autograd.value_and_grad(loss)
+    params = w.weights()
+
+    def step() -> float:
+        value, grads = value_and_grad(params, w.X, w.y)
+        for (W, b), (gW, gb) in zip(params, grads):
+            W -= LR * gW
+            b -= LR * gb
+        return float(value)
+
+    return step
+
+
+def mygrad_step(w: Workload) -> Callable[[], float]:
+    import mygrad as mg
+    from mygrad.nnet.activations import relu
+    from mygrad.nnet.losses import softmax_crossentropy
+
+    params = [(mg.tensor(W), mg.tensor(b)) for W, b in w.weights()]
+    act = relu if w.act == "relu" else mg.tanh
+
+    def step() -> float:
+        h = w.X
+        for k, (W, b) in enumerate(params):
+            h = mg.matmul(h, W.T) + b
+            if k < len(params) - 1:
+                h = act(h)
+        if w.loss == "margin":
+            reg = sum(mg.sum(W * W) + mg.sum(b * b) for W, b in params)
+            loss = mg.mean(relu(1.0 - w.y * h)) + ALPHA * reg
+        else:
+            loss = softmax_crossentropy(h, w.y)
+        loss.backward()
+        for W, b in params:
+            W.data -= LR * W.grad  # in place: the tensors stay the same leaves
+            b.data -= LR * b.grad
+        return loss.item()
+
+    return step
+
+
+BUILDERS = {OURS: ours_step, "PyTorch eager": torch_step, "JAX jit": jax_step,
+            "HIPS autograd": autograd_step, "MyGrad": mygrad_step}
+
+
+# -- running --------------------------------------------------------------------------------
+def installed(name: str) -> bool:
+    import importlib.util
+
+    return name == OURS or importlib.util.find_spec(PEERS[name][0]) is not None
+
+
 def time_steps(step: Callable[[], float], n: int) -> float:
     """Seconds per step over n consecutive steps."""
     t0 = time.perf_counter()
@@ -193,21 +275,47 @@ def time_steps(step: Callable[[], float], n: int) -> float:
     return (time.perf_counter() - t0) / n
 
 
-def compare(contenders: dict[str, Callable | None], steps: dict[str, int], repeats: int,
-            warmup: int = 3) -> dict[str, float]:
-    """Median ms/step of each contender, repeats interleaved so drift hits all alike."""
-    live = {k: f for k, f in contenders.items() if f is not None}
-    for f in live.values():
-        for _ in range(warmup):
-            f()
-    samples: dict[str, list[float]] = {k: [] for k in live}
-    for _ in range(repeats):
-        for name, f in live.items():
-            gc.collect()  # start clean: one engine's cyclic garbage must not bill the next
-            samples[name].append(time_steps(f, steps[name]))
-    return {k: 1e3 * statistics.median(v) for k, v in samples.items()}
+def run(w: Workload, rounds: int) -> dict[str, list[float]]:
+    """ms/step samples of every installed peer; stops if any loss of steps 1-2 disagrees."""
+    steps = {name: BUILDERS[name](w) for name in BUILDERS if installed(name)}
+    first = {name: [f(), f()] for name, f in steps.items()}  # also warms up (JAX compiles)
+    for k in range(2):
+        ref = first[OURS][k]
+        for name, got in first.items():
+            if not math.isclose(got[k], ref, rel_tol=1e-9, abs_tol=1e-12):
+                raise SystemExit(f"{w.title}: loss of step {k + 1}: {name} gives {got[k]!r}, "
+                                 f"{OURS} {ref!r}")
+    print(f"equal-loss check, {w.title}: steps 1 and 2 give {first[OURS][0]:.12f} and "
+          f"{first[OURS][1]:.12f} (rel 1e-9) in {', '.join(first)}")
+    if rounds > 1:
+        for f in steps.values():
+            f()  # one more warm-up step each
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, f in steps.items():
+            gc.collect()  # start clean: one engine's garbage must not bill the next
+            samples[name].append(1e3 * time_steps(f, w.steps))
+    return samples
 
 
+def print_table(w: Workload, samples: dict[str, list[float]]) -> None:
+    print(f"\n{w.title} ({w.steps} steps per turn)")
+    print(f"{'peer':<24}{'ms/step [min–max]':>30}  micrograd_plus is")
+    ours = statistics.median(samples[OURS])
+    for name in BUILDERS:
+        if name not in samples:
+            print(f"{name:<24}{'not installed':>30}  ({PEERS[name][1]}, or the 'bench' extra)")
+            continue
+        ms = samples[name]
+        med = statistics.median(ms)
+        spread = f"{med:.3f} [{min(ms):.3f}–{max(ms):.3f}]"
+        note = ""
+        if name != OURS:
+            note = (f"{med / ours:.2f}x faster" if med >= ours else f"{ours / med:.2f}x slower")
+        print(f"{name:<24}{spread:>30}  {note}")
+
+
+# -- the machine ----------------------------------------------------------------------------
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -220,52 +328,70 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
-def main() -> None:
-    import torch
+def blas_lines() -> list[str]:
+    """What does the linear algebra for each library, and on how many threads."""
+    lines = []
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        lines.append("numpy BLAS: (pip install threadpoolctl to see the library, kernel and "
+                     f"threads); OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    else:
+        for pool in threadpool_info():
+            if pool.get("user_api") != "blas":
+                continue
+            kernel = pool.get("architecture") or "?"
+            lines.append(f"numpy BLAS: {pool.get('internal_api')} {pool.get('version')}, "
+                         f"kernel {kernel} (OPENBLAS_CORETYPE="
+                         f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}), "
+                         f"{pool.get('num_threads')} threads "
+                         "(micrograd_plus, HIPS autograd, MyGrad)")
+    if installed("PyTorch eager"):
+        import torch
 
-    threads = ARGS.threads or blas_threads()
-    torch.set_num_threads(threads)
+        cfg = torch.__config__.show()
+        blas = "MKL" if "BLAS_INFO=mkl" in cfg else "its bundled BLAS"
+        lines.append(f"PyTorch {torch.__version__}: {blas}, CPU capability "
+                     f"{torch.backends.cpu.get_cpu_capability()}, {torch.get_num_threads()} "
+                     "threads")
+    if installed("JAX jit"):
+        import jax
+
+        lines.append(f"JAX {jax.__version__}: XLA CPU (its own Eigen kernels), "
+                     f"XLA_FLAGS={os.environ.get('XLA_FLAGS', 'unset')!r}")
+    return lines
+
+
+def main() -> None:
     quick = ARGS.quick
-    repeats = 2 if quick else ARGS.repeats
+    rounds = 1 if quick else ARGS.repeats
+    if installed("PyTorch eager"):
+        import torch
+
+        torch.set_num_threads(ARGS.threads or os.cpu_count() or 1)
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"machine : {machine()}")
-    print(f"date    : {time.strftime('%Y-%m-%d')}; python {platform.python_version()}, numpy "
-          f"{np.__version__}, torch {torch.__version__}; float64; {threads} threads "
-          f"(BLAS and torch)")
+    print(f"date    : {time.strftime('%Y-%m-%d %H:%M %Z')}; load average {load} "
+          "(1, 5, 15 min)")
+    print(f"python {platform.python_version()}, numpy {np.__version__}; float64")
+    for line in blas_lines():
+        print(line)
+    print(f"{rounds} interleaved rounds; median ms/step [min–max] over the rounds")
 
     X, y01 = make_moons(100, noise=0.1, seed=1)
     y = (2.0 * y01 - 1.0)[:, None]  # labels ±1 as a column, for the max-margin loss
-    a = compare({"micrograd_plus Tensor": ours_moons_step(X, y),
-                 "PyTorch": torch_moons_step(X, y)},
-                steps={"micrograd_plus Tensor": 50 if quick else 500,
-                       "PyTorch": 50 if quick else 500}, repeats=repeats)
-    # the scalar engines take 0.05-3 s per step: one step per sample, three samples
-    a.update(compare({"micrograd_plus Value": scalar_moons_step(X, y),
-                      "micrograd 0.1.0": micrograd_moons_step(X, y)},
-                     steps={"micrograd_plus Value": 1, "micrograd 0.1.0": 1},
-                     repeats=1 if quick else 3, warmup=1))
-    Xw, yw = make_blobs3d()
-    b = compare({"micrograd_plus Tensor": ours_wide_step(Xw, yw),
-                 "PyTorch": torch_wide_step(Xw, yw)},
-                steps={"micrograd_plus Tensor": 3 if quick else 10,
-                       "PyTorch": 3 if quick else 10}, repeats=repeats)
-
-    rows = [("(a) moons MLP 2-16-16-1, 100 samples", a),
-            ("(b) MLP 3-64-256-1024-2, 1000 samples", b)]
-    header = (f"{'workload':<40}{'Tensor ms':>11}{'PyTorch ms':>12}{'Tensor/PyTorch':>16}"
-              f"{'micrograd ms':>14}{'micrograd/Tensor':>18}{'Value ms':>10}")
-    print()
-    print(header)
-    print("-" * len(header))
-    for name, r in rows:
-        ours, ref = r["micrograd_plus Tensor"], r["PyTorch"]
-        mg = r.get("micrograd 0.1.0")
-        val = r.get("micrograd_plus Value")
-        print(f"{name:<40}{ours:>11.3f}{ref:>12.3f}{ours / ref:>15.2f}x"
-              f"{(f'{mg:.1f}' if mg else '-'):>14}"
-              f"{(f'{mg / ours:,.0f}x' if mg else '-'):>18}"
-              f"{(f'{val:.1f}' if val else '-'):>10}")
-    print("\nms per training step (forward, loss, zero_grad, backward, SGD update); "
-          "ratio < 1 means micrograd_plus is faster.")
+    wide_n = 200 if quick else 1000  # a smoke run needs the logic, not the full matmuls
+    Xw, yw = make_blobs3d(wide_n)
+    workloads = [
+        Workload("(a) moons MLP 2-16-16-1, 100 samples", X, y, [2, 16, 16, 1], "relu",
+                 "margin", steps=5 if quick else 200),
+        Workload(f"(b) MLP 3-64-256-1024-2, {wide_n} samples", Xw, yw, [3, 64, 256, 1024, 2],
+                 "tanh", "cross_entropy", steps=1 if quick else 10),
+    ]
+    results = [(w, run(w, rounds)) for w in workloads]
+    for w, samples in results:
+        print_table(w, samples)
+    print("\nms per training step (forward, loss, gradient, SGD update).")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def test_example_all_runs_every_example_into_one_directory(tmp_path, monkeypatch
      "extensions .dot, .gv, .pdf, .png, .svg"),
     (["step", "nope"], "unknown example 'nope'"),
     (["explore", "nope", "-o", "x.html"], "unknown example 'nope'"),
-    (["bench", "nope"], "unknown benchmark 'nope'; choose one of moons, tensor"),
+    (["bench", "nope"], "unknown benchmark 'nope'; choose one of chain, moons, render, tensor"),
     (["demo", "nope"], "unknown demo 'nope'; choose one of moons"),
 ])
 def test_unknown_names_exit_2_with_a_clear_message(argv, message, capsys):
