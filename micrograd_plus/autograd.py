@@ -499,6 +499,12 @@ def check_versions(node: Any) -> None:
         if getattr(node, "_born", _Clock.epoch) != _Clock.epoch:
             check_value_inputs(node)
         return
+    if node._version:  # its own result, which derivatives such as tanh's read
+        raise RuntimeError(
+            f"the result of '{node._op}' ({describe(node)}) was modified in place after the "
+            "forward pass made it, and its derivative is computed from it; compute the "
+            "forward pass again after the change (as PyTorch requires)"
+        )
     for parent, version in zip(node._prev, saved):
         if parent._version != version:
             raise RuntimeError(

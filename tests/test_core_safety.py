@@ -385,3 +385,12 @@ def test_a_gradient_graph_never_aliases_a_forward_node():
     w = Value(1.5)
     (gw,) = grad(2 * w, [w], create_graph=True)
     assert gw.data == 2.0 and gw._prev  # 1 × 2: the constant leaf is not handed out
+
+
+def test_a_result_changed_in_place_before_backward_raises():
+    x = Tensor([0.5, -0.3], requires_grad=True)
+    y = x.tanh()  # tanh's derivative 1 − y² reads y itself
+    with no_grad():
+        y[0] = 9.0
+    with pytest.raises(RuntimeError, match="result of 'tanh'.*modified in place"):
+        y.sum().backward()
