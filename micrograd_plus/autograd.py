@@ -54,19 +54,25 @@ __all__ = [
 
 
 class _Mode(threading.local):
-    """The switches: recording the graph (per thread, as in PyTorch), anomaly detection.
-
-    ``grad_enabled`` lives in the thread (each thread starts with it on); ``anomaly`` is
-    process-wide, as PyTorch's is.
-    """
-
-    anomaly = False  # a class attribute: one value shared by every thread
+    """Recording the graph: on or off per thread (each thread starts with it on), as in
+    PyTorch."""
 
     def __init__(self) -> None:
         self.grad_enabled = True
 
 
+class _Checks:
+    """Anomaly detection: one switch for the whole process, as PyTorch's is (a plain slot,
+    read by every operation)."""
+
+    __slots__ = ("anomaly",)
+
+    def __init__(self) -> None:
+        self.anomaly = False
+
+
 mode = _Mode()
+checks = _Checks()
 
 
 class AnomalyError(FloatingPointError):
@@ -78,13 +84,13 @@ def is_grad_enabled() -> bool:
 
 
 def is_anomaly_enabled() -> bool:
-    return mode.anomaly
+    return checks.anomaly
 
 
 @contextlib.contextmanager
 def _switched(switch: str, value: bool) -> Iterator[None]:
     """Set ``mode.<switch>`` to ``value`` inside the block; restore it afterwards, always."""
-    owner = _Mode if switch == "anomaly" else mode  # anomaly is shared by all threads
+    owner = checks if switch == "anomaly" else mode  # anomaly is shared by all threads
     previous = getattr(owner, switch)
     setattr(owner, switch, value)
     try:
@@ -265,7 +271,7 @@ def walk(roots: Any, seeds: Any, create_graph: bool = False, order: list | None 
     grads: dict = {}
     for r, seed in zip(roots, seeds):
         grads[r] = grads[r] + seed if r in grads else seed
-    check = mode.anomaly
+    check = checks.anomaly
     for node in reversed(order):
         g = grads.pop(node, None)
         if g is None:
@@ -310,7 +316,7 @@ def run_backward(root: Any, seed: Any, create_graph: bool = False) -> None:
     """
     with _backward_lock:
         order = topological_order(root)
-        if (not create_graph and _scalar_type is not None and not mode.anomaly
+        if (not create_graph and _scalar_type is not None and not checks.anomaly
                 and not _scalar_pass_running):
             scalar = _scalar_type
             for node in order:
@@ -329,7 +335,7 @@ def run_backward(root: Any, seed: Any, create_graph: bool = False) -> None:
                 "the gradients without storing them (PyTorch gives the same advice).",
                 UserWarning, stacklevel=3,
             )
-        if create_graph or mode.anomaly:
+        if create_graph or checks.anomaly:
             with _switched("grad_enabled", bool(create_graph)):
                 for step in walk(root, seed, create_graph, order):
                     step.node._store_grad(step.grad)

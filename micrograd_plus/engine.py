@@ -24,7 +24,7 @@ import numbers
 from typing import Any, Iterable, Sequence
 
 from . import autograd
-from .autograd import Node, mode
+from .autograd import Node, checks, mode
 from .autograd import clock as _clock
 from .core import ops as _ops
 from .core.mathspace import FLOATS, NODES, fpow, fsigmoid
@@ -76,7 +76,7 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
         out._fn = None
         out._args = None
         out.requires_grad = False
-    if mode.anomaly and not math.isfinite(data):
+    if checks.anomaly and not math.isfinite(data):
         autograd.raise_forward_anomaly(op, parents, data)
     return out
 
@@ -131,12 +131,24 @@ def _binary_method(op: _ops.Op, reflected: bool = False) -> Any:
             other = _as_value(other)
             if other is NotImplemented:
                 return other
-        a, b = (other, self) if reflected else (self, other)
-        x, y = a.data, b.data
+        x, y = self.data, other.data
         if check is not None:
             _checked(op, x, y)
         out = forward(FLOATS, x, y)
-        return _result(out, (a, b), local(FLOATS, out, x, y), name, op)
+        return _result(out, (self, other), local(FLOATS, out, x, y), name, op)
+
+    def reflected_method(self: "Value", other: Any) -> "Value":  # other op self
+        other = _as_value(other)
+        if other is NotImplemented:
+            return other
+        x, y = other.data, self.data
+        if check is not None:
+            _checked(op, x, y)
+        out = forward(FLOATS, x, y)
+        return _result(out, (other, self), local(FLOATS, out, x, y), name, op)
+
+    if reflected:
+        method = reflected_method
 
     method.__doc__ = f"a {op.symbol} b;  {op.rule}"
     return method

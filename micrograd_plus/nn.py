@@ -353,15 +353,20 @@ class Neuron(Module):
             self.b.label = "b" if layer is None else f"b^({layer})_{i}"
 
     def forward(self, x: Sequence[Any]) -> Value:
-        _check_one_sample(x, "Neuron")
+        # a whole batch is looked for only when x does not fit (this runs for every neuron)
         try:
             n = len(x)
         except TypeError:  # a lone number: say what a neuron reads, not "has no len()"
             raise TypeError(f"Neuron expects a list of {len(self.w)} inputs, got "
                             f"{type(x).__name__}") from None
         if n != len(self.w):
+            _check_one_sample(x, "Neuron")
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {n}")
-        z = dot(self.w, x, self.b)  # one node: the textbook's z = Σ_j w_j·x_j + b
+        try:
+            z = dot(self.w, x, self.b)  # one node: the textbook's z = Σ_j w_j·x_j + b
+        except TypeError:
+            _check_one_sample(x, "Neuron")
+            raise
         act = self.activation
         if act == "linear":
             return z

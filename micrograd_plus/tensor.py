@@ -39,7 +39,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import autograd
-from .autograd import Node, mode
+from .autograd import Node, checks, mode
 from .core import ops
 from .core.mathspace import ARRAYS, NODES, quiet, sum_to
 from .engine import _check_number  # numeric arguments are checked as for Values
@@ -540,7 +540,7 @@ def _result(op: ops.Op, data: Any, parents: tuple, args: dict | None, name: str)
         out._args = None
         out._saved = None
         out.requires_grad = False
-    if mode.anomaly and autograd.non_finite(data):
+    if checks.anomaly and autograd.non_finite(data):
         autograd.raise_forward_anomaly(name, parents, data)
     return out
 

@@ -20,6 +20,7 @@ taken on raw data and are constants of the gradient's graph, as in PyTorch.
 from __future__ import annotations
 
 import math
+import operator
 from types import SimpleNamespace
 from typing import Any
 
@@ -123,7 +124,7 @@ def _where(cond: Any, x: Any, y: Any) -> Any:
 
 FLOATS = SimpleNamespace(
     name="floats",
-    raw=lambda x: x,
+    raw=operator.pos,  # a float as it is (a C function: rules call it often)
     where=_where,
     exp=_fexp,
     log=_flog,
@@ -139,8 +140,8 @@ FLOATS = SimpleNamespace(
     sign=lambda x: float((x > 0) - (x < 0)),
     relu=lambda x: 0.0 if x <= 0.0 else x,  # NaN stays NaN, as in PyTorch
     maximum=max,
-    mask=lambda cond: 1.0 if cond else 0.0,
-    unless=lambda cond: 0.0 if cond else 1.0,
+    mask=(0.0).__add__,  # 0 + True = 1.0, 0 + False = 0.0 (C functions: relu runs them often)
+    unless=(1.0).__sub__,  # 1 − True = 0.0, 1 − False = 1.0
 )
 
 
