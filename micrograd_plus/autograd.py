@@ -350,6 +350,7 @@ def _array_pass(root: Any, seed: Any, order: list) -> None:
     Step per node; numpy's inf/NaN warnings silenced once for the whole pass.
     """
     grads: dict = {root: seed}
+    epoch = _Clock.epoch
     with quiet():
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -361,7 +362,7 @@ def _array_pass(root: Any, seed: Any, order: list) -> None:
             parents = node._prev
             if not parents:
                 continue
-            if getattr(node, "_saved", None):
+            if getattr(node, "_born", epoch) != epoch:  # made before some in-place change
                 check_versions(node)
             for parent, pg in zip(parents, node._vjp(g)):
                 if pg is None or not parent.requires_grad:
@@ -462,9 +463,10 @@ def check_unchanged(node: Any, now: Any, recorded: Any) -> None:
 
 
 class _Clock:
-    """Counts in-place changes of Values made through the library (optimizer steps,
-    ``load_state_dict``, ``set_weights``): a Value node is stamped with the count when it
-    is made (``_born``) and a changed Value with the count of its change (``_modified``)."""
+    """Counts in-place changes made through the library (optimizer steps,
+    ``load_state_dict``, ``set_weights``, Tensor in-place methods): a node is stamped with
+    the count when it is made (``_born``), a changed Value with the count of its change
+    (``_modified``); a changed Tensor also raises its own version counter."""
 
     epoch = 0
 
@@ -480,6 +482,7 @@ def mark_modified(node: Any) -> None:
     """
     if hasattr(node, "_version"):
         node._version += 1
+        _Clock.epoch += 1  # nodes made before now have their inputs' versions checked
     elif isinstance(node, Node):
         _Clock.epoch += 1
         node._modified = _Clock.epoch
@@ -499,11 +502,16 @@ def check_value_inputs(node: Any) -> None:
 
 
 def check_versions(node: Any) -> None:
-    """Raise when an input of ``node``'s op was changed in place since the forward pass."""
+    """Raise when an input of ``node``'s op was changed in place since the forward pass.
+
+    Every in-place change made through the library ticks the clock, so a node made at
+    the clock's current tick needs no check (the fast passes skip it).
+    """
+    if getattr(node, "_born", _Clock.epoch) == _Clock.epoch:
+        return
     saved = getattr(node, "_saved", None)
     if not saved:
-        if getattr(node, "_born", _Clock.epoch) != _Clock.epoch:
-            check_value_inputs(node)
+        check_value_inputs(node)
         return
     if node._version:  # its own result, which derivatives such as tanh's read
         raise RuntimeError(

@@ -40,8 +40,9 @@ import numpy as np
 
 from . import autograd
 from .autograd import Node, checks, mode
+from .autograd import clock as _clock
 from .core import ops
-from .core.mathspace import ARRAYS, NODES, quiet, sum_to
+from .core.mathspace import ARRAYS, NODES, quiet_off, quiet_on, sum_to
 from .engine import _check_number  # numeric arguments are checked as for Values
 
 __all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor",
@@ -65,7 +66,7 @@ class Tensor(Node):
     """
 
     __slots__ = ("data", "grad", "label", "requires_grad", "_op", "_prev", "_fn", "_args",
-                 "_hooks", "_keep", "_version", "_saved", "__weakref__")
+                 "_hooks", "_keep", "_version", "_saved", "_born", "__weakref__")
     _cleared_grad = None  # what zero_grad() leaves in .grad
     _kind = "tensor"
 
@@ -108,6 +109,7 @@ class Tensor(Node):
         self._keep = False
         self._version = 0
         self._saved = None
+        self._born = _clock.epoch
 
     # -- autograd protocol ----------------------------------------------------------------
     def _vjp(self, g: np.ndarray) -> list:
@@ -117,24 +119,27 @@ class Tensor(Node):
             args = _NO_ARGS
         datas = [p.data for p in parents]
         # numpy's warnings are silenced by the caller, once for the whole pass
-        if op.local is not None:
-            selects = op.selects_for(args)
-            grads = [None if not p.requires_grad else _times(g, d, selects)
-                     for p, d in zip(parents, op.local(ARRAYS, self.data, *datas, **args))]
+        local = op.local
+        if local is not None:
+            selects = op.selects
+            if selects.__class__ is not bool:
+                selects = selects(**args)
+            grads = local(ARRAYS, self.data, *datas, **args)
         else:
             grads = op.vjp(ARRAYS, g, self.data, *datas, **args)
         out = []
-        for parent, pg in zip(parents, grads):
-            if pg is not None and parent.requires_grad:
-                d = parent.data
-                if type(pg) is not _ndarray:
-                    pg = np.asarray(pg)
-                if pg.shape != d.shape:
-                    pg = sum_to(pg, d.shape)
-                if pg.dtype != d.dtype:
-                    pg = pg.astype(d.dtype)
-            else:
-                pg = None
+        for parent, pg, d in zip(parents, grads, datas):
+            if pg is None or not parent.requires_grad:
+                out.append(None)
+                continue
+            if local is not None:
+                pg = _times(g, pg, selects)
+            if type(pg) is not _ndarray:
+                pg = np.asarray(pg)
+            if pg.shape != d.shape:
+                pg = sum_to(pg, d.shape)
+            if pg.dtype != d.dtype:
+                pg = pg.astype(d.dtype)
             out.append(pg)
         return out
 
@@ -196,40 +201,40 @@ class Tensor(Node):
 
     # -- in-place changes (each raises the version counter) -------------------------------
     def _bump_version(self) -> None:
-        self._version += 1
+        autograd.mark_modified(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``t[index] = value`` in place (a leaf that requires grad refuses, as in PyTorch)."""
         self._check_inplace("t[index] = value")
         self.data[_index(index)] = _data(value)
-        self._version += 1
+        self._bump_version()
 
     def copy_(self, src: Any) -> "Tensor":
         """Copy ``src``'s values into this Tensor's array, in place."""
         self._check_inplace("copy_()")
         self.data[...] = _data(src)
-        self._version += 1
+        self._bump_version()
         return self
 
     def add_(self, other: Any, alpha: float = 1.0) -> "Tensor":
         """self += alpha · other, in place."""
         self._check_inplace("add_()")
         self.data += alpha * np.asarray(_data(other), dtype=self.data.dtype)
-        self._version += 1
+        self._bump_version()
         return self
 
     def mul_(self, other: Any) -> "Tensor":
         """self *= other, in place."""
         self._check_inplace("mul_()")
         self.data *= np.asarray(_data(other), dtype=self.data.dtype)
-        self._version += 1
+        self._bump_version()
         return self
 
     def zero_(self) -> "Tensor":
         """Fill with zeros, in place."""
         self._check_inplace("zero_()")
         self.data[...] = 0
-        self._version += 1
+        self._bump_version()
         return self
 
     def _check_inplace(self, what: str) -> None:
@@ -523,6 +528,7 @@ def _result(op: ops.Op, data: Any, parents: tuple, args: dict | None, name: str)
     out._hooks = None
     out._keep = False
     out._version = 0
+    out._born = _clock.epoch
     needed = False
     for p in parents:
         if p.requires_grad:
@@ -553,9 +559,9 @@ def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | Non
     """
     name = name or op.name
     datas = [p.data for p in parents]
+    token = quiet_on()
     try:
-        with quiet():
-            data = op.forward(ARRAYS, *datas, **args) if args else op.forward(ARRAYS, *datas)
+        data = op.forward(ARRAYS, *datas, **args) if args else op.forward(ARRAYS, *datas)
     except ValueError as e:
         if len(parents) == 1:
             raise ValueError(f"{name}: not possible for a Tensor of shape {parents[0].shape}: "
@@ -572,6 +578,8 @@ def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | Non
     except TypeError as e:  # e.g. reshape(2.5, 2): numpy's message alone names neither
         raise TypeError(f"{name}: bad argument for a Tensor of shape {parents[0].shape}: "
                         f"{e}") from None
+    finally:
+        quiet_off(token)
     return _result(op, data, parents, args, name)
 
 
@@ -623,6 +631,7 @@ def _leaf(data: np.ndarray, label: str = "") -> Tensor:
     out._keep = False
     out._version = 0
     out._saved = None
+    out._born = _clock.epoch
     return out
 
 

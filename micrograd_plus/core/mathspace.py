@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["FLOATS", "ARRAYS", "NODES", "fpow", "fsigmoid", "sum_to", "expand",
-           "scatter", "quiet"]
+           "scatter", "quiet", "quiet_on", "quiet_off"]
 
 _exp = math.exp
 _inf = math.inf
@@ -53,6 +53,23 @@ class _Quiet:
 
     def __exit__(self, *exc: Any) -> None:
         _extobj_contextvar.reset(self._token)
+
+
+def quiet_on() -> Any:
+    """Enter the quiet numpy state; returns what ``quiet_off`` needs (for a hot path that
+    cannot afford a context manager object per call)."""
+    if _extobj_contextvar is None:
+        state = np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+        state.__enter__()
+        return state
+    return _extobj_contextvar.set(_QUIET_STATE)
+
+
+def quiet_off(token: Any) -> None:
+    if _extobj_contextvar is None:
+        token.__exit__(None, None, None)
+    else:
+        _extobj_contextvar.reset(token)
 
 
 def quiet() -> Any:
@@ -172,7 +189,9 @@ def expand(g: np.ndarray, shape: tuple, axis: Any, keepdims: bool) -> np.ndarray
     """A reduced gradient broadcast back over the reduced axes of an input of ``shape``."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape)
+    out = np.empty(shape, dtype=g.dtype)  # a plain copy: cheaper than np.broadcast_to's view
+    out[...] = g
+    return out
 
 
 def scatter(g: np.ndarray, index: Any, shape: tuple, basic: bool) -> np.ndarray:
