@@ -26,7 +26,9 @@ import threading
 import warnings
 from typing import Any, Callable, Iterator
 
-from .core.mathspace import quiet
+import numpy as np
+
+from .core.mathspace import NODES, quiet
 
 __all__ = [
     "Node",
@@ -131,8 +133,6 @@ def non_finite(x: Any) -> bool:
     if isinstance(x, float):
         return not math.isfinite(x)
     try:
-        import numpy as np
-
         return not bool(np.all(np.isfinite(x)))
     except TypeError:
         return False
@@ -428,24 +428,16 @@ def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
             return -g
         if d == 0.0 and selects:
             data = g.data if isinstance(g, Node) else g  # (an ndarray's .data is its buffer)
-            return 0.0 if isinstance(data, float) else _zeros_like(data)
+            return 0.0 if isinstance(data, float) else np.zeros_like(data)
         return g * d
     if fresh and type(g) is float and g == 1.0 and getattr(d, "_kind", None) == "value":
         return d  # the seed 1 times a new derivative node: that node (a smaller graph)
     product = g * d
     if selects:
-        from .core.mathspace import NODES
-
         zero = (d.data if isinstance(d, Node) else d) == 0
         if zero.any() if hasattr(zero, "any") else zero:
             product = NODES.where(zero, 0.0, product)
     return product
-
-
-def _zeros_like(a: Any) -> Any:
-    import numpy as np
-
-    return np.zeros_like(a)
 
 
 def check_unchanged(node: Any, now: Any, recorded: Any) -> None:
