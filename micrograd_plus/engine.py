@@ -1,7 +1,9 @@
 """Value: a scalar that remembers how it was computed.
 
-Every operation is its forward value and its local derivatives, side by side, recorded at
-forward time: ``out = op(a, b)`` stores ``_prev = (a, b)`` and ``_local = (∂out/∂a, ∂out/∂b)``.
+Every operation is an entry of the op table (``core.ops``): its forward value and its local
+derivatives, side by side, recorded at forward time: ``out = op(a, b)`` stores
+``_prev = (a, b)`` and ``_local = (∂out/∂a, ∂out/∂b)``, computed by the table's rule on
+floats; the same rule run on the nodes gives gradients of gradients (``create_graph``).
 Backward is then ``parent.grad += local * out.grad`` for every edge; the visualizer's edge
 labels, ``explain()`` and the stepper read the same numbers. A node refers only to its
 inputs (no closures), so a dropped graph is freed at once by reference counting.
