@@ -417,7 +417,9 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
 def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
     """``g · d`` for a gradient and a local derivative, skipping the work a constant allows.
 
-    ``selects``: a zero derivative gives 0 even for an inf or NaN ``g`` (relu, clip, …).
+    Serves numbers, arrays and nodes (a Tensor's ordinary backward and create_graph alike).
+    ``selects``: a zero derivative gives 0 even for an inf or NaN ``g`` (relu, clip, …); a
+    boolean mask (``m.mask``/``m.unless`` on arrays) selects ``g`` where it is True.
     ``fresh``: ``d`` is a node the rule has just made (not the op's result or an input), so
     a seed of 1 may return it as it is: the gradient never aliases a forward node.
     """
@@ -430,6 +432,8 @@ def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
             data = g.data if isinstance(g, Node) else g  # (an ndarray's .data is its buffer)
             return 0.0 if isinstance(data, float) else np.zeros_like(data)
         return g * d
+    if getattr(d, "dtype", None) == np.bool_:
+        return np.where(d, g, 0.0) if type(g) is np.ndarray else NODES.where(d, g, 0.0)
     if fresh and type(g) is float and g == 1.0 and getattr(d, "_kind", None) == "value":
         return d  # the seed 1 times a new derivative node: that node (a smaller graph)
     product = g * d

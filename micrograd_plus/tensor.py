@@ -133,7 +133,7 @@ class Tensor(Node):
                 out.append(None)
                 continue
             if local is not None:
-                pg = _times(g, pg, selects)
+                pg = autograd.times(g, pg, selects)
             if type(pg) is not _ndarray:
                 pg = np.asarray(pg)
             if pg.shape != d.shape:
@@ -584,23 +584,6 @@ def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | Non
 
 
 _NO_ARGS: dict = {}
-
-
-def _times(g: np.ndarray, d: Any, selects: bool) -> np.ndarray:
-    """``g · d`` on arrays; a selecting op's zero derivative passes 0, even for inf/NaN g."""
-    if type(d) is float or type(d) is int:
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return -g
-        if d == 0.0 and selects:
-            return np.zeros_like(g)
-    elif d.dtype == np.bool_:  # a mask: the gradient passes where it is True
-        return np.where(d, g, 0.0)
-    product = g * d
-    if selects:
-        product = np.where(d == 0, 0.0, product)
-    return product
 
 
 def _operator(op: ops.Op, a: Tensor, other: Any, reflected: bool = False) -> Tensor:
