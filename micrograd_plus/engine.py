@@ -141,19 +141,11 @@ def _binary_method(op: _ops.Op, reflected: bool = False) -> Any:
 
     def reflected_method(self: "Value", other: Any) -> "Value":  # other op self
         other = _as_value(other)
-        if other is NotImplemented:
-            return other
-        x, y = other.data, self.data
-        if check is not None:
-            _checked(op, x, y)
-        out = forward(FLOATS, x, y)
-        return _result(out, (other, self), local(FLOATS, out, x, y), name, op)
+        return other if other is NotImplemented else method(other, self)
 
-    if reflected:
-        method = reflected_method
-
-    method.__doc__ = f"a {op.symbol} b;  {op.rule}"
-    return method
+    chosen = reflected_method if reflected else method
+    chosen.__doc__ = f"a {op.symbol} b;  {op.rule}"
+    return chosen
 
 
 class Value(Node):
