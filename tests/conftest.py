@@ -27,6 +27,20 @@ def pytest_configure(config):
 
 
 @pytest.fixture
+def gc_off():
+    """The cycle collector off inside the test: what refcounting alone frees, freed."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@pytest.fixture
 def artifacts() -> Path:
     """A directory kept after the run (screenshots, rendered graphs) for people to look at."""
     return ARTIFACTS

@@ -3,7 +3,6 @@ hooks, anomaly mode, and graphs freed by reference counting (no cycles)."""
 
 from __future__ import annotations
 
-import gc
 import math
 import weakref
 
@@ -228,17 +227,6 @@ def test_topological_order_puts_inputs_first_and_lists_each_node_once():
     for node in order:
         for parent in node._prev:
             assert position[id(parent)] < position[id(node)]
-
-
-@pytest.fixture
-def gc_off():
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def test_deep_chain_of_a_million_nodes_has_no_recursion_error(gc_off):

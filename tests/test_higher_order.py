@@ -525,19 +525,6 @@ def test_zero_grad_breaks_the_cycle_a_create_graph_grad_makes(gc_off):
     assert probe() is None
 
 
-@pytest.fixture
-def gc_off():
-    import gc
-
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 # -- drawing the gradient's graph --------------------------------------------------------------
 @needs_dot
 def test_draw_graph_of_a_gradient_shows_the_backward_pass(artifacts):
