@@ -214,17 +214,30 @@ def _enumerate_paths(root: Any, target: Any, reaches: set, cap: int) -> list[Cha
     return paths
 
 
+def _opening(e: Explanation, head: str, r: str, n: str, shape: str = "",
+             seeded: str = "") -> str:
+    """The first line of an explanation: no gradient and why, or how many paths there are."""
+    if not e.node.requires_grad:
+        return f"{head} = 0: {n} does not require grad (detached or made under no_grad)"
+    if not e.n_paths:
+        return f"{head} = 0: {n} is not an input of {r} (no path from {r} to {n})"
+    word = "path" if e.n_paths == 1 else "paths"
+    return f"{head}{shape}: {e.n_paths} {word} from {r} to {n}{seeded}"
+
+
+def _truncation(e: Explanation) -> list[str]:
+    """The note that the listing stopped at ``max_paths`` (none when it did not)."""
+    if not e.truncated:
+        return []
+    return [f"  … {e.n_paths - len(e.paths)} more paths not listed (max_paths="
+            f"{len(e.paths)}); the total below adds all {e.n_paths} exactly"]
+
+
 def _text(e: Explanation) -> str:
     names = e.names
     r, n = names[e.root], names[e.node]
     head = f"∂{sym(r)}/∂{sym(n)}"
-    if not e.node.requires_grad:
-        lines = [f"{head} = 0: {n} does not require grad (detached or made under no_grad)"]
-    elif not e.n_paths:
-        lines = [f"{head} = 0: {n} is not an input of {r} (no path from {r} to {n})"]
-    else:
-        word = "path" if e.n_paths == 1 else "paths"
-        lines = [f"{head}: {e.n_paths} {word} from {r} to {n}"]
+    lines = [_opening(e, head, r, n)]
     for i, path in enumerate(e.paths, 1):
         route = _route(path, names)
         if not path.factors:
@@ -236,11 +249,7 @@ def _text(e: Explanation) -> str:
         numbers = "·".join(f"({fmt(f)})" for f in path.factors)
         lines.append(f"  {i}. {route}:")
         lines.append(f"     {symbols} = {numbers} = {fmt(path.product)}")
-    if e.truncated:
-        lines.append(
-            f"  … {e.n_paths - len(e.paths)} more paths not listed (max_paths="
-            f"{len(e.paths)}); the total below adds all {e.n_paths} exactly"
-        )
+    lines += _truncation(e)
     if e.n_paths > 1 and not e.truncated:
         terms = " + ".join(fmt(p.product) for p in e.paths).replace("+ −", "− ")
         lines.append(f"{head} = Σ over paths = {terms} = {fmt(e.gradient)}")
@@ -377,16 +386,10 @@ def _tensor_text(e: Explanation) -> str:
     head = f"∂{sym(r)}/∂{sym(n)}"
     shape = _shape(e.node.data)
     seeded = "" if e.root.data.size == 1 else f" (seeded with ones: the gradient of Σ {r})"
-    if not e.node.requires_grad:
-        lines = [f"{head} = 0: {n} does not require grad (detached or made under no_grad)"]
-    elif not e.n_paths:
-        lines = [f"{head} = 0: {n} is not an input of {r} (no path from {r} to {n})"]
-    else:
-        word = "path" if e.n_paths == 1 else "paths"
-        lines = [f"{head} ({shape}): {e.n_paths} {word} from {r} to {n}{seeded}"]
-        if e.n_paths > 1:
-            lines.append("  (each path's lines carry its own share of the gradient; the "
-                         "shares add up)")
+    lines = [_opening(e, head, r, n, f" ({shape})", seeded)]
+    if e.node.requires_grad and e.n_paths > 1:
+        lines.append("  (each path's lines carry its own share of the gradient; the "
+                     "shares add up)")
     for i, path in enumerate(e.paths, 1):
         route = _route(path, names)
         if not path.lines:
@@ -394,11 +397,7 @@ def _tensor_text(e: Explanation) -> str:
             continue
         lines.append(f"  {i}. {route}:")
         lines.extend(f"     {line}" for line in path.lines)
-    if e.truncated:
-        lines.append(
-            f"  … {e.n_paths - len(e.paths)} more paths not listed (max_paths="
-            f"{len(e.paths)}); the total below adds all {e.n_paths} exactly"
-        )
+    lines += _truncation(e)
     total = _array_text(e.gradient)
     if e.n_paths > 1 and not e.truncated:
         if all(p.product.size <= MAX_SHOWN for p in e.paths):
