@@ -502,7 +502,7 @@ SCATTER = _declare(
     "scatter", symbol="scatter", rule="∂L/∂g = ∂L/∂out at the indexed positions",
     matrix="{G} read at the indexed entries",
     kinds=("tensor",), params=("index", "shape", "basic"),
-    forward=lambda m, g, index, shape, basic: _scatter(g, index, shape, basic),
+    forward=lambda m, g, index, shape, basic: m.scatter(g, index, shape, basic),
     vjp=lambda m, gg, out, g, index, shape, basic: (m.take(gg, index),),
     reference=lambda torch, g, index, shape, basic: torch.zeros(
         shape, dtype=g.dtype).index_put((torch.as_tensor(index),), g, accumulate=True),
@@ -519,7 +519,7 @@ SUM_TO = _declare(
     "sum_to", symbol="Σ→", rule="∂L/∂a = ∂L/∂out broadcast over the summed axes",
     matrix="{G} copied back over the summed axes ({shape})",
     kinds=("tensor",), params=("shape",),
-    forward=lambda m, a, shape: _sum_to(a, shape),
+    forward=lambda m, a, shape: m.sum_to(a, shape),
     vjp=lambda m, g, out, a, shape: (m.broadcast_to(g, m.raw(a).shape),),
     reference=lambda torch, a, shape: a.sum_to_size(shape),
 )
@@ -645,18 +645,6 @@ LOG_SOFTMAX = _declare(
     vjp=lambda m, g, out, a, axis: (g - m.exp(out) * m.sum(g, axis, True),),
     reference=lambda torch, a, axis: a.log_softmax(axis),
 )
-
-
-def _scatter(g: Any, index: Any, shape: tuple, basic: bool) -> Any:
-    from .mathspace import scatter
-
-    return scatter(g, index, shape, basic)
-
-
-def _sum_to(a: Any, shape: tuple) -> Any:
-    from .mathspace import sum_to
-
-    return sum_to(a, shape)
 
 
 # -- looking ops up by the name a node stores ------------------------------------------------
