@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from micrograd_plus import Value, draw_graph, render_graph, vsum  # noqa: E402
-from micrograd_plus.autograd import topological_order  # noqa: E402
+from micrograd_plus.core.autograd import topological_order  # noqa: E402
 from micrograd_plus.nn import MLP  # noqa: E402
 
 VALUES_PER_POINT = 35  # an MLP(2, [8, 8, 1]) point adds 17 dot + 16 relu + 2 loss values

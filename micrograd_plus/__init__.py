@@ -13,10 +13,10 @@ _random_state = _random.getstate()
 try:
     import rich.style  # noqa: F401  (the module that draws; loaded here, under the restore)
 
-    from .autograd import anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
-    from .engine import Value, dot, vsum
-    from .tensor import Tensor
-    from .functional import hessian, hvp, jacobian
+    from .core.autograd import anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+    from .core.value import Value, dot, vsum
+    from .core.tensor import Tensor
+    from .core.functional import hessian, hvp, jacobian
     from . import losses, nn, optim
     from . import data, metrics
     from .train import History, evaluate, fit, predict

@@ -18,7 +18,7 @@ from . import losses
 from .losses import (_check_reduction, _hinge_margin, _huber_delta,
                      _parameters)
 from .core import ops
-from .tensor import Tensor, _apply, _lift, where
+from .core.tensor import Tensor, _apply, _lift, where
 
 __all__ = list(losses.__all__)  # the same functions as for Values
 

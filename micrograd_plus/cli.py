@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .autograd import Node
+from .core.autograd import Node
 from .viz import RANKDIRS
 
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"

@@ -14,8 +14,8 @@ Everything is re-exported from small modules, one job each:
 
 from __future__ import annotations
 
-from .autograd import AnomalyError
-from .autograd import anomaly as detect_anomaly
+from .core.autograd import AnomalyError
+from .core.autograd import anomaly as detect_anomaly
 from .explain import ChainPath, Explanation, explain
 from .gradcheck import GradcheckEntry, GradcheckError, GradcheckReport, gradcheck
 from .stepper import (BackpropStepper, ParentStep, Step, fmt, format_chain_rule, matrix_line,

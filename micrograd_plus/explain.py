@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd
+from .core import autograd
 from .core.ops import is_infix, op_rule, op_symbol
-from .engine import Value
+from .core.value import Value
 from .stepper import MAX_SHOWN, fmt, matrix_line, node_names, sym
 from .viz_rules import matrix_rule
 from .viz_tensor import constant_name, is_tensor

@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from . import autograd
+from .core import autograd
 from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
 from .core.ops import is_infix, op_rule, op_symbol
 from .files import write_file

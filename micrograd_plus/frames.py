@@ -29,7 +29,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from . import autograd
+from .core import autograd
 from .debug import BackpropStepper, fmt, format_chain_rule, node_names, sym
 from .explorer import forward_line
 from .viz import (FONT, GRAD_COLORS, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines,

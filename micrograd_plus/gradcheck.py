@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import autograd
+from .core import autograd
 from .stepper import fmt
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "GradcheckEntry"]

@@ -20,42 +20,20 @@ from typing import Any
 import numpy as np
 
 from . import nn
-from .tensor import Tensor
+from .core.checks import require_torch
+from .core.tensor import Tensor
 
 __all__ = ["to_torch", "from_torch", "tensor_to_torch", "tensor_from_torch"]
 
 
-def require_torch(purpose: str = "PyTorch interop") -> Any:
-    """Import torch, or say plainly that ``purpose`` needs the optional extra."""
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(
-            f"{purpose} needs PyTorch, an optional extra of micrograd_plus, which is not "
-            "installed: pip install torch (CPU wheels: --index-url "
-            "https://download.pytorch.org/whl/cpu)"
-        ) from None
-    return torch
-
-
-
 def tensor_to_torch(t: Tensor) -> Any:
     """A torch leaf tensor with a copy of ``t``'s data, dtype and ``requires_grad``."""
-    torch = require_torch()
-    out = torch.from_numpy(np.array(t.data))  # np.array copies: no shared memory
-    return out.requires_grad_(t.requires_grad)
+    return t.to_torch()
 
 
 def tensor_from_torch(t: Any) -> Tensor:
     """A leaf Tensor with a copy of a torch tensor (float32 stays float32, else float64)."""
-    torch = require_torch()
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"from_torch expects a torch.Tensor, got {type(t).__name__}")
-    src = t.detach().cpu()
-    dtype = np.float32 if src.dtype == torch.float32 else np.float64
-    if src.dtype in (torch.float16, torch.bfloat16):
-        src = src.float()
-    return Tensor(src.numpy(), requires_grad=t.requires_grad, dtype=dtype)
+    return Tensor.from_torch(t)
 
 
 # Activation modules without parameters: the same class name here and in torch.nn; the

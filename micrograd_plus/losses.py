@@ -21,8 +21,8 @@ from typing import Any, Callable
 
 from .core import ops as _ops
 from .core.mathspace import FLOATS
-from .engine import Value, vsum
-from .tensor import Tensor
+from .core.value import Value, vsum
+from .core.tensor import Tensor
 
 __all__ = [
     "mse", "sse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy", "nll", "hinge",

@@ -20,11 +20,12 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from .autograd import mark_modified
-from .engine import Value, _check_number, dot
-from .state_checks import real_array, real_number
-from .tensor import Tensor
-from .tensor import linear as _linear
+from .core.autograd import mark_modified
+from .core.checks import check_number
+from .core.value import Value, dot
+from .core.checks import real_array, real_number
+from .core.tensor import Tensor
+from .core.tensor import linear as _linear
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS",
            "Linear", "Sequential", "Tanh", "ReLU", "Sigmoid", "LeakyReLU"]
@@ -299,7 +300,7 @@ def _vector(xs: Any, n: int, what: str) -> list[float]:
         raise TypeError(f"{what} must be a list of {n} numbers, got {type(xs).__name__}")
     if len(xs) != n:
         raise ValueError(f"{what} must have {n} entries, got {len(xs)}")
-    return [_check_number(x, f"{what}[{i}]") for i, x in enumerate(xs)]
+    return [check_number(x, f"{what}[{i}]") for i, x in enumerate(xs)]
 
 
 class Neuron(Module):
@@ -326,7 +327,7 @@ class Neuron(Module):
             raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
         nin = int(nin)
         self.activation = _resolve_activation(nonlin, activation)
-        self.negative_slope = _check_number(negative_slope, "negative_slope")
+        self.negative_slope = check_number(negative_slope, "negative_slope")
         rng = _make_rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0) if bias else None
@@ -390,7 +391,7 @@ class Neuron(Module):
             p.data = v
             mark_modified(p)
         if b is not None:
-            self.b.data = _check_number(b, "Neuron.set_weights: b")
+            self.b.data = check_number(b, "Neuron.set_weights: b")
             mark_modified(self.b)
 
     def extra_repr(self) -> str:
@@ -702,7 +703,7 @@ class LeakyReLU(Module):
     """x if x > 0 else negative_slope·x, elementwise (Tensor or Value)."""
 
     def __init__(self, negative_slope: float = 0.01) -> None:
-        self.negative_slope = _check_number(negative_slope, "LeakyReLU negative_slope")
+        self.negative_slope = check_number(negative_slope, "LeakyReLU negative_slope")
 
     def forward(self, x: Any) -> Any:
         return x.leaky_relu(self.negative_slope)

@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from .autograd import Node, enable_grad, mark_modified
-from .state_checks import real_array, real_number
+from .core.autograd import Node, enable_grad, mark_modified
+from .core.checks import real_array, real_number
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad",

@@ -27,9 +27,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import autograd
+from .core import autograd
 from .core.ops import op_word
-from .engine import op_symbol
+from .core.ops import op_symbol
 from .viz_format import MAX_SHOWN, format_value, group_label, visible
 from .viz_rules import GRAD, matrix_rule
 from .viz_tensor import constant_name, is_tensor

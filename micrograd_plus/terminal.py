@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .engine import op_symbol
+from .core.ops import op_symbol
 from .stepper import BackpropStepper, fmt, format_chain_rule, sym
 from .viz_format import visible
 

@@ -18,11 +18,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .autograd import Node
-from .engine import Value
+from .core.autograd import Node
+from .core.value import Value
 from .interop import require_torch
 from .stepper import fmt
-from .tensor import Tensor
+from .core.tensor import Tensor
 
 __all__ = ["compare_with_torch", "assert_grads_match_torch", "TorchComparison",
            "ComparisonRow"]

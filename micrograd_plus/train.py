@@ -36,9 +36,9 @@ import numpy as np
 
 from . import losses
 from . import metrics as _metrics
-from .autograd import no_grad
+from .core.autograd import no_grad
 from .data import DataLoader, _check_batch_size, _check_same_length
-from .tensor import Tensor
+from .core.tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History"]
 

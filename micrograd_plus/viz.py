@@ -20,8 +20,8 @@ from typing import Any, Iterable
 
 import graphviz
 
-from .autograd import Node, topological_order
-from .engine import op_symbol
+from .core.autograd import Node, topological_order
+from .core.ops import op_symbol
 from .files import write_file
 from .viz_clusters import ACTIVATIONS, boxes
 from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
@@ -372,3 +372,5 @@ def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float 
     data = run_dot(graph, fmt, dpi=dpi if fmt == "png" else None, timeout=timeout,
                    what=str(path))
     return write_file(path, data)
+
+Node.drawing = staticmethod(draw_graph)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import graphviz
 
-from .engine import op_symbol
+from .core.ops import op_symbol
 from .viz_format import dot_text, format_number, grad_color, grad_magnitude
 from .viz_nodes import Options, node_name, record_label
 from .viz_tensor import grad_norm, is_tensor

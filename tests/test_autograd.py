@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from conftest import close
 from micrograd_plus import Value, anomaly, dot, enable_grad, is_grad_enabled, no_grad, vsum
-from micrograd_plus import autograd
-from micrograd_plus.autograd import AnomalyError, run_backward, topological_order
+from micrograd_plus.core import autograd
+from micrograd_plus.core.autograd import AnomalyError, run_backward, topological_order
 
 # -- random expression DAGs -------------------------------------------------------------------
 # A graph is a list of steps; each step applies an op to earlier nodes picked by index, so
@@ -189,7 +189,7 @@ def test_zero_grad_clears_the_whole_graph():
 def test_value_and_tensor_share_hooks_zero_grad_and_leaf_test_from_node():
     import numpy as np
 
-    from micrograd_plus.tensor import Tensor
+    from micrograd_plus.core.tensor import Tensor
 
     for leaf, cleared in ((Value(2.0), 0.0), (Tensor([2.0], requires_grad=True), None)):
         assert isinstance(leaf, autograd.Node) and leaf.is_leaf
@@ -207,7 +207,7 @@ def test_value_and_tensor_share_hooks_zero_grad_and_leaf_test_from_node():
 
 
 def test_backward_without_grad_names_the_node_for_both_node_types():
-    from micrograd_plus.tensor import Tensor
+    from micrograd_plus.core.tensor import Tensor
 
     for node in (Value(1.0, label="k", requires_grad=False), Tensor([1.0], label="k")):
         with pytest.raises(RuntimeError, match=r"backward\(\) on 'k'.*does not require grad.*"
@@ -334,7 +334,7 @@ def test_hook_replacement_is_stored_and_propagated_like_torch():
 
 
 def test_register_hook_needs_a_function_and_a_node_that_requires_grad():
-    from micrograd_plus.tensor import Tensor
+    from micrograd_plus.core.tensor import Tensor
 
     for node in (Value(1.0, label="k", requires_grad=False), Tensor([1.0], label="k")):
         # torch refuses too: such a hook would silently never be called
@@ -420,7 +420,7 @@ def test_anomaly_backward_names_the_op_and_the_input():
 
 
 def test_anomaly_off_by_default_and_restored():
-    from micrograd_plus.autograd import is_anomaly_enabled
+    from micrograd_plus.core.autograd import is_anomaly_enabled
 
     assert not is_anomaly_enabled()
     with anomaly():

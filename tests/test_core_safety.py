@@ -15,8 +15,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_plus import Tensor, Value, autograd, enable_grad, nn, no_grad, optim
-from micrograd_plus import tensor as T
+from micrograd_plus import Tensor, Value, enable_grad, nn, no_grad, optim
+from micrograd_plus.core import autograd
+from micrograd_plus.core import tensor as T
 
 
 @pytest.fixture

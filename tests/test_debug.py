@@ -8,7 +8,8 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from micrograd_plus import Value, autograd, dot
+from micrograd_plus import Value, dot
+from micrograd_plus.core import autograd
 from micrograd_plus.debug import (
     AnomalyError,
     BackpropStepper,
@@ -209,7 +210,7 @@ def test_gradcheck_rejects_no_nodes():
 def test_gradcheck_on_tensors():
     import numpy as np
 
-    from micrograd_plus import tensor
+    from micrograd_plus.core import tensor
 
     x = tensor.Tensor(np.array([[0.5, -1.0], [2.0, 0.25]]), requires_grad=True, label="X")
     w = tensor.Tensor(np.array([0.3, -0.7]), requires_grad=True, label="w")

@@ -443,7 +443,7 @@ def test_every_op_name_is_registered_with_one_local_grad_per_parent():
 
 def test_op_symbol_and_rule_find_value_tensor_and_number_exponent_ops():
     import micrograd_plus.losses  # noqa: F401  (importing modules must not change OPS)
-    import micrograd_plus.tensor  # noqa: F401
+    import micrograd_plus.core.tensor  # noqa: F401
 
     assert op_symbol("matmul") == "@" and "Bᵀ" in op_rule("matmul")
     assert op_symbol("cross_entropy") == "CE" and op_symbol("bce") == "BCE"

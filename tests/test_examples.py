@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import close, needs_dot
-from micrograd_plus import autograd
+from micrograd_plus.core import autograd
 from micrograd_plus.examples import (EXAMPLES, gd_surface, lunch, neuron_342, run_all,
                                      three_layer, torch_tutorial)
 from micrograd_plus.viz import GRAD_COLORS, ZERO_GRAD_COLOR, node_name, render_graph, run_dot

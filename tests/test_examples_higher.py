@@ -16,7 +16,7 @@ import torch
 
 from conftest import close, needs_dot
 from micrograd_plus import Value, hessian
-from micrograd_plus.autograd import topological_order
+from micrograd_plus.core.autograd import topological_order
 from micrograd_plus.examples import double_backward, gd_surface, gradient_penalty, newton
 from micrograd_plus.viz import draw_graph, format_number, node_name, render_graph, run_dot
 

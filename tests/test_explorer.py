@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from conftest import needs_dot
 
-from micrograd_plus import Value, autograd, dot, no_grad
+from micrograd_plus import Value, dot, no_grad
+from micrograd_plus.core import autograd
 from micrograd_plus.explorer import Explorer, explore, explorer_data
 from micrograd_plus.viz import format_number, node_name
 
@@ -461,7 +462,7 @@ def test_clicking_a_node_shows_its_details(browser, lunch_page):
 
 @needs_browser
 def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path, artifacts):
-    from micrograd_plus.tensor import Tensor
+    from micrograd_plus.core.tensor import Tensor
 
     # WORKED_EXAMPLES.md §5: out = mean(2(x+2)²) at x = ones(2,2); ∂out/∂x = 3 everywhere
     x = Tensor(np.ones((2, 2)), requires_grad=True, label="x")
@@ -490,7 +491,7 @@ def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path, artifacts):
 
 @needs_browser
 def test_tensor_matrix_graph_page_shows_matrix_rules(browser, tmp_path, artifacts):
-    from micrograd_plus.tensor import Tensor
+    from micrograd_plus.core.tensor import Tensor
 
     W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
     X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")

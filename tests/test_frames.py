@@ -13,9 +13,10 @@ import sys
 import pytest
 from conftest import needs_dot
 
-from micrograd_plus import (BackpropStepper, Value, animate_backprop, autograd, nn,
+from micrograd_plus import (BackpropStepper, Value, animate_backprop, nn,
                             render_steps, step_frames)
 from micrograd_plus.animation import MissingExtraError
+from micrograd_plus.core import autograd
 from micrograd_plus.examples import lunch
 from micrograd_plus.frames import frame_graphs
 from micrograd_plus.viz import GRAD_COLORS, HIGHLIGHT, node_name, op_node_name

@@ -21,7 +21,7 @@ from conftest import needs_dot
 from test_ops import CALLS
 from micrograd_plus import Tensor, Value, grad, losses
 from micrograd_plus.core.ops import OPS
-from micrograd_plus.tensor import concatenate, maximum
+from micrograd_plus.core.tensor import concatenate, maximum
 
 RTOL = 1e-9
 
@@ -463,7 +463,7 @@ def test_grad_touches_no_grad_and_matches_torch(data):
     assert x.grad == untouched if untouched is not None else x.grad is None
     assert tx.grad is None
     if isinstance(x, Value):
-        from micrograd_plus.autograd import topological_order
+        from micrograd_plus.core.autograd import topological_order
         assert all(node.grad == 0.0 for node in topological_order(out))
     # without create_graph the gradients are plain numbers
     (plain,) = grad(_f(x), [x])

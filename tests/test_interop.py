@@ -10,7 +10,7 @@ import torch
 
 from micrograd_plus import Value, nn
 from micrograd_plus.interop import from_torch, to_torch
-from micrograd_plus.tensor import Tensor
+from micrograd_plus.core.tensor import Tensor
 
 RNG = np.random.default_rng(3)
 

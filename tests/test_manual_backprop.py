@@ -20,7 +20,7 @@ from conftest import needs_dot
 from micrograd_plus import cli
 from micrograd_plus.examples import EXAMPLES
 from micrograd_plus.examples import manual_backprop as mb
-from micrograd_plus.tensor import Tensor
+from micrograd_plus.core.tensor import Tensor
 from micrograd_plus.viz import draw_graph, node_name, run_dot
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -13,7 +13,7 @@ import torch
 
 from conftest import close
 from micrograd_plus import Value, nn, vsum
-from micrograd_plus.tensor import Tensor
+from micrograd_plus.core.tensor import Tensor
 
 T = torch.float64
 

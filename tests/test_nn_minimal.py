@@ -11,7 +11,7 @@ import torch
 
 from conftest import close
 from micrograd_plus import Value
-from micrograd_plus.autograd import topological_order
+from micrograd_plus.core.autograd import topological_order
 from micrograd_plus.nn import MLP, Neuron
 
 INPUTS = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [-2.0, 1.0, 0.0], [0.1, 0.2, 0.3]]

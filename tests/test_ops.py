@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from micrograd_plus import Tensor, Value, dot, losses, vsum
-from micrograd_plus import tensor as T
+from micrograd_plus.core import tensor as T
 from micrograd_plus.core.ops import OPS
 
 RNG = np.random.default_rng(12)

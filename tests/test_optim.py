@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from micrograd_plus import Value, dot, optim
-from micrograd_plus.tensor import Tensor
+from micrograd_plus.core.tensor import Tensor
 
 STEPS = 50
 TOL = 1e-10

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from micrograd_plus import Value, autograd, dot
+from micrograd_plus import Value, dot
+from micrograd_plus.core import autograd
 from conftest import needs_dot
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
 from micrograd_plus.viz import format_number
@@ -364,7 +365,7 @@ def test_step_reads_well_in_a_repl():
 def test_tensor_graph_steps_to_backwards_grads():
     import numpy as np
 
-    from micrograd_plus import tensor
+    from micrograd_plus.core import tensor
 
     rng = np.random.default_rng(3)
     x = tensor.Tensor(rng.normal(size=(2, 3)), requires_grad=True, label="x")
@@ -397,7 +398,7 @@ def test_tensor_graph_steps_to_backwards_grads():
 def test_float32_tensor_graph_is_stepped_in_float32_like_backward():
     import numpy as np
 
-    from micrograd_plus.tensor import Tensor
+    from micrograd_plus.core.tensor import Tensor
 
     rng = np.random.default_rng(5)
     x = Tensor(rng.normal(size=(3, 2)), requires_grad=True, dtype=np.float32, label="x")

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from micrograd_plus import anomaly, no_grad
-from micrograd_plus.autograd import AnomalyError
-from micrograd_plus.tensor import Tensor, concatenate, linear, maximum, stack, where
+from micrograd_plus.core.autograd import AnomalyError
+from micrograd_plus.core.tensor import Tensor, concatenate, linear, maximum, stack, where
 
 RNG = np.random.default_rng(1234)
 

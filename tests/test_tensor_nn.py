@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from micrograd_plus import losses, nn
-from micrograd_plus.tensor import Tensor
+from micrograd_plus.core.tensor import Tensor
 
 RNG = np.random.default_rng(7)
 

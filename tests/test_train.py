@@ -7,7 +7,7 @@ import pytest
 
 from micrograd_plus import Value, losses, nn, optim
 from micrograd_plus.data import DataLoader, make_blobs, make_moons
-from micrograd_plus.tensor import Tensor
+from micrograd_plus.core.tensor import Tensor
 from micrograd_plus.train import History, evaluate, fit, predict
 
 

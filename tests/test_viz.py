@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import needs_dot
-from micrograd_plus import Value, autograd, dot, nn, vsum
+from micrograd_plus import Value, dot, nn, vsum
+from micrograd_plus.core import autograd
 from micrograd_plus.viz import (GRAD_COLORS, HIGHLIGHT, PROCESSED, ZERO_GRAD_COLOR,
                                 GraphTooLargeError, GraphvizNotFoundError, draw_dot, draw_graph,
                                 format_number, group_label, node_name, op_node_name,

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import needs_dot
 
-from micrograd_plus import Value, autograd, draw_graph, render_graph
+from micrograd_plus import Value, draw_graph, render_graph
+from micrograd_plus.core import autograd
 from micrograd_plus.examples.lunch import build as build_lunch
 from micrograd_plus.viz import node_name, op_node_name
 

@@ -16,7 +16,7 @@ from conftest import needs_dot
 
 from micrograd_plus import Tensor, nn
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
-from micrograd_plus.tensor import concatenate, maximum, stack, where
+from micrograd_plus.core.tensor import concatenate, maximum, stack, where
 from micrograd_plus.viz import HIGHLIGHT, draw_graph, grad_color, node_name, run_dot
 from micrograd_plus.viz_rules import GRAD, RULE_OPS, matrix_rule, reduced_axes, sum_name
 
@@ -190,7 +190,7 @@ def _ops_graph():
     m = Tensor(rng.uniform(-1, 1, (3, 2)), requires_grad=True, label="m")
     lin_w = Tensor(rng.uniform(-1, 1, (4, 3)), requires_grad=True, label="Wl")
     lin_b = Tensor(rng.uniform(-1, 1, (4,)), requires_grad=True, label="bl")
-    from micrograd_plus.tensor import broadcast_to, linear, sum_to_shape
+    from micrograd_plus.core.tensor import broadcast_to, linear, sum_to_shape
 
     parts = [
         a + r, a - c, c - r, a * c, a * r, a / c, c / r, a ** c, a ** 2, a ** 3, -a,

@@ -272,9 +272,7 @@ def _nwhere(cond: Any, x: Any, y: Any) -> Any:
     if isinstance(cond, (bool, np.bool_)) or _node_kind(x, y) == "value":
         return x if cond else y
     if _node_kind(x, y) == "tensor":
-        from ..tensor import where
-
-        return where(cond, x, y)
+        return TENSOR_FUNCTIONS["where"](cond, x, y)
     return np.where(cond, x, y)
 
 
@@ -289,12 +287,7 @@ def _ndiv(a: Any, b: Any) -> Any:
     """a / b; by a Value that is 0 the IEEE ±inf/NaN node (as the fast path gives, and
     PyTorch: √'s derivative 0.5/√a at a = 0 is inf), not the Value engine's error."""
     if getattr(b, "_kind", None) == "value" and b.data == 0.0:
-        from ..engine import Value
-        from .ops import DIV
-
-        a = a if getattr(a, "_kind", None) == "value" else Value(float(a))
-        out = _fdiv(a.data, b.data)
-        return Value._result(out, (a, b), DIV.local(FLOATS, out, a.data, b.data), "/", DIV)
+        return type(b)._ieee_div(a, b)
     return a / b
 
 
@@ -318,11 +311,14 @@ def _nsign(x: Any) -> Any:
     return FLOATS.sign(x) if isinstance(x, float) else ARRAYS.sign(x)
 
 
+TENSOR_FUNCTIONS: dict = {}
+"""The Tensor-graph functions the rules call through ``NODES`` (``where``, ``expand``, …),
+filled in by ``core.tensor`` when it is imported, so this module imports nothing above it."""
+
+
 def _tensor_fn(name: str) -> Any:
     def f(*args: Any, **kwargs: Any) -> Any:
-        from ..tensor import tensor_function
-
-        return tensor_function(name)(*args, **kwargs)
+        return TENSOR_FUNCTIONS[name](*args, **kwargs)
     f.__name__ = name
     return f
 

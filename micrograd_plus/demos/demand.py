@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import losses, nn, optim
 from ..data import MinMaxScaler
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from . import _common
 
 SUMMARY = (

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..autograd import grad
-from ..engine import Value
+from ..core.autograd import grad
+from ..core.value import Value
 from ._output import console, num, write_graph
 
 X0 = 0.5

@@ -17,7 +17,7 @@ import numpy as np
 from rich.table import Table
 
 from ..demos._common import pyplot
-from ..engine import Value
+from ..core.value import Value
 from ..files import replacing
 from ._output import console, num, write_graph
 

@@ -22,8 +22,8 @@ import numpy as np
 from rich.table import Table
 
 from .. import losses, nn, optim
-from ..autograd import grad
-from ..tensor import Tensor
+from ..core.autograd import grad
+from ..core.tensor import Tensor
 from ._output import console, num
 
 SEED = 0

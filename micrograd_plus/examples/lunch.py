@@ -17,7 +17,7 @@ from typing import Sequence
 
 from rich.table import Table
 
-from ..engine import Value, dot, vsum
+from ..core.value import Value, dot, vsum
 from ._output import console, num, vec, write_graph
 
 FOODS = ("meat", "veg", "staple")

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 from rich.table import Table
 
-from ..autograd import no_grad
+from ..core.autograd import no_grad
 from ..stepper import fmt
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 from ..viz_format import format_number, pretty_label
 from ._output import console, write_graph
 

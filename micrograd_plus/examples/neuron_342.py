@@ -17,7 +17,7 @@ from typing import Sequence
 from rich.table import Table
 
 from .. import nn
-from ..engine import Value, vsum
+from ..core.value import Value, vsum
 from ..viz import pretty_label
 from ._output import console, num, write_graph
 

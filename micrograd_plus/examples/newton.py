@@ -23,9 +23,9 @@ from typing import Sequence
 import numpy as np
 from rich.table import Table
 
-from ..autograd import grad
+from ..core.autograd import grad
 from ..demos._common import pyplot
-from ..engine import Value
+from ..core.value import Value
 from . import gd_surface
 from ._output import console, num, vec, write_graph
 

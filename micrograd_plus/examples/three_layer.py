@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.table import Table
 
 from .. import nn
-from ..engine import Value, vsum
+from ..core.value import Value, vsum
 from ._output import console, num, vec, write_graph
 
 X = [30.0, 50.0, 20.0]

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from rich.table import Table
 
-from ..engine import Value, vsum
-from ..tensor import Tensor
+from ..core.value import Value, vsum
+from ..core.tensor import Tensor
 from ._output import console, num, write_graph
 
 

@@ -41,9 +41,9 @@ import numpy as np
 from . import autograd
 from .autograd import Node, checks, mode
 from .autograd import clock as _clock
-from .core import ops
-from .core.mathspace import ARRAYS, NODES, quiet_off, quiet_on, sum_to
-from .engine import _check_number  # numeric arguments are checked as for Values
+from . import ops
+from .mathspace import ARRAYS, NODES, TENSOR_FUNCTIONS, quiet_off, quiet_on, sum_to
+from .checks import check_number, require_torch
 
 __all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor",
            "broadcast_to", "sum_to_shape"]
@@ -444,14 +444,14 @@ class Tensor(Node):
     # exp, log, sqrt, tanh, sigmoid, relu, softplus, sin, cos, abs: added from the op table
     # (see the end of this module); those with parameters are written here
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
-        return _apply(ops.LEAKY_RELU, (self,), {"slope": _check_number(slope, "leaky_relu slope")})
+        return _apply(ops.LEAKY_RELU, (self,), {"slope": check_number(slope, "leaky_relu slope")})
 
     def clip(self, min: float | None = None, max: float | None = None) -> "Tensor":
         """Clamp into [min, max] (either may be None); the gradient is 1 inside, 0 outside."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        lo = None if min is None else _check_number(min, "clip min")
-        hi = None if max is None else _check_number(max, "clip max")
+        lo = None if min is None else check_number(min, "clip min")
+        hi = None if max is None else check_number(max, "clip max")
         return _apply(ops.CLIP, (self,), {"lo": lo, "hi": hi})
 
     clamp = clip
@@ -502,17 +502,22 @@ class Tensor(Node):
 
     # -- PyTorch interop ------------------------------------------------------------------
     def to_torch(self) -> Any:
-        """A torch tensor with a copy of the data (same dtype and requires_grad)."""
-        from .interop import tensor_to_torch
-
-        return tensor_to_torch(self)
+        """A torch leaf tensor with a copy of the data, dtype and ``requires_grad``."""
+        torch = require_torch()
+        out = torch.from_numpy(np.array(self.data))  # np.array copies: no shared memory
+        return out.requires_grad_(self.requires_grad)
 
     @staticmethod
     def from_torch(t: Any) -> "Tensor":
-        """A leaf Tensor with a copy of a torch tensor's data, dtype and requires_grad."""
-        from .interop import tensor_from_torch
-
-        return tensor_from_torch(t)
+        """A leaf Tensor with a copy of a torch tensor (float32 stays float32, else float64)."""
+        torch = require_torch()
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"from_torch expects a torch.Tensor, got {type(t).__name__}")
+        src = t.detach().cpu()
+        dtype = np.float32 if src.dtype == torch.float32 else np.float64
+        if src.dtype in (torch.float16, torch.bfloat16):
+            src = src.float()
+        return Tensor(src.numpy(), requires_grad=t.requires_grad, dtype=dtype)
 
 
 # -- building result nodes ----------------------------------------------------------------
@@ -656,13 +661,6 @@ def _as_node(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else _leaf(np.asarray(x))
 
 
-_FUNCTIONS = {"expand": _expand, "broadcast_to": broadcast_to, "sum_to": sum_to_shape,
-              "scatter": _scatter_node, "mT": _mT}
-
-
-def tensor_function(name: str) -> Any:
-    """The Tensor-graph functions the op table's rules call through ``NODES``."""
-    return _FUNCTIONS[name]
 
 
 # -- converting arguments -----------------------------------------------------------------
@@ -816,3 +814,5 @@ def _attach(op: ops.Op) -> None:
 
 
 ops.on_declare(_attach)
+TENSOR_FUNCTIONS.update(expand=_expand, broadcast_to=broadcast_to, sum_to=sum_to_shape,
+                        scatter=_scatter_node, mT=_mT, where=where)

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .core.mathspace import NODES, quiet
+from .mathspace import NODES, quiet
 
 __all__ = [
     "Node",
@@ -161,6 +161,9 @@ class Node:
 
     __slots__ = ()
     _cleared_grad: Any = None
+    drawing: Callable[[Any], Any] = staticmethod(lambda node: _no_drawing())
+    """The graph picture of a node for Jupyter; ``micrograd_plus.viz`` sets it to
+    ``draw_graph`` when it is imported (the core imports nothing above it)."""
 
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when this node's gradient of a backward pass is complete.
@@ -187,6 +190,10 @@ class Node:
     def is_leaf(self) -> bool:
         """True for a node no operation made: an input, a parameter, or a constant."""
         return not self._prev
+
+
+def _no_drawing() -> Any:
+    raise ImportError("drawing a graph needs micrograd_plus.viz: import micrograd_plus")
 
 
 def check_requires_grad(node: Any, action: str = "backward()") -> None:

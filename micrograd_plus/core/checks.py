@@ -1,4 +1,5 @@
-"""Checks for numbers read back from saved state (``Module`` and optimizer ``load_state_dict``).
+"""Checks for numbers: arguments (``check_number``) and numbers read back from saved state
+(``Module`` and optimizer ``load_state_dict``).
 
 Saved state may come from a file (JSON, npz) written by someone else. Only real numbers are
 accepted: booleans, complex numbers, strings (even ``"3"``) and None are refused rather than
@@ -15,7 +16,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["real_number", "real_array"]
+__all__ = ["check_number", "real_number", "real_array", "require_torch"]
+
+
+def check_number(x: Any, what: str) -> float:
+    """``x`` as a float for an argument (data, a slope, a seed gradient); ``what`` names it."""
+    if type(x) is float:
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(
+            f"{what} must be a real number (int or float), got {type(x).__name__}: {x!r}"
+        )
+    return float(x)
 
 
 def real_number(what: str, value: Any) -> float:
@@ -74,3 +86,16 @@ def _overflowed(raw: np.ndarray, array: np.ndarray) -> bool:
     if raw.dtype.kind == "O":
         return any(math.isfinite(x) for x in raw[became_inf].flat)
     return bool(np.isfinite(raw[became_inf]).any())
+
+
+def require_torch(purpose: str = "PyTorch interop") -> Any:
+    """Import torch, or say plainly that ``purpose`` needs the optional extra."""
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            f"{purpose} needs PyTorch, an optional extra of micrograd_plus, which is not "
+            "installed: pip install torch (CPU wheels: --index-url "
+            "https://download.pytorch.org/whl/cpu)"
+        ) from None
+    return torch

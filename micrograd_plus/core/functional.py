@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .autograd import enable_grad, grad
-from .engine import Value
+from .value import Value
 from .tensor import Tensor
 
 __all__ = ["jacobian", "hessian", "hvp"]

@@ -1,0 +1,465 @@
+"""Value: a scalar that remembers how it was computed.
+
+Every operation is an entry of the op table (``core.ops``): its forward value and its local
+derivatives, side by side, recorded at forward time: ``out = op(a, b)`` stores
+``_prev = (a, b)`` and ``_local = (∂out/∂a, ∂out/∂b)``, computed by the table's rule on
+floats; the same rule run on the nodes gives gradients of gradients (``create_graph``).
+Backward is then ``parent.grad += local * out.grad`` for every edge; the visualizer's edge
+labels, ``explain()`` and the stepper read the same numbers. A node refers only to its
+inputs (no closures), so a dropped graph is freed at once by reference counting.
+
+Domain conventions (documented in the README):
+
+- ``a / 0`` raises ZeroDivisionError; ``log(x)`` for x <= 0 and ``sqrt(x)`` for x < 0 raise
+  ValueError. NaN and inf are accepted as data and propagate; use ``anomaly()`` to find
+  the op that produced them.
+- ``a ** b`` with a negative base and a non-integer exponent gives NaN (as PyTorch does),
+  never a Python complex number. ``0 ** negative`` gives inf.
+- ``exp``, ``tanh``, ``sigmoid``, ``softplus`` are stable at ±1000.
+- At kinks PyTorch's conventions: relu'(0) = 0, leaky_relu'(0) = slope, abs'(0) = 0.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable, Sequence
+
+from . import autograd
+from .autograd import Node, checks, mode
+from .autograd import clock as _clock
+from . import ops as _ops
+from .checks import check_number
+from .mathspace import FLOATS, NODES, fpow, fsigmoid
+
+__all__ = ["Value", "vsum", "dot", "op_symbol", "op_rule"]
+
+_new = object.__new__
+_pow = fpow  # IEEE pow on floats, kept under its old name for importers
+_sigmoid = fsigmoid
+op_symbol = _ops.op_symbol
+op_rule = _ops.op_rule
+
+
+def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
+            args: Any = None) -> "Value":
+    """A new node ``op(parents) = data`` with ``local[i] = ∂data/∂parents[i]``.
+
+    ``fn`` is the op's table entry and ``args`` its parameters (a tuple in the order of
+    ``fn.params``), read when the backward pass
+    records a graph of the gradient (``create_graph=True``).
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._hooks = None
+    out._pass_grad = 0.0
+    out._born = _clock.epoch
+    if mode.grad_enabled:
+        out._prev = parents
+        out._local = local
+        out._fn = fn
+        out._args = args
+        out.requires_grad = True
+    else:
+        out._prev = ()
+        out._local = ()
+        out._fn = None
+        out._args = None
+        out.requires_grad = False
+    if checks.anomaly and not math.isfinite(data):
+        autograd.raise_forward_anomaly(op, parents, data)
+    return out
+
+
+def _leaf(x: float) -> "Value":
+    """``Value(x)`` for a float ``x`` (a constant operand), without re-checking it."""
+    out = _new(Value)
+    out.data = x
+    out.grad = 0.0
+    out.label = ""
+    out._op = ""
+    out._prev = ()
+    out._local = ()
+    out._fn = None
+    out._args = None
+    out.requires_grad = True
+    out._hooks = None
+    out._pass_grad = 0.0
+    out._born = _clock.epoch
+    return out
+
+
+def _checked(op: _ops.Op, *data: float, **params: Any) -> None:
+    """The Value engine's domain check of ``op`` (``log`` of a non-positive number, …)."""
+    message = op.check(*data, **params)
+    if message is not None:
+        raise op.error(message)
+
+
+def _unary_method(op: _ops.Op) -> Any:
+    """The Value method of a one-input op of the table: forward and local derivative."""
+    forward, local, name, check = op.forward, op.local, op.name, op.check
+
+    def method(self: "Value") -> "Value":
+        x = self.data
+        if check is not None:
+            _checked(op, x)
+        out = forward(FLOATS, x)
+        return _result(out, (self,), local(FLOATS, out, x), name, op)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name};  {op.rule}"
+    return method
+
+
+def _binary_method(op: _ops.Op, reflected: bool = False) -> Any:
+    """The Value operator of a two-input op; a plain number operand becomes a constant."""
+    forward, local, name, check = op.forward, op.local, op.name, op.check
+
+    def method(self: "Value", other: Any) -> "Value":
+        if type(other) is not Value:
+            other = _as_value(other)
+            if other is NotImplemented:
+                return other
+        x, y = self.data, other.data
+        if check is not None:
+            _checked(op, x, y)
+        out = forward(FLOATS, x, y)
+        return _result(out, (self, other), local(FLOATS, out, x, y), name, op)
+
+    def reflected_method(self: "Value", other: Any) -> "Value":  # other op self
+        other = _as_value(other)
+        return other if other is NotImplemented else method(other, self)
+
+    chosen = reflected_method if reflected else method
+    chosen.__doc__ = f"a {op.symbol} b;  {op.rule}"
+    return chosen
+
+
+class Value(Node):
+    """A scalar node of the computation graph.
+
+    ``Value(data, _children=(), _op='', label='')`` is micrograd's constructor, so code
+    written for micrograd runs unchanged. ``data`` is a float, ``grad`` starts at 0.0 and
+    accumulates over ``backward()`` calls (as in PyTorch); ``zero_grad()`` starts afresh.
+    Its operations are the Value entries of the op table (``micrograd_plus.core.ops``).
+    """
+
+    # _pass_grad: scratch space of autograd.run_backward (this pass's gradient);
+    # _fn, _args: the op's table entry and parameters, for gradients of gradients
+    # _born, _modified: ticks of autograd's clock of in-place changes (see mark_modified)
+    __slots__ = ("data", "grad", "label", "_op", "_prev", "_local", "requires_grad", "_hooks",
+                 "_pass_grad", "_fn", "_args", "_born", "_modified", "__weakref__")
+    _cleared_grad = 0.0  # what zero_grad() leaves in .grad
+    _kind = "value"
+
+    def __init__(
+        self,
+        data: float,
+        _children: Iterable["Value"] = (),
+        _op: str = "",
+        label: str = "",
+        requires_grad: bool = True,
+    ) -> None:
+        self.data = check_number(data, "Value data")
+        self.grad = 0.0
+        self.label = label
+        self._op = _op
+        self._prev = tuple(_children)
+        for child in self._prev:
+            if not isinstance(child, Value):
+                raise TypeError(f"Value _children must be Values, got {type(child).__name__}")
+        # micrograd-style hand-built nodes carry no derivative rule; backward reports that
+        self._local = None if self._prev else ()
+        self._fn = None
+        self._args = None
+        self.requires_grad = bool(requires_grad)
+        self._hooks = None
+        self._pass_grad = 0.0
+        self._born = _clock.epoch
+
+    # results are made in one place, the module's _result; node makers elsewhere call it as
+    # Value._result
+    _result = staticmethod(_result)
+
+    # -- autograd protocol ----------------------------------------------------------------
+    def _no_rule(self) -> RuntimeError:
+        return RuntimeError(
+            f"node {autograd.describe(self)} was built by hand with "
+            f"Value(data, _children, _op='{self._op}') and has no derivative rule; "
+            "build it from Value operations instead"
+        )
+
+    def _vjp(self, g: float) -> list:
+        """Each parent's contribution ``local·g``; 0 through a selecting op's zero derivative."""
+        local = self._local
+        if local is None:
+            raise self._no_rule()
+        if g - g != 0.0 and self._fn is not None and self._fn.selects_for(self._params()):
+            return [0.0 if d == 0.0 else d * g for d in local]  # g is inf or NaN
+        return [d * g for d in local]
+
+    def _vjp_graph(self, g: Any) -> list:
+        """The contributions as nodes: the op's local rule run on the nodes themselves."""
+        op = self._fn
+        if op is None:
+            raise self._no_rule()
+        args = self._params()
+        local = op.local(NODES, self, *self._prev, **args)
+        autograd.check_unchanged(self, [getattr(d, "data", d) for d in local], self._local)
+        selects = op.selects_for(args)
+        parents = self._prev
+        return [autograd.times(g, d, selects, d is not self and d not in parents)
+                for d in local]
+
+    def _params(self) -> dict:
+        """The op's parameters by name (stored as a tuple in the order of ``Op.params``)."""
+        args = self._args
+        return dict(zip(self._fn.params, args)) if args else {}
+
+    def _store_grad(self, g: Any) -> None:
+        grad = self.grad
+        if type(g) is not float and type(grad) is float and grad == 0.0:
+            self.grad = g  # a gradient node (create_graph): stored as it is, as in PyTorch
+        else:
+            self.grad = grad + g
+
+    def _default_seed(self) -> float:
+        return 1.0
+
+    def _seed_from(self, g: Any) -> Any:
+        return g if isinstance(g, Value) else check_number(g, "grad_outputs entry")
+
+    def _as_grad(self, g: Any) -> Any:
+        return g
+
+    def _backward(self) -> None:
+        """micrograd's by-hand step: add ``local · self.grad`` into each child's ``.grad``.
+
+        The lecture calls ``o._backward()`` node by node from the output; ``backward()``
+        does the same for every node in topological order.
+        """
+        local = self._local
+        if local is None:
+            raise self._no_rule()
+        g = self.grad
+        for parent, d in zip(self._prev, local):
+            parent.grad += d * g
+
+    def backward(self, grad: float = 1.0, create_graph: bool = False) -> None:
+        """Reverse-mode autodiff from this node, seeded with ``grad`` (∂self/∂self = 1).
+
+        Gradients accumulate into ``.grad`` of every node reached, leaves and intermediates:
+        a node used k times gets the sum of its k contributions, and calling ``backward()``
+        twice doubles every gradient. Call ``zero_grad()`` (or ``model.zero_grad()``) to
+        start fresh. With ``create_graph=True`` the gradients are Values with a graph of
+        their own, so they can be differentiated again (as in PyTorch).
+        """
+        autograd.check_requires_grad(self)
+        seed = check_number(grad, "backward() seed gradient")
+        autograd.run_backward(self, seed, create_graph=create_graph)
+
+    def detach(self) -> "Value":
+        """A new leaf with the same data that records no graph (``requires_grad=False``)."""
+        return Value(self.data, label=self.label, requires_grad=False)
+
+    @property
+    def local_grads(self) -> tuple:
+        """``(∂self/∂parent for parent in self._prev)``, recorded at forward time."""
+        return tuple(self._local or ())
+
+    def item(self) -> float:
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- operations: generated from the op table ------------------------------------------
+    __add__ = _binary_method(_ops.ADD)
+    __radd__ = __add__  # micrograd's order: the Value first, then the number
+    __sub__ = _binary_method(_ops.SUB)
+    __rsub__ = _binary_method(_ops.SUB, reflected=True)
+    __mul__ = _binary_method(_ops.MUL)
+    __rmul__ = __mul__
+    __truediv__ = _binary_method(_ops.DIV)
+    __rtruediv__ = _binary_method(_ops.DIV, reflected=True)
+
+    @staticmethod
+    def _ieee_div(a: Any, b: "Value") -> "Value":
+        """The node a / b with IEEE ±inf/NaN where ``/`` raises ZeroDivisionError (b = 0);
+        rules of a gradient's graph use it (√'s derivative 0.5/√a at a = 0 is inf)."""
+        a = a if isinstance(a, Value) else Value(float(a))
+        out = FLOATS.div(a.data, b.data)
+        op = _ops.DIV
+        return _result(out, (a, b), op.local(FLOATS, out, a.data, b.data), op.name, op)
+    __rpow__ = _binary_method(_ops.POW, reflected=True)
+    _pow_value = _binary_method(_ops.POW)
+
+    def __pow__(self, other: Any) -> "Value":
+        """a ** b;  ∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a (0 where a = 0 and b >= 0, like PyTorch)"""
+        if isinstance(other, Value):
+            return self._pow_value(other)
+        if isinstance(other, bool) or not isinstance(other, numbers.Real):
+            return NotImplemented
+        op = _ops.POWK
+        k = float(other)
+        x = self.data
+        out = op.forward(FLOATS, x, k)
+        return _result(out, (self,), op.local(FLOATS, out, x, k), f"**{other}", op, (k,))
+
+    __neg__ = _unary_method(_ops.NEG)
+    __abs__ = _unary_method(_ops.ABS)
+    # exp, log, sqrt, tanh, sigmoid, relu, softplus, sin, cos, abs: added below from the table
+
+    def __pos__(self) -> "Value":
+        return self
+
+    def leaky_relu(self, slope: float = 0.01) -> "Value":
+        """x if x > 0 else slope·x;  d/dx = 1 if x > 0 else slope"""
+        slope = check_number(slope, "leaky_relu slope")
+        op = _ops.LEAKY_RELU
+        x = self.data
+        out = op.forward(FLOATS, x, slope)
+        return _result(out, (self,), op.local(FLOATS, out, x, slope), op.name, op, (slope,))
+
+    # -- display --------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        label = f"label={self.label!r}, " if self.label else ""
+        return f"Value({label}data={self.data}, grad={self.grad})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter shows a Value as its computation graph (needs the graphviz package)."""
+        return Node.drawing(self)._repr_mimebundle_(include=include, exclude=exclude)
+
+
+def _as_value(x: Any) -> Any:
+    if isinstance(x, Value):
+        return x
+    if type(x) is float:
+        return _leaf(x)
+    if type(x) is int:
+        return _leaf(float(x))
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return Value(float(x))
+    return NotImplemented
+
+
+def vsum(values: Sequence[Any]) -> Value:
+    """Σ v_i as one node;  ∂/∂v_i = 1.  Plain numbers are constants, not graph nodes."""
+    parents = []
+    total = 0.0
+    for v in values:
+        if isinstance(v, Value):
+            parents.append(v)
+            total += v.data
+        else:
+            total += check_number(v, "vsum element")
+    return _result(total, tuple(parents), (1.0,) * len(parents), "sum", _ops.VSUM)
+
+
+def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
+    """Σ w_i·x_i (+ b) as one node;  ∂/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1.
+
+    Either side may hold plain numbers (constants such as input data); only Values become
+    parents, so a neuron's pre-activation is a single node with nin (or 2·nin) edges. With
+    ``bias`` (a Value, or a number taken as a constant) the node is a whole neuron's
+    ``w·x + b``: parents w_1, x_1, …, w_n, x_n, then b last, with local derivative 1.
+    """
+    n = len(ws)
+    if n != len(xs):
+        raise ValueError(f"dot: length mismatch, {n} weights vs {len(xs)} inputs")
+    # the hot spot of training: Value weights times Values or floats, checked by exact type
+    # (cheap); anything else (constant weights, ints, numpy numbers) takes the general path
+    parents: list = []
+    local: list = []
+    add_parent = parents.append
+    add_local = local.append
+    total = 0.0
+    interleaved = False
+    for w, x in zip(ws, xs):
+        if type(w) is not Value:
+            return _dot_general(ws, xs, bias)
+        wd = w.data
+        if type(x) is Value:
+            interleaved = True
+            xd = x.data
+            add_parent(w)
+            add_parent(x)
+            add_local(xd)
+            add_local(wd)
+        elif type(x) is float:
+            xd = x
+            add_parent(w)
+            add_local(xd)
+        else:
+            return _dot_general(ws, xs, bias)
+        total += wd * xd
+    if bias is not None:
+        if type(bias) is not Value:
+            return _dot_general(ws, xs, bias)
+        add_parent(bias)
+        add_local(1.0)
+        total += bias.data
+    if interleaved and len(parents) != 2 * n + (bias is not None):
+        return _dot_general(ws, xs, bias)  # Values and floats mixed among the inputs
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
+                   _INTERLEAVED if interleaved else _CONSTANTS)
+
+
+def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
+    """dot for any mix of Values and plain numbers, checking every number."""
+    parents: list = []
+    local: list = []
+    partners: list = []  # the index of each parent's partner, −1 for a constant
+    total = 0.0
+    for w, x in zip(ws, xs):
+        if isinstance(w, Value):
+            wd = w.data
+            if isinstance(x, Value):
+                xd = x.data
+                k = len(parents)
+                parents += (w, x)
+                local += (xd, wd)
+                partners += (k + 1, k)
+            else:
+                xd = check_number(x, "dot input")
+                parents.append(w)
+                local.append(xd)
+                partners.append(-1)
+        else:
+            wd = check_number(w, "dot weight")
+            if isinstance(x, Value):
+                xd = x.data
+                parents.append(x)
+                local.append(wd)
+                partners.append(-1)
+            else:
+                xd = check_number(x, "dot input")
+        total += wd * xd
+    if isinstance(bias, Value):
+        parents.append(bias)
+        local.append(1.0)
+        partners.append(-1)
+        total += bias.data
+    elif bias is not None:
+        total += check_number(bias, "dot bias")
+    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT, (tuple(partners),))
+
+
+# a dot node's pairing of parents (see core.ops._dot_partners), shared by every node
+_CONSTANTS = (None,)
+_INTERLEAVED = ("interleaved",)
+
+
+def _attach(op: _ops.Op) -> None:
+    """Give Value the method of a one-input op of the table: x.exp(), x.tanh(), ..."""
+    if "value" in op.kinds:
+        setattr(Value, op.method, _unary_method(op))
+
+
+_ops.on_declare(_attach)
+
+autograd.register_scalar_type(Value)
