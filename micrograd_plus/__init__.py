@@ -13,7 +13,8 @@ _random_state = _random.getstate()
 try:
     import rich.style  # noqa: F401  (the module that draws; loaded here, under the restore)
 
-    from .core.autograd import anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+    from .core.autograd import (anomaly, enable_grad, grad, is_grad_enabled, no_grad,
+                                set_grad_enabled)
     from .core.value import Value, dot, vsum
     from .core.tensor import Tensor
     from .core.functional import hessian, hvp, jacobian
@@ -21,11 +22,9 @@ try:
     from . import data, metrics
     from .train import History, evaluate, fit, predict
     from .viz import draw_dot, draw_graph, render_graph
-    from .debug import (BackpropStepper, assert_grads_match_torch, compare_with_torch,
-                        detect_anomaly, explain, gradcheck)
-    from .explorer import explore
-    from .frames import frame_graphs, step_frames
-    from .animation import animate_backprop, render_steps
+    from .debug import (BackpropStepper, animate_backprop, assert_grads_match_torch,
+                        compare_with_torch, detect_anomaly, explain, explore, frame_graphs,
+                        gradcheck, render_steps, step_frames)
 finally:
     _random.setstate(_random_state)
     del _random_state

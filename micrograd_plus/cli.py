@@ -191,7 +191,7 @@ def _cmd_step(args: argparse.Namespace) -> int:
 
 
 def _cmd_explore(args: argparse.Namespace) -> int:
-    from .explorer import explore
+    from .debug.explorer import explore
 
     path = explore(resolve_root(args.target), args.output)
     print(f"wrote {path}")
@@ -199,7 +199,7 @@ def _cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
-    from .animation import FRAME_FORMATS, MissingExtraError, animate_backprop, render_steps
+    from .debug.animation import FRAME_FORMATS, MissingExtraError, animate_backprop, render_steps
 
     out = Path(args.output)
     kind = out.suffix.lower().lstrip(".")

@@ -138,7 +138,7 @@ def test_render_dot_of_an_example_and_of_user_files(tmp_path):
 def test_step_and_explore_get_the_forward_pass(monkeypatch):
     seen = []
     monkeypatch.setattr("micrograd_plus.debug.run_terminal", lambda root: seen.append(root))
-    monkeypatch.setattr("micrograd_plus.explorer.explore",
+    monkeypatch.setattr("micrograd_plus.debug.explorer.explore",
                         lambda root, path: seen.append(root) or path)
     assert cli.main(["step", "lunch"]) == 0
     assert cli.main(["explore", "lunch", "-o", "unused.html"]) == 0

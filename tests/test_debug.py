@@ -443,9 +443,9 @@ def test_debug_exports_everything_its_parts_export():
 
     from micrograd_plus import debug
 
-    for name in ("stepper", "terminal", "explain", "gradcheck", "torchcompare"):
-        # (micrograd_plus.explain and .gradcheck are the functions, so import the modules)
-        part = importlib.import_module(f"micrograd_plus.{name}")
+    for name in ("stepper", "chain", "table", "terminal", "explain", "gradcheck", "torchcompare"):
+        # (micrograd_plus.debug.explain and .gradcheck are the functions, so import the modules)
+        part = importlib.import_module(f"micrograd_plus.debug.{name}")
         missing = set(part.__all__) - set(debug.__all__)
         assert not missing, f"debug.__all__ lacks {sorted(missing)} of {part.__name__}"
     assert all(hasattr(debug, name) for name in debug.__all__)

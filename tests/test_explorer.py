@@ -19,7 +19,7 @@ from conftest import needs_dot
 
 from micrograd_plus import Value, dot, no_grad
 from micrograd_plus.core import autograd
-from micrograd_plus.explorer import Explorer, explore, explorer_data
+from micrograd_plus.debug.explorer import Explorer, explore, explorer_data
 from micrograd_plus.viz import format_number, node_name
 
 pytestmark = needs_dot
@@ -150,7 +150,7 @@ def test_bad_input_gets_a_clear_error(monkeypatch):
         constant = Value(2.0) * 3
     with pytest.raises(ValueError, match="does not require grad"):
         explore(constant)
-    from micrograd_plus import explorer
+    from micrograd_plus.debug import explorer
 
     monkeypatch.setattr(explorer, "MAX_NODES", 5)
     with pytest.raises(ValueError, match="more than 5"):
@@ -568,7 +568,7 @@ def test_a_hanging_dot_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
     def hang(args, **kwargs):
         raise subprocess.TimeoutExpired(args, kwargs.get("timeout"))
 
-    monkeypatch.setattr("micrograd_plus.viz_dot.subprocess.run", hang)
+    monkeypatch.setattr("micrograd_plus.viz.dot.subprocess.run", hang)
     with pytest.raises(TimeoutError, match="did not finish the explorer's graph"):
         explore(build_lunch(), tmp_path / "page.html")
 

@@ -19,7 +19,7 @@ import pytest
 from conftest import needs_dot
 
 from micrograd_plus import Value, render_graph
-from micrograd_plus.explorer import Explorer
+from micrograd_plus.debug.explorer import Explorer
 from micrograd_plus.files import replacing, write_file
 
 LIMIT = 4096  # bytes a child process may write to any one file
@@ -77,7 +77,7 @@ def test_render_graph_failing_midway_keeps_the_previous_file(tmp_path, name):
 def test_explorer_failing_midway_keeps_the_previous_file(tmp_path, how):
     path, old = previous_file(tmp_path, "page.html")
     code = (f"from micrograd_plus import explore\nexplore(y, {str(path)!r})" if how == "explore"
-            else f"from micrograd_plus.explorer import Explorer\n"
+            else f"from micrograd_plus.debug.explorer import Explorer\n"
                  f"Explorer('x' * 100000).save({str(path)!r})")
     done = run_limited(code, tmp_path)
     assert done.returncode != 0

@@ -15,10 +15,10 @@ from conftest import needs_dot
 
 from micrograd_plus import (BackpropStepper, Value, animate_backprop, nn,
                             render_steps, step_frames)
-from micrograd_plus.animation import MissingExtraError
+from micrograd_plus.debug.animation import MissingExtraError
 from micrograd_plus.core import autograd
 from micrograd_plus.examples import lunch
-from micrograd_plus.frames import frame_graphs
+from micrograd_plus.debug.frames import frame_graphs
 from micrograd_plus.viz import GRAD_COLORS, HIGHLIGHT, node_name, op_node_name
 
 LUNCH_STYLE = {k: v for k, v in lunch.GRAPH_STYLE.items() if k != "title"}
@@ -102,7 +102,7 @@ def test_reused_node_collects_its_contributions_frame_by_frame():
 
 
 def test_too_large_a_graph_is_refused_with_a_reason(monkeypatch):
-    import micrograd_plus.frames as frames
+    import micrograd_plus.debug.frames as frames
 
     monkeypatch.setattr(frames, "MAX_FRAME_NODES", 5)
     with pytest.raises(ValueError, match="more than 5 frames can show readably"):

@@ -22,7 +22,7 @@ from rich.console import Console
 from micrograd_plus import Value, draw_graph, render_graph
 from micrograd_plus.debug import BackpropStepper
 from micrograd_plus.viz import node_name, op_node_name
-from micrograd_plus.viz_format import group_label, visible
+from micrograd_plus.viz.format import group_label, visible
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -247,7 +247,7 @@ def test_import_leaves_global_random_state_untouched():
         "before = random.getstate()\n"
         "import micrograd_plus\n"
         "from micrograd_plus.nn import MLP\n"
-        "import micrograd_plus.cli, micrograd_plus.terminal, micrograd_plus.explorer\n"
+        "import micrograd_plus.cli, micrograd_plus.debug.terminal, micrograd_plus.debug.explorer\n"
         "assert random.getstate() == before, 'import changed random state'\n"
         "random.seed(1337)\n"
         "expected = [random.uniform(-1, 1) for _ in range(2)]\n"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import sys
-import types
 
 import pytest
 from hypothesis import given, settings
@@ -319,9 +317,9 @@ def test_draw_passes_current_and_processed(monkeypatch):
         calls.append((root, kw))
         return "digraph"
 
-    fake = types.ModuleType("micrograd_plus.viz")
-    fake.draw_graph = fake_draw_graph
-    monkeypatch.setitem(sys.modules, "micrograd_plus.viz", fake)
+    from micrograd_plus.debug import stepper as stepper_module
+
+    monkeypatch.setattr(stepper_module, "draw_graph", fake_draw_graph)
     g = lunch()
     stepper = BackpropStepper(g["E"])
     assert stepper.draw() == "digraph"

@@ -18,7 +18,7 @@ from micrograd_plus import Tensor, nn
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
 from micrograd_plus.core.tensor import concatenate, maximum, stack, where
 from micrograd_plus.viz import HIGHLIGHT, draw_graph, grad_color, node_name, run_dot
-from micrograd_plus.viz_rules import GRAD, RULE_OPS, matrix_rule, reduced_axes, sum_name
+from micrograd_plus.viz.rules import GRAD, RULE_OPS, matrix_rule, reduced_axes, sum_name
 
 SVG = "{http://www.w3.org/2000/svg}"
 INTERNAL = ("vjp", "Backward", "_fn", "Function", "through")

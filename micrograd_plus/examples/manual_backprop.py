@@ -27,9 +27,9 @@ import numpy as np
 from rich.table import Table
 
 from ..core.autograd import no_grad
-from ..stepper import fmt
+from ..debug.chain import fmt
 from ..core.tensor import Tensor
-from ..viz_format import format_number, pretty_label
+from ..viz.format import format_number, pretty_label
 from ._output import console, write_graph
 
 # the 2-3-3-2 network: W^(l) has shape (outputs, inputs), b^(l) is a column
@@ -159,7 +159,7 @@ def autograd_grads() -> dict:
 def torch_comparison() -> Any:
     """``compare_with_torch`` on the network (None when PyTorch is not installed)."""
     try:
-        from ..torchcompare import compare_with_torch
+        from ..debug.torchcompare import compare_with_torch
 
         inputs = {"x": X, "y": Y}
         for l, (w, v) in enumerate(zip(WEIGHTS, BIASES)):  # noqa: E741

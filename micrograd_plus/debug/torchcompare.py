@@ -18,11 +18,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .core.autograd import Node
-from .core.value import Value
-from .interop import require_torch
-from .stepper import fmt
-from .core.tensor import Tensor
+from ..core.autograd import Node
+from ..core.checks import require_torch
+from ..core.tensor import Tensor
+from ..core.value import Value
+from .chain import fmt
 
 __all__ = ["compare_with_torch", "assert_grads_match_torch", "TorchComparison",
            "ComparisonRow"]

@@ -12,7 +12,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
-from .core.ops import OPS, is_activation
+from ..core.ops import OPS, is_activation
 
 # the activation ops' names, read from the op table
 ACTIVATIONS = frozenset(op.name for op in OPS.values() if op.activation)

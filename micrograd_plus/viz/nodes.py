@@ -14,10 +14,10 @@ from typing import Any
 
 import graphviz
 
-from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, dot_html, dot_text, format_lines,
+from .format import (GRAD_COLORS, ZERO_GRAD_COLOR, dot_html, dot_text, format_lines,
                          grad_color, grad_magnitude, group_label, pretty_label, shape_of)
-from .viz_rules import matrix_rule
-from .viz_tensor import MAX_ELEMENTS, is_tensor, tensor_record
+from .rules import matrix_rule
+from .cells import MAX_ELEMENTS, is_tensor, tensor_record
 
 FONT = "Helvetica"
 PALE_TEXT = "#9a9a9a"

@@ -23,12 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from .core import autograd
-from .core.ops import is_infix, op_rule, op_symbol
-from .core.value import Value
-from .stepper import MAX_SHOWN, fmt, matrix_line, node_names, sym
-from .viz_rules import matrix_rule
-from .viz_tensor import constant_name, is_tensor
+from ..core import autograd
+from ..core.ops import is_infix, op_rule, op_symbol
+from ..core.value import Value
+from ..viz.cells import constant_name, is_tensor
+from ..viz.format import MAX_SHOWN, node_names
+from ..viz.rules import matrix_rule
+from .chain import fmt, matrix_line, sym
 
 __all__ = ["explain", "Explanation", "ChainPath"]
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import graphviz
 
-from .core.ops import op_symbol
-from .viz_format import dot_text, format_number, grad_color, grad_magnitude
-from .viz_nodes import Options, node_name, record_label
-from .viz_tensor import grad_norm, is_tensor
+from ..core.ops import op_symbol
+from .format import dot_text, format_number, grad_color, grad_magnitude
+from .nodes import Options, node_name, record_label
+from .cells import grad_norm, is_tensor
 
 MAX_GROUP_EDGES = 150
 

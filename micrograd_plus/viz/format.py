@@ -5,7 +5,8 @@ examples' tables (``format_number``), written as a teacher writes numbers, with 
 sign (−): whole numbers and short values in full (``245000``, ``−3500``, ``0.5``), longer
 values rounded to ``precision`` decimals (``0.7071``), tiny or huge ones in scientific
 notation (``1.9e−12``, ``1.235e7``). Arrays: every entry when small, else mean and norm.
-Labels: ``w^(1)_12`` is shown ``w⁽¹⁾₁₂``.
+Labels: ``w^(1)_12`` is shown ``w⁽¹⁾₁₂``; an unlabelled node is named after its op
+(``node_names``: ``mul2``, ``tanh1``), the same in every view.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 import graphviz
 import numpy as np
+
+from ..core.ops import op_word
 
 # (smallest |grad| of the bin, fill colour, legend text); pale = small gradient
 GRAD_COLORS: list[tuple[float, str, str]] = [
@@ -241,3 +244,29 @@ def dot_text(text: str, lines: bool = False) -> str:
     parts = str(text).split("\n") if lines else [str(text)]
     parts = [_ENTITY_LIKE.sub("&" + WORD_JOINER, visible(p)) for p in parts]
     return graphviz.nohtml("\\n".join(graphviz.escape(p) for p in parts))
+
+
+def node_names(order: list, root: Any) -> dict:
+    """A display name per node: its label, else an op-based name (``leaf1``, ``mul2``)."""
+    names: dict = {}
+    counters: dict[str, int] = {}
+    for node in order:
+        label = getattr(node, "label", "")
+        if label:
+            names[node] = label
+            continue
+        if node is root:
+            names[node] = "L"
+            continue
+        word = _op_word(node._op)
+        counters[word] = counters.get(word, 0) + 1
+        names[node] = f"{word}{counters[word]}"
+    return names
+
+
+def _op_word(op: str) -> str:
+    """A name for an unlabeled result in formulas and tables (``mul2``), from the op table."""
+    if not op:
+        return "leaf"
+    word = op_word(op)
+    return word.lower() if word.isidentifier() else "op"

@@ -29,13 +29,15 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .core import autograd
-from .debug import BackpropStepper, fmt, format_chain_rule, node_names, sym
-from .explorer import forward_line
-from .viz import (FONT, GRAD_COLORS, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines,
+from ..core import autograd
+from ..viz import (FONT, GRAD_COLORS, HIGHLIGHT, PALE_TEXT, draw_graph, format_lines,
                   grad_color, node_name, op_node_name, pretty_label, run_dot)
-from .viz_format import format_number, grad_magnitude, shape_of
-from .viz_tensor import MAX_ELEMENTS, cell_lines
+from ..viz.cells import MAX_ELEMENTS, cell_lines
+from ..viz.format import format_number, grad_magnitude, node_names, shape_of
+from .chain import fmt, format_chain_rule, sym
+from .explorer import forward_line
+from .stepper import BackpropStepper
+
 
 __all__ = ["Frame", "step_frames", "frame_graphs", "PASSES", "MAX_FRAME_NODES"]
 

@@ -25,9 +25,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core.mathspace import ARRAYS, quiet
-from .core.ops import OPS, op_for, op_rule, op_symbol
-from .viz_format import group_label
+from ..core.mathspace import ARRAYS, quiet
+from ..core.ops import OPS, op_for, op_rule, op_symbol
+from .format import group_label
 
 __all__ = ["MatrixRule", "GRAD", "matrix_rule", "reduced_axes", "sum_name", "RULE_OPS"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .viz_format import dot_html, format_number, grad_color, pretty_label
+from .format import dot_html, format_number, format_value, grad_color, node_names, pretty_label
 
 __all__ = ["tensor_record", "tensor_names", "cell_lines", "constant_name", "is_tensor",
            "grad_norm", "check_max_elements", "MAX_ELEMENTS"]
@@ -38,8 +38,6 @@ def tensor_names(nodes: list, root: Any, model: Any = None) -> tuple[dict, str]:
     like torchviz's ``params=``); other nodes by their label; unlabelled nodes get the
     stepper's names (``mul1``, ``tanh2``; an unlabelled root is ``L``), constants their value.
     """
-    from .stepper import node_names  # the stepper's names, so the two views agree
-
     made = node_names(nodes, root)
     names: dict[int, tuple[str, bool]] = {}
     for node in nodes:
@@ -62,10 +60,8 @@ def tensor_names(nodes: list, root: Any, model: Any = None) -> tuple[dict, str]:
 
 def constant_name(data: Any) -> str:
     """How rules name an unlabelled constant: its value (``0.5``), or ``const`` for arrays."""
-    from .stepper import fmt
-
     a = np.asarray(data)
-    return fmt(float(a.ravel()[0])) if a.size == 1 else "const"
+    return format_value(float(a.ravel()[0])) if a.size == 1 else "const"
 
 
 def grad_norm(grad: Any) -> float | None:

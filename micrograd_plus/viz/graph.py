@@ -5,11 +5,12 @@ and its inputs, edges in data-flow order (input → op → result). Everything i
 the autograd protocol (``_prev``, ``_op``, ``label``, ``data``, ``grad``, ``local_grads``), so
 scalar Values and numpy Tensors draw the same way.
 
-The parts: ``viz_format`` (numbers, labels, gradient colours), ``viz_nodes`` (how a value, an
-op, an edge and the legend look; node names shared with the stepper and the explorer),
-``viz_clusters`` (boxes per neuron and layer), ``viz_collapse`` (large graphs),
-``viz_dot`` (running Graphviz). This module draws the whole graph and writes files; every
-public name of the parts is importable from here.
+The parts: ``format`` (numbers, labels, gradient colours), ``nodes`` (how a value, an op, an
+edge and the legend look; node names shared with the stepper and the explorer), ``cells``
+(a Tensor's matrices), ``rules`` (an edge's rule in matrix form), ``clusters`` (boxes per
+neuron and layer), ``collapse`` and ``layout`` (large graphs), ``dot`` (running Graphviz).
+This module draws the whole graph and writes files; ``micrograd_plus.viz`` exports the
+public names of every part.
 """
 
 from __future__ import annotations
@@ -20,28 +21,19 @@ from typing import Any, Iterable
 
 import graphviz
 
-from .core.autograd import Node, topological_order
-from .core.ops import op_symbol
-from .files import write_file
-from .viz_clusters import ACTIVATIONS, boxes
-from .viz_collapse import MAX_GROUP_EDGES, GraphTooLargeError, draw_collapsed
-from .viz_dot import INSTALL_HINT, GraphvizNotFoundError, run_dot
-from .viz_layout import layout_budget, long_edges, ranks
-from .viz_format import (GRAD_COLORS, ZERO_GRAD_COLOR, check_precision, dot_text,
-                         format_lines, format_number, grad_color, group_label, pretty_label)
-from .viz_nodes import (FONT, HIGHLIGHT, PALE_TEXT, PROCESSED, PROCESSED_FILL, Options,
-                        draw_legend, edge_label, node_name, op_node_name, op_size, record_label,
-                        tensor_edge_label)
-from .viz_tensor import MAX_ELEMENTS, check_max_elements, is_tensor, tensor_names
+from ..core.autograd import Node, topological_order
+from ..core.ops import op_symbol
+from ..files import write_file
+from .cells import MAX_ELEMENTS, check_max_elements, is_tensor, tensor_names
+from .clusters import boxes
+from .collapse import GraphTooLargeError, draw_collapsed
+from .dot import run_dot
+from .format import check_precision, dot_text
+from .layout import layout_budget, long_edges, ranks
+from .nodes import (FONT, HIGHLIGHT, Options, draw_legend, edge_label, node_name, op_node_name,
+                    op_size, record_label, tensor_edge_label)
 
-__all__ = [
-    "draw_graph", "draw_dot", "render_graph", "run_dot", "node_name", "op_node_name",
-    "format_number", "format_lines", "check_precision", "pretty_label", "group_label",
-    "grad_color",
-    "GraphTooLargeError", "GraphvizNotFoundError",
-    "GRAD_COLORS", "ZERO_GRAD_COLOR", "HIGHLIGHT", "PROCESSED", "PROCESSED_FILL", "PALE_TEXT",
-    "FONT", "FORMATS", "output_format", "INSTALL_HINT", "MAX_GROUP_EDGES", "ACTIVATIONS",
-]
+__all__ = ["draw_graph", "draw_dot", "render_graph", "output_format", "FORMATS", "RANKDIRS"]
 
 
 def _collect(root: Any) -> list:
@@ -372,5 +364,3 @@ def render_graph(root: Any, path: str | Path, *, dpi: int = 150, timeout: float 
     data = run_dot(graph, fmt, dpi=dpi if fmt == "png" else None, timeout=timeout,
                    what=str(path))
     return write_file(path, data)
-
-Node.drawing = staticmethod(draw_graph)

@@ -21,13 +21,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from .core import autograd
-from .debug import BackpropStepper, explain, fmt, format_chain_rule, sym
-from .core.ops import is_infix, op_rule, op_symbol
-from .files import write_file
-from .viz_tensor import MAX_ELEMENTS, cell_lines, is_tensor
-from .viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
+from ..core import autograd
+from ..core.ops import is_infix, op_rule, op_symbol
+from ..files import write_file
+from ..viz.cells import MAX_ELEMENTS, cell_lines, is_tensor
+from ..viz import (check_precision, draw_graph, format_lines, node_name, op_node_name,
                   pretty_label, run_dot)
+from .chain import fmt, format_chain_rule, sym
+from .explain import explain
+from .stepper import BackpropStepper
 
 __all__ = ["explore", "Explorer", "explorer_data"]
 

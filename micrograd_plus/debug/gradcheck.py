@@ -15,8 +15,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .core import autograd
-from .stepper import fmt
+from ..core import autograd
+from .chain import fmt
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "GradcheckEntry"]
 

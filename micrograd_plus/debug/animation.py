@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from .files import replacing, write_file
+from ..files import replacing, write_file
+from ..viz import GRAD_COLORS, HIGHLIGHT, PALE_TEXT, run_dot
 from .frames import FORWARD_COLOR, PENDING_TEXT, frame_graphs
-from .viz import GRAD_COLORS, HIGHLIGHT, PALE_TEXT, run_dot
 
 __all__ = ["render_steps", "animate_backprop", "FRAME_FORMATS", "MissingExtraError"]
 
