@@ -1,28 +1,36 @@
-"""Loss functions on Values, matching ``torch.nn.functional`` (values and gradients).
+"""Loss functions for Values and Tensors, matching ``torch.nn.functional`` (values and gradients).
 
-Each loss is built from Value operations, so its graph reads like the formula: ``mse`` is
-``(y − t)²`` per element, then ``Σ``, then ``÷ n``. Two numerically delicate pieces get
-care instead of the naive formula: ``cross_entropy`` shifts logits by their maximum (a
-constant) before ``exp``, and ``bce_with_logits`` picks, by the sign of x, the form of
-``softplus`` that never sees a large positive argument. ``bce`` on probabilities is one
-``bce`` node per element, because PyTorch clamps its logs at −100 (p = 0 or 1 is allowed).
+Each loss is written once, as its formula, on a *batch*: the predictions and targets as
+``y`` and ``t`` with element-wise arithmetic, and ``m`` for what differs between node types
+(``m.relu``, ``m.where``, ``m.reduce``, …):
 
-Inputs are a Value or number, a list of them, or a batch (a list of lists); targets have
-the same shape. ``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'`` (the
-per-element losses, in the input's shape), as in PyTorch. A Tensor prediction is handed to
-``micrograd_plus._tensor_losses``, which has the same functions for Tensors.
+- a Tensor prediction: ``y`` and ``t`` are Tensors of one shape;
+- Values (a Value or number, a list of them, or a batch as a list of lists): ``y`` and ``t``
+  are numpy object arrays of the Values (targets may stay numbers), so ``y − t`` or
+  ``(y − t) ** 2`` builds the usual scalar graph, one node per element.
+
+So a graph reads like the formula: ``mse`` is ``(y − t)²`` per element, then ``Σ``, then ``÷
+n``. Three losses are single declared ops (``core/ops.py``) because they need numerical care:
+``bce`` (logs clamped at −100 like PyTorch, so p = 0 or 1 is finite), ``bce_with_logits``
+(never overflows, exact at x = ±1000) and ``cross_entropy`` (max-shifted log-sum-exp; one
+node per sample, gradient ``softmax − one_hot``).
+
+``reduction`` is ``'mean'`` (default), ``'sum'`` or ``'none'`` (the per-element losses, in the
+input's shape), as in PyTorch.
 """
 
 from __future__ import annotations
 
-import functools
 import numbers
-from typing import Any, Callable
+from typing import Any
 
-from .core import ops as _ops
-from .core.mathspace import FLOATS
-from .core.value import Value, vsum
+import numpy as np
+
+from .core import ops
+from .core import tensor as _tensor
+from .core import value as _value
 from .core.tensor import Tensor
+from .core.value import Value, vsum
 
 __all__ = [
     "mse", "sse", "l1", "huber", "bce", "bce_with_logits", "cross_entropy", "nll", "hinge",
@@ -31,36 +39,288 @@ __all__ = [
 
 REDUCTIONS = ("mean", "sum", "none")
 
-# PyTorch's binary_cross_entropy backward divides by max(p(1 − p), EPSILON) with the float32
-# constant 1e-12; using the same number makes gradients at p = 0 or 1 agree exactly.
-_BCE_EPS = _ops._BCE_EPS
-_LOG_FLOOR = _ops._LOG_FLOOR  # PyTorch clamps log(p) and log(1 − p) here
+
+# ---- regression losses ----------------------------------------------------------------------
 
 
-# ---- plumbing shared by every loss ----------------------------------------------------------
+def mse(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean squared error: mean_i (y_i − t_i)²;  ∂/∂y_i = 2(y_i − t_i)/n."""
+    m, y, t = _pair(pred, target, "mse", reduction)
+    return m.reduce((y - t) ** 2, reduction)
 
 
-def _accepts_tensors(fn: Callable) -> Callable:
-    """Route a call whose first argument holds Tensors to ``_tensor_losses.<same name>``."""
-    name = fn.__name__
-
-    @functools.wraps(fn)
-    def wrapper(x: Any, *args: Any, **kwargs: Any) -> Any:
-        if _holds_tensor(x):
-            from . import _tensor_losses
-
-            return getattr(_tensor_losses, name)(x, *args, **kwargs)
-        return fn(x, *args, **kwargs)
-
-    return wrapper
+def sse(pred: Any, target: Any) -> Any:
+    """The textbook's error E = ½ Σ_i (t_i − y_i)²;  ∂E/∂y_i = −(t_i − y_i)."""
+    m, y, t = _pair(pred, target, "sse", "sum")
+    return 0.5 * m.reduce((t - y) ** 2, "sum")
 
 
-def _holds_tensor(x: Any) -> bool:
-    if callable(getattr(x, "parameters", None)):  # a Module given to a penalty
+def l1(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """Mean absolute error: mean_i |y_i − t_i|;  ∂/∂y_i = sign(y_i − t_i)/n (0 at 0)."""
+    m, y, t = _pair(pred, target, "l1", reduction)
+    return m.reduce(abs(y - t), reduction)
+
+
+def huber(pred: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Any:
+    """Huber: ½d² if |d| < δ else δ(|d| − ½δ), d = y − t (torch.nn.functional.huber_loss)."""
+    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
+        raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
+    delta = float(delta)
+    m, y, t = _pair(pred, target, "huber", reduction)
+    d = y - t
+    a = abs(d)
+    return m.reduce(m.where(m.data(a) < delta, 0.5 * d ** 2, delta * (a - 0.5 * delta)),
+                    reduction)
+
+
+# ---- binary classification ------------------------------------------------------------------
+
+
+def bce(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """Binary cross-entropy of probabilities p ∈ [0, 1]: −[t ln p + (1 − t) ln(1 − p)].
+
+    ∂/∂p = (p − t)/(p(1 − p)). Logs are clamped at −100, so p = 0 or 1 gives a finite loss
+    (PyTorch's convention); p outside [0, 1] is an error.
+    """
+    m, p, t = _pair(pred, target, "bce", reduction)
+    _check_unit_interval(m.data(p), "bce", "input",
+                         "is not a probability in [0, 1]; pass raw scores to bce_with_logits "
+                         "instead")
+    _check_unit_interval(m.data(t), "bce", "target")
+    return m.reduce(m.node(ops.BCE, p, t), reduction)
+
+
+def bce_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Any:
+    """BCE on raw scores x: −[t ln σ(x) + (1 − t) ln(1 − σ(x))];  ∂/∂x = σ(x) − t.
+
+    Computed as (1 − t)·x + max(−x, 0) + ln(1 + e^−|x|), never as log(sigmoid(x)), so
+    x = ±1000 gives exact finite results.
+    """
+    m, x, t = _pair(logits, target, "bce_with_logits", reduction)
+    _check_unit_interval(m.data(t), "bce_with_logits", "target")
+    return m.reduce(m.node(ops.BCE_WITH_LOGITS, x, t), reduction)
+
+
+def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Any:
+    """Max-margin (SVM) loss, labels ±1: max(0, margin − y·s);  ∂/∂s = −y where active."""
+    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
+        raise TypeError(f"hinge: margin must be a number, got {margin!r}")
+    m, s, y = _pair(scores, labels, "hinge", reduction)
+    bad = np.flatnonzero(~np.isin(m.data(y), (-1.0, 1.0)) | m.holds_nodes(y))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"hinge: labels must be -1 or +1, got {float(m.data(y).ravel()[i])!r} at "
+                         f"index {i} (map 0/1 labels with 2*y - 1)")
+    return m.reduce(m.relu(float(margin) - y * s), reduction)
+
+
+def multilabel_bce(logits: Any, targets: Any, reduction: str = "mean") -> Any:
+    """Multi-label loss: per sample, the mean over K labels of bce_with_logits.
+
+    Same as ``torch.nn.functional.multilabel_soft_margin_loss``: a sample is K scores with
+    K targets in {0, 1} (or [0, 1]); a batch is N samples (a list of lists, or an (N, K)
+    Tensor), and ``reduction`` works over samples ('none' gives one loss per sample).
+    """
+    m, x, t = _pair(logits, targets, "multilabel_bce", reduction, rows=True)
+    _check_unit_interval(m.data(t), "multilabel_bce", "target")
+    per_label = m.node(ops.BCE_WITH_LOGITS, x, t)
+    if m.ndim(x) == 1:
+        return m.mean_last(per_label)
+    return m.reduce(m.mean_last(per_label), reduction)
+
+
+# ---- multi-class classification -------------------------------------------------------------
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
+    """Softmax cross-entropy from raw scores: ln Σ_j e^{z_j} − z_y;  ∂/∂z_j = softmax_j − [j = y].
+
+    ``logits`` is one sample (C scores, ``target`` an int) or a batch (N samples of C scores,
+    ``target`` N ints). One sample gives one loss whatever the reduction, as in PyTorch.
+    """
+    m, z, k, single = _class_rows(logits, target, "cross_entropy", reduction)
+    loss = m.per_sample(ops.CROSS_ENTROPY, z, k)
+    return m.first(loss) if single else m.reduce(loss, reduction)
+
+
+def nll(log_probs: Any, target: Any, reduction: str = "mean") -> Any:
+    """Negative log-likelihood of log-probabilities: −log p_y;  ∂/∂(log p_j) = −[j = y].
+
+    Shapes as in ``cross_entropy``; ``nll(log_softmax(z), y) == cross_entropy(z, y)``.
+    """
+    m, lp, k, single = _class_rows(log_probs, target, "nll", reduction)
+    loss = -lp[np.arange(len(k)), k]
+    return m.first(loss) if single else m.reduce(loss, reduction)
+
+
+# ---- regularisation -------------------------------------------------------------------------
+
+
+def l1_penalty(params: Any, lam: float = 1.0) -> Any:
+    """L1 regularisation λ·Σ|w| over a Module's (or a list's) parameters;  ∂/∂w = λ·sign(w)."""
+    m, params = _parameters(params, lam, "l1_penalty")
+    return float(lam) * m.total([abs(p) for p in params])
+
+
+def l2_penalty(params: Any, lam: float = 1.0) -> Any:
+    """L2 regularisation λ·Σw²;  ∂/∂w = 2λw (so SGD's weight_decay=wd is λ = wd/2)."""
+    m, params = _parameters(params, lam, "l2_penalty")
+    return float(lam) * m.total([p ** 2 for p in params])
+
+
+# ---- the two kinds of batch -----------------------------------------------------------------
+
+
+class TensorBatch:
+    """A batch of Tensors: the Tensor operations themselves."""
+
+    kind = "tensor"
+
+    @staticmethod
+    def data(x: Any) -> np.ndarray:
+        return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+    @staticmethod
+    def holds_nodes(x: Any) -> np.ndarray:
+        return np.zeros(np.shape(TensorBatch.data(x)), dtype=bool)  # labels are data
+
+    @staticmethod
+    def ndim(x: Tensor) -> int:
+        return x.ndim
+
+    @staticmethod
+    def relu(x: Tensor) -> Tensor:
+        return x.relu()
+
+    @staticmethod
+    def where(cond: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
+        return _tensor.where(cond, a, b)
+
+    @staticmethod
+    def node(op: ops.Op, *xs: Tensor) -> Tensor:
+        return _tensor.apply_op(op, xs)
+
+    @staticmethod
+    def per_sample(op: ops.Op, z: Tensor, k: np.ndarray) -> Tensor:
+        return _tensor.apply_op(op, (z,), {"target": k})
+
+    @staticmethod
+    def mean_last(x: Tensor) -> Tensor:
+        return x.mean(axis=-1)
+
+    @staticmethod
+    def first(x: Tensor) -> Tensor:
+        return x.reshape(())
+
+    @staticmethod
+    def reduce(loss: Tensor, reduction: str) -> Tensor:
+        """'none' → the per-element losses; 'sum' → Σ; 'mean' → Σ / n."""
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+
+    @staticmethod
+    def total(terms: list) -> Tensor:
+        total = terms[0].sum()
+        for term in terms[1:]:
+            total = total + term.sum()
+        return total
+
+
+class ValueBatch:
+    """A batch of Values: numpy object arrays of Values (and number targets), so numpy's
+    element-wise arithmetic calls the Value operators and builds one node per element."""
+
+    kind = "value"
+
+    def __init__(self, shape: Any = None) -> None:
+        self.shape = shape  # None (one number), n (a list) or row lengths, for 'none'
+
+    @staticmethod
+    def data(x: Any) -> np.ndarray:
+        return np.array([e.data if isinstance(e, Value) else e for e in np.ravel(x)],
+                        dtype=np.float64).reshape(np.shape(x))
+
+    @staticmethod
+    def holds_nodes(x: Any) -> np.ndarray:
+        return np.array([isinstance(e, Value) for e in np.ravel(x)],
+                        dtype=bool).reshape(np.shape(x))
+
+    @staticmethod
+    def ndim(x: np.ndarray) -> int:
+        return x.ndim
+
+    @staticmethod
+    def relu(x: np.ndarray) -> np.ndarray:
+        return _each(Value.relu, x)
+
+    @staticmethod
+    def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def node(op: ops.Op, *xs: np.ndarray) -> np.ndarray:
+        return _each(lambda *e: _value.apply_op(op, e), *xs)
+
+    @staticmethod
+    def per_sample(op: ops.Op, z: np.ndarray, k: np.ndarray) -> np.ndarray:
+        op = ops.VCROSS_ENTROPY if op is ops.CROSS_ENTROPY else op
+        return _objects([_value.apply_op(op, row, {"target": int(c)}) for row, c in zip(z, k)])
+
+    @staticmethod
+    def mean_last(x: np.ndarray) -> Any:
+        if x.ndim == 1:
+            return vsum(list(x)) / len(x)
+        return _objects([vsum(list(row)) / len(row) for row in x])
+
+    @staticmethod
+    def first(x: np.ndarray) -> Value:
+        return x[0]
+
+    def reduce(self, terms: np.ndarray, reduction: str) -> Any:
+        """'none' → the terms in the input's shape; 'sum' → Σ; 'mean' → Σ / n."""
+        terms = list(np.ravel(terms))
+        if reduction != "none":
+            total = vsum(terms)
+            return total if reduction == "sum" else total / len(terms)
+        shape = self.shape
+        if shape is None:
+            return terms[0]
+        if isinstance(shape, int):
+            return terms
+        out, start = [], 0
+        for n in shape:
+            out.append(terms[start:start + n])
+            start += n
+        return out
+
+    @staticmethod
+    def total(terms: list) -> Value:
+        return vsum(terms)
+
+
+def _objects(items: list) -> np.ndarray:
+    """A 1-d object array of ``items`` (never unpacked into a deeper array)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _each(f: Any, *xs: np.ndarray) -> np.ndarray:
+    """``f`` applied element by element over object arrays of one shape."""
+    return np.frompyfunc(f, len(xs), 1)(*xs)
+
+
+def _batch_of(x: Any) -> Any:
+    """TensorBatch for a Tensor (or a list of Tensors, a Module of them), else ValueBatch."""
+    if callable(getattr(x, "parameters", None)):
         x = x.parameters()
     if isinstance(x, (list, tuple)) and x:
         x = x[0]
-    return isinstance(x, Tensor)
+    return TensorBatch if isinstance(x, Tensor) else ValueBatch
+
+
+# ---- inputs: checked once, for both kinds ---------------------------------------------------
 
 
 def _check_reduction(reduction: str, name: str) -> None:
@@ -68,35 +328,52 @@ def _check_reduction(reduction: str, name: str) -> None:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
-# argument checks shared with the Tensor versions in _tensor_losses
-def _huber_delta(delta: Any) -> float:
-    if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not delta > 0:
-        raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
-    return float(delta)
+def _check_unit_interval(x: np.ndarray, name: str, what: str,
+                         why: str = "is not in [0, 1]") -> None:
+    bad = ~((x >= 0.0) & (x <= 1.0))
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        where = f"{i[0]}" if len(i) == 1 else f"{i}"
+        raise ValueError(f"{name}: {what} {where} = {float(x[i])!r} {why}")
 
 
-def _hinge_margin(margin: Any) -> float:
-    if isinstance(margin, bool) or not isinstance(margin, numbers.Real):
-        raise TypeError(f"hinge: margin must be a number, got {margin!r}")
-    return float(margin)
+def _pair(pred: Any, target: Any, name: str, reduction: str, rows: bool = False
+          ) -> tuple[Any, Any, Any]:
+    """(the batch's kind, prediction, target) of one shape, checked; the target may be data."""
+    _check_reduction(reduction, name)
+    if _batch_of(pred) is TensorBatch:
+        return (TensorBatch, *_tensor_pair(pred, target, name))
+    if rows:
+        return _value_rows(pred, target, name)
+    ys, ts, shape = _flatten(pred, target, name)
+    return ValueBatch(shape), _objects(ys), _objects(ts)
 
 
-def _parameters(params: Any, lam: Any, name: str, node_type: type) -> list:
-    """The parameters of a Module (or a list of them) for a penalty, each a ``node_type``."""
-    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
-        raise ValueError(f"{name}: lam must be a non-negative number, got {lam!r}")
-    if callable(getattr(params, "parameters", None)):
-        params = params.parameters()
-    params = list(params)
-    for i, p in enumerate(params):
-        if not isinstance(p, node_type):
-            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, "
-                            f"not a {node_type.__name__}")
-    return params
+def _tensor_pair(pred: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"{name}: the prediction must be a Tensor, got {type(pred).__name__}")
+    t = target
+    if not isinstance(t, Tensor):
+        arr = np.asarray(t) if isinstance(t, (np.ndarray, numbers.Number, list, tuple)) else None
+        if arr is None or arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: target must be numeric, got {type(target).__name__}")
+        t = Tensor(arr.astype(pred.data.dtype, copy=False))
+    if t.shape != pred.shape:
+        raise ValueError(f"{name}: prediction has shape {pred.shape} but target has shape "
+                         f"{t.shape}; they must match")
+    return pred, t
 
 
 def _as_list(x: Any) -> Any:
     return x.tolist() if hasattr(x, "tolist") and not isinstance(x, Value) else x
+
+
+def _is_seq(x: Any) -> bool:
+    return isinstance(x, (list, tuple))
+
+
+def _shape_text(x: Any) -> str:
+    return f"{len(x)} elements" if _is_seq(x) else "a scalar"
 
 
 def _pred_value(x: Any, name: str) -> Value:
@@ -113,18 +390,10 @@ def _target_value(x: Any, name: str) -> Any:
     """A target element: a Value (differentiable target) or a float."""
     if isinstance(x, Value):
         return x
-    if not isinstance(x, numbers.Real):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name}: targets must be numbers or Values, got "
                         f"{type(x).__name__}: {x!r}")
     return float(x)
-
-
-def _data(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
-
-
-def _is_seq(x: Any) -> bool:
-    return isinstance(x, (list, tuple))
 
 
 def _flatten(pred: Any, target: Any, name: str) -> tuple[list[Value], list[Any], Any]:
@@ -165,175 +434,70 @@ def _flatten(pred: Any, target: Any, name: str) -> tuple[list[Value], list[Any],
     return preds, targets, rows
 
 
-def _shape_text(x: Any) -> str:
-    return f"{len(x)} elements" if _is_seq(x) else "a scalar"
-
-
-def _unflatten(terms: list, shape: Any) -> Any:
-    if shape is None:
-        return terms[0]
-    if isinstance(shape, int):
-        return terms
-    out, start = [], 0
-    for n in shape:
-        out.append(terms[start:start + n])
-        start += n
-    return out
-
-
-def _reduce(terms: list[Value], shape: Any, reduction: str) -> Any:
-    """'none' → the terms in the input's shape; 'sum' → Σ; 'mean' → Σ / n."""
-    if reduction == "none":
-        return _unflatten(terms, shape)
-    total = vsum(terms)
-    return total if reduction == "sum" else total / len(terms)
-
-
-def _check_probability_target(t: Any, name: str, i: int) -> None:
-    td = _data(t)
-    if not 0.0 <= td <= 1.0:
-        raise ValueError(f"{name}: target {i} = {td!r} is not in [0, 1]")
-
-
-# ---- regression losses ----------------------------------------------------------------------
-
-
-@_accepts_tensors
-def mse(pred: Any, target: Any, reduction: str = "mean") -> Any:
-    """Mean squared error: mean_i (y_i − t_i)²;  ∂/∂y_i = 2(y_i − t_i)/n."""
-    _check_reduction(reduction, "mse")
-    ps, ts, shape = _flatten(pred, target, "mse")
-    return _reduce([(p - t) ** 2 for p, t in zip(ps, ts)], shape, reduction)
-
-
-@_accepts_tensors
-def sse(pred: Any, target: Any) -> Value:
-    """The textbook's error E = ½ Σ_i (t_i − y_i)²;  ∂E/∂y_i = −(t_i − y_i)."""
-    ps, ts, _ = _flatten(pred, target, "sse")
-    return 0.5 * vsum([(t - p) ** 2 for p, t in zip(ps, ts)])
-
-
-@_accepts_tensors
-def l1(pred: Any, target: Any, reduction: str = "mean") -> Any:
-    """Mean absolute error: mean_i |y_i − t_i|;  ∂/∂y_i = sign(y_i − t_i)/n (0 at 0)."""
-    _check_reduction(reduction, "l1")
-    ps, ts, shape = _flatten(pred, target, "l1")
-    return _reduce([abs(p - t) for p, t in zip(ps, ts)], shape, reduction)
-
-
-@_accepts_tensors
-def huber(pred: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -> Any:
-    """Huber: ½d² if |d| < δ else δ(|d| − ½δ), d = y − t (torch.nn.functional.huber_loss)."""
-    _check_reduction(reduction, "huber")
-    delta = _huber_delta(delta)
-    ps, ts, shape = _flatten(pred, target, "huber")
-    terms = []
-    for p, t in zip(ps, ts):
-        d = p - t
-        if abs(d.data) < delta:
-            terms.append(0.5 * d**2)
-        else:
-            terms.append(delta * (abs(d) - 0.5 * delta))
-    return _reduce(terms, shape, reduction)
-
-
-# ---- binary classification ------------------------------------------------------------------
-
-
-def _bce_node(p: Value, t: Any, i: int) -> Value:
-    """−[t ln p + (1 − t) ln(1 − p)] as one node, logs clamped at −100 like PyTorch."""
-    pd = p.data
-    if not 0.0 <= pd <= 1.0:
-        raise ValueError(
-            f"bce: input {i} = {pd!r} is not a probability in [0, 1]; "
-            "pass raw scores to bce_with_logits instead"
-        )
-    op = _ops.BCE
-    if not isinstance(t, Value):
-        t = Value(_data(t), requires_grad=False)  # a constant: drawn and differentiated as none
-    loss = op.forward(FLOATS, pd, t.data)
-    return Value._result(loss, (p, t), op.local(FLOATS, loss, pd, t.data), "bce", op)
-
-
-@_accepts_tensors
-def bce(pred: Any, target: Any, reduction: str = "mean") -> Any:
-    """Binary cross-entropy of probabilities p ∈ [0, 1]: −[t ln p + (1 − t) ln(1 − p)].
-
-    ∂/∂p = (p − t)/(p(1 − p)). Logs are clamped at −100, so p = 0 or 1 gives a finite loss
-    (PyTorch's convention); p outside [0, 1] is an error.
-    """
-    _check_reduction(reduction, "bce")
-    ps, ts, shape = _flatten(pred, target, "bce")
-    for i, t in enumerate(ts):
-        _check_probability_target(t, "bce", i)
-    return _reduce([_bce_node(p, t, i) for i, (p, t) in enumerate(zip(ps, ts))],
-                   shape, reduction)
-
-
-def _bce_logits_term(x: Value, t: Any) -> Value:
-    """(1 − t)·x + softplus(−x) for x ≥ 0, softplus(x) − t·x for x < 0 (equal; both stable)."""
-    if x.data >= 0.0:
-        return (1.0 - t) * x + (-x).softplus()
-    return x.softplus() - t * x
-
-
-@_accepts_tensors
-def bce_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Any:
-    """BCE on raw scores x: −[t ln σ(x) + (1 − t) ln(1 − σ(x))];  ∂/∂x = σ(x) − t.
-
-    Written as softplus, never as log(sigmoid(x)), so x = ±1000 gives exact finite results.
-    """
-    _check_reduction(reduction, "bce_with_logits")
-    xs, ts, shape = _flatten(logits, target, "bce_with_logits")
-    for i, t in enumerate(ts):
-        _check_probability_target(t, "bce_with_logits", i)
-    return _reduce([_bce_logits_term(x, t) for x, t in zip(xs, ts)], shape, reduction)
-
-
-@_accepts_tensors
-def hinge(scores: Any, labels: Any, margin: float = 1.0, reduction: str = "mean") -> Any:
-    """Max-margin (SVM) loss, labels ±1: max(0, margin − y·s);  ∂/∂s = −y where active."""
-    _check_reduction(reduction, "hinge")
-    margin = _hinge_margin(margin)
-    ss, ys, shape = _flatten(scores, labels, "hinge")
-    for i, y in enumerate(ys):
-        if isinstance(y, Value) or y not in (-1.0, 1.0):
-            raise ValueError(f"hinge: labels must be -1 or +1, got {_data(y)!r} at index {i} "
-                             "(map 0/1 labels with 2*y - 1)")
-    return _reduce([(margin - y * s).relu() for s, y in zip(ss, ys)], shape, reduction)
-
-
-@_accepts_tensors
-def multilabel_bce(logits: Any, targets: Any, reduction: str = "mean") -> Any:
-    """Multi-label loss: per sample, the mean over K labels of bce_with_logits.
-
-    Same as ``torch.nn.functional.multilabel_soft_margin_loss``: a sample is a list of K
-    scores with K targets in {0, 1} (or [0, 1]); a batch is a list of samples, and
-    ``reduction`` works over samples ('none' gives one loss per sample).
-    """
-    _check_reduction(reduction, "multilabel_bce")
-    logits, targets = _as_list(logits), _as_list(targets)
-    batched = _is_seq(logits) and bool(logits) and _is_seq(_as_list(logits[0]))
+def _value_rows(scores: Any, targets: Any, name: str) -> tuple[ValueBatch, np.ndarray, np.ndarray]:
+    """One sample (K scores, K targets) as 1-d arrays, or N of them as (N, K) arrays."""
+    scores, targets = _as_list(scores), _as_list(targets)
+    batched = _is_seq(scores) and bool(scores) and _is_seq(_as_list(scores[0]))
     if not batched:
-        if not _is_seq(logits) or not _is_seq(targets):
-            raise ValueError("multilabel_bce: a sample is a list of K scores with a list of "
+        if not _is_seq(scores) or not _is_seq(targets):
+            raise ValueError(f"{name}: a sample is a list of K scores with a list of "
                              "K targets")
-        logits, targets = [logits], [targets]
-    elif not _is_seq(targets) or len(targets) != len(logits):
-        raise ValueError(f"multilabel_bce: {len(logits)} samples but targets is "
+        ys, ts, _ = _flatten(scores, targets, name)
+        return ValueBatch(), _objects(ys), _objects(ts)
+    if not _is_seq(targets) or len(targets) != len(scores):
+        raise ValueError(f"{name}: {len(scores)} samples but targets is "
                          f"{_shape_text(targets)}")
-    losses = [bce_with_logits(row, t_row, reduction="mean")
-              for row, t_row in zip(logits, targets)]
-    if not batched:
-        return losses[0]
-    return _reduce(losses, len(losses), reduction)
+    ys, ts, rows = _flatten(scores, targets, name)
+    if len(set(rows)) != 1:
+        raise ValueError(f"{name}: every sample needs {rows[0]} scores; "
+                         f"sample {next(i for i, n in enumerate(rows) if n != rows[0])} "
+                         f"has {[n for n in rows if n != rows[0]][0]}")
+    shape = (len(rows), rows[0])
+    return (ValueBatch(len(rows)), _objects(ys).reshape(shape), _objects(ts).reshape(shape))
 
 
-# ---- multi-class classification -------------------------------------------------------------
+def _class_rows(scores: Any, target: Any, name: str, reduction: str
+                ) -> tuple[Any, Any, np.ndarray, bool]:
+    """(the batch's kind, scores as N rows of C, N class indices checked against C, whether
+    one sample of C scores with one index was given)."""
+    _check_reduction(reduction, name)
+    if _batch_of(scores) is TensorBatch:
+        if not isinstance(scores, Tensor):
+            raise TypeError(f"{name}: scores must be a Tensor, got {type(scores).__name__}")
+        single = scores.ndim == 1
+        if single:
+            scores = scores.reshape(1, -1)
+            target = np.atleast_1d(target.data if isinstance(target, Tensor) else target)
+        elif scores.ndim != 2:
+            raise ValueError(f"{name}: expected scores of shape (N, C) or (C,), got "
+                             f"{scores.shape}")
+        k = _class_indices(target.data if isinstance(target, Tensor) else target,
+                           *scores.shape, name)
+        return TensorBatch, scores, k, single
+    rows, targets, single = _value_class_rows(scores, target, name)
+    z = np.empty((len(rows), len(rows[0])), dtype=object)
+    z[:] = rows
+    return ValueBatch(len(rows)), z, np.array(targets, dtype=np.intp), single
 
 
-def _class_rows(scores: Any, target: Any, name: str) -> tuple[list[list[Value]], list[int], bool]:
-    """(rows of C scores, class indices, batched?) with indices checked against C."""
+def _class_indices(target: Any, n: int, n_classes: int, name: str) -> np.ndarray:
+    """Class indices as an int array of length n, each in 0..C−1."""
+    k = np.asarray(target)
+    if k.dtype.kind == "f" and np.array_equal(k, np.round(k)):
+        k = k.astype(np.intp)  # a Tensor of whole numbers
+    if k.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer class indices, got {k.dtype}")
+    if k.shape != (n,):
+        raise ValueError(f"{name}: {n} samples need a target of shape ({n},), got {k.shape}")
+    if n and (k.min() < 0 or k.max() >= n_classes):
+        bad = int(k[(k < 0) | (k >= n_classes)][0])
+        raise ValueError(f"{name}: class index {bad} out of range for {n_classes} classes "
+                         f"(valid: 0..{n_classes - 1})")
+    return k
+
+
+def _value_class_rows(scores: Any, target: Any, name: str) -> tuple[list, list[int], bool]:
+    """(rows of C score Values, class indices, one sample?) with indices checked against C."""
     scores, target = _as_list(scores), _as_list(target)
     if not _is_seq(scores) or not scores:
         raise ValueError(f"{name}: expected a list of C class scores or a batch of them")
@@ -363,57 +527,22 @@ def _class_rows(scores: Any, target: Any, name: str) -> tuple[list[list[Value]],
             raise ValueError(f"{name}: class index {k} out of range for {n_classes} classes "
                              f"(valid: 0..{n_classes - 1})")
     rows = [[_pred_value(z, name) for z in row] for row in rows]
-    return rows, [int(k) for k in targets], batched
+    return rows, [int(k) for k in targets], not batched
 
 
-def _log_sum_exp(zs: list[Value]) -> Value:
-    """ln Σ_j e^{z_j} = m + ln Σ_j e^{z_j − m} with the constant m = max_j z_j (no overflow).
-
-    The shift is kept when m is infinite, as in PyTorch: a +inf logit or all logits −inf
-    give inf − inf = NaN, so the loss and every gradient are NaN (never inf, never log(0)).
-    """
-    m = max(z.data for z in zs)
-    return vsum([(z - m).exp() for z in zs]).log() + m
-
-
-@_accepts_tensors
-def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
-    """Softmax cross-entropy from raw scores: ln Σ_j e^{z_j} − z_y;  ∂/∂z_j = softmax_j − [j = y].
-
-    ``logits`` is one sample (C scores, ``target`` an int) or a batch (N lists of C scores,
-    ``target`` N ints). One sample gives one Value whatever the reduction, as in PyTorch.
-    """
-    _check_reduction(reduction, "cross_entropy")
-    rows, targets, batched = _class_rows(logits, target, "cross_entropy")
-    terms = [_log_sum_exp(row) - row[k] for row, k in zip(rows, targets)]
-    return _reduce(terms, len(terms), reduction) if batched else terms[0]
-
-
-@_accepts_tensors
-def nll(log_probs: Any, target: Any, reduction: str = "mean") -> Any:
-    """Negative log-likelihood of log-probabilities: −log p_y;  ∂/∂(log p_j) = −[j = y].
-
-    Shapes as in ``cross_entropy``; ``nll(log_softmax(z), y) == cross_entropy(z, y)``.
-    """
-    _check_reduction(reduction, "nll")
-    rows, targets, batched = _class_rows(log_probs, target, "nll")
-    terms = [-row[k] for row, k in zip(rows, targets)]
-    return _reduce(terms, len(terms), reduction) if batched else terms[0]
-
-
-# ---- regularisation -------------------------------------------------------------------------
-
-
-@_accepts_tensors
-def l1_penalty(params: Any, lam: float = 1.0) -> Value:
-    """L1 regularisation λ·Σ|w| over a Module's (or a list's) parameters;  ∂/∂w = λ·sign(w)."""
-    params = _parameters(params, lam, "l1_penalty", Value)
-    return float(lam) * vsum([abs(p) for p in params])
-
-
-@_accepts_tensors
-def l2_penalty(params: Any, lam: float = 1.0) -> Value:
-    """L2 regularisation λ·Σw²;  ∂/∂w = 2λw (so SGD's weight_decay=wd is λ = wd/2)."""
-    params = _parameters(params, lam, "l2_penalty", Value)
-    return float(lam) * vsum([p**2 for p in params])
-
+def _parameters(params: Any, lam: Any, name: str) -> tuple[Any, list]:
+    """The batch kind and the parameters of a Module (or a list of them) for a penalty."""
+    if isinstance(lam, bool) or not isinstance(lam, numbers.Real) or lam < 0:
+        raise ValueError(f"{name}: lam must be a non-negative number, got {lam!r}")
+    m = _batch_of(params)
+    if callable(getattr(params, "parameters", None)):
+        params = params.parameters()
+    params = list(params)
+    node_type = Tensor if m is TensorBatch else Value
+    for i, p in enumerate(params):
+        if not isinstance(p, node_type):
+            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, "
+                            f"not a {node_type.__name__}")
+    if not params:
+        raise ValueError(f"{name}: no parameters given")
+    return m, params

@@ -51,6 +51,7 @@ PARAMS = {
     "where": [{"cond": np.array([[True, False, True], [False, True, True]])}],
     "bce": [{}], "bce_with_logits": [{}],
     "cross_entropy": [{"target": np.array([0, 3, 1])}],
+    "vcross_entropy": [{"target": 0}, {"target": 2}],
     "vsum": [{}],
     "dot": [{}],  # its parameter (how parents pair up) is made by dot() from its operands
     "sum": _REDUCE, "mean": _REDUCE, "max": _REDUCE, "min": _REDUCE,

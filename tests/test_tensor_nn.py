@@ -293,7 +293,7 @@ def test_loss_errors_are_clear():
         losses.cross_entropy(p, [0.5, 1.0, 0.0])
     with pytest.raises(ValueError, match=r"target of shape \(3,\)"):
         losses.nll(p, [0, 1])
-    with pytest.raises(ValueError, match=r"bce: input at index \(0, 0\) = 2.0"):
+    with pytest.raises(ValueError, match=r"bce: input \(0, 0\) = 2.0 is not a probability"):
         losses.bce(p * 0 + 2.0, np.zeros((3, 2)))
     with pytest.raises(ValueError, match="-1 or \\+1"):
         losses.hinge(p, np.zeros((3, 2)))

@@ -335,9 +335,8 @@ BCE = _declare(
 BCE_WITH_LOGITS = _declare(
     "bce_with_logits", symbol="BCE(σ)", rule="∂/∂x = σ(x) − t, ∂/∂t = −x",
     matrix=("(σ({a}) − {b})", "(−{a})"),
-    kinds=("tensor",),
     # PyTorch's arrangement, so infinite logits give its inf/NaN
-    forward=lambda m, x, t: (1.0 - t) * x + np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    forward=lambda m, x, t: (1.0 - t) * x + m.maximum(-x, 0.0) + m.log1p(m.exp(-abs(x))),
     local=lambda m, out, x, t: (m.sigmoid(x) - t, -x),
     reference=lambda torch, x, t: torch.nn.functional.binary_cross_entropy_with_logits(
         x, t, reduction="none"), sample="ru",
@@ -364,6 +363,29 @@ CROSS_ENTROPY = _declare(
     forward=_ce_forward, vjp=_ce_vjp,
     reference=lambda torch, z, target: torch.nn.functional.cross_entropy(
         z, torch.as_tensor(target), reduction="none"),
+)
+
+
+
+def _vce_forward(m: Any, *z: float, target: int) -> float:
+    top = max(z)  # shifted out, so no e^z overflows; kept when infinite, giving NaN as torch
+    return m.log(sum(m.exp(zj - top) for zj in z)) + top - z[target]
+
+
+def _vce_local(m: Any, out: Any, *z: Any, target: int) -> tuple:
+    # softmax_j = e^{z_j − lse}, lse = ln Σ e^z (not out + z_y: inf − inf when z_y = −inf)
+    top = max(m.raw(zj) for zj in z)
+    lse = m.log(sum(m.exp(zj - top) for zj in z)) + top
+    return tuple(m.exp(zj - lse) - (1.0 if j == target else 0.0) for j, zj in enumerate(z))
+
+
+VCROSS_ENTROPY = _declare(
+    "cross_entropy", key="vcross_entropy", symbol="CE", rule="∂CE/∂z_j = softmax_j − [j = y]",
+    params=("target",), kinds=("value",),
+    forward=_vce_forward, local=_vce_local,
+    reference=lambda torch, *z, target: torch.nn.functional.cross_entropy(
+        torch.stack(z).reshape(1, -1), torch.tensor([target]), reduction="none")[0],
+    sample="rrr",
 )
 
 # -- n-ary sums (Values): one node for a neuron's Σ w·x + b -----------------------------------

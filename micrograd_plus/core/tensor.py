@@ -45,7 +45,7 @@ from . import ops
 from .mathspace import ARRAYS, NODES, TENSOR_FUNCTIONS, quiet_off, quiet_on, sum_to
 from .checks import check_number, require_torch
 
-__all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor",
+__all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor", "apply_op",
            "broadcast_to", "sum_to_shape"]
 
 _new = object.__new__
@@ -661,6 +661,12 @@ def _as_node(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else _leaf(np.asarray(x))
 
 
+
+
+def apply_op(op: ops.Op, inputs: Sequence[Any], params: dict | None = None) -> Tensor:
+    """The node ``op(inputs)`` of a declared op; numbers and arrays become constants."""
+    parents = tuple(as_tensor(x) for x in inputs)
+    return _apply(op, parents, params)
 
 
 # -- converting arguments -----------------------------------------------------------------

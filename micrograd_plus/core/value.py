@@ -32,7 +32,7 @@ from . import ops as _ops
 from .checks import check_number
 from .mathspace import FLOATS, NODES, fpow, fsigmoid
 
-__all__ = ["Value", "vsum", "dot", "op_symbol", "op_rule"]
+__all__ = ["Value", "vsum", "dot", "apply_op", "op_symbol", "op_rule"]
 
 _new = object.__new__
 _pow = fpow  # IEEE pow on floats, kept under its old name for importers
@@ -345,6 +345,19 @@ def _as_value(x: Any) -> Any:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return Value(float(x))
     return NotImplemented
+
+
+def apply_op(op: _ops.Op, inputs: Sequence[Any], params: dict | None = None) -> Value:
+    """The node ``op(inputs)`` of a declared op, its forward and local derivatives run on the
+    inputs' numbers; a plain number becomes a constant parent (drawn, never differentiated)."""
+    parents = tuple(x if isinstance(x, Value)
+                    else Value(check_number(x, f"{op.name} input"), requires_grad=False)
+                    for x in inputs)
+    datas = [p.data for p in parents]
+    params = params or {}
+    out = op.forward(FLOATS, *datas, **params)
+    args = tuple(params[name] for name in op.params) or None
+    return _result(out, parents, op.local(FLOATS, out, *datas, **params), op.name, op, args)
 
 
 def vsum(values: Sequence[Any]) -> Value:
