@@ -48,7 +48,7 @@ def _take(x: Any, idx: np.ndarray) -> Any:
     return [x[int(i)] for i in idx]
 
 
-def _check_same_length(X: Any, y: Any, fn: str) -> int:
+def check_same_length(X: Any, y: Any, fn: str) -> int:
     """The number of samples; ValueError naming ``fn`` if X is empty or y has another length."""
     n = _length(X, f"{fn}: X")
     if y is not None and _length(y, f"{fn}: y") != n:
@@ -58,7 +58,8 @@ def _check_same_length(X: Any, y: Any, fn: str) -> int:
     return n
 
 
-def _check_batch_size(batch_size: Any, fn: str) -> int:
+def check_batch_size(batch_size: Any, fn: str) -> int:
+    """``batch_size`` as a positive int; ValueError naming ``fn`` otherwise."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size < 1:
         raise ValueError(f"{fn}: batch_size must be a positive int, got {batch_size!r}")
@@ -80,7 +81,7 @@ def train_test_split(
     the test part has ⌈n · test_ratio⌉ samples, so 2040 samples at 7:3 give 1428 + 612.
     Returns ``(X_train, X_test, y_train, y_test)``, or ``(X_train, X_test)`` without y.
     """
-    n = _check_same_length(X, y, "train_test_split")
+    n = check_same_length(X, y, "train_test_split")
     if test_ratio is not None and train_ratio is not None:
         raise ValueError("train_test_split: give test_ratio or train_ratio, not both")
     if train_ratio is not None:
@@ -243,8 +244,8 @@ def batches(
     The last batch is smaller unless ``drop_last``; 1428 samples in batches of 100 give 14
     batches of 100 and one of 28, as in the book. ``seed`` fixes the shuffle.
     """
-    n = _check_same_length(X, y, "batches")
-    batch_size = _check_batch_size(batch_size, "batches")
+    n = check_same_length(X, y, "batches")
+    batch_size = check_batch_size(batch_size, "batches")
     order = _rng(seed).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
@@ -258,8 +259,8 @@ class DataLoader:
 
     def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
                  seed: Any = 0, drop_last: bool = False) -> None:
-        self.n = _check_same_length(X, y, "DataLoader")
-        self.batch_size = _check_batch_size(batch_size, "DataLoader")
+        self.n = check_same_length(X, y, "DataLoader")
+        self.batch_size = check_batch_size(batch_size, "DataLoader")
         self.X, self.y = X, y
         self.shuffle = shuffle
         self.drop_last = drop_last

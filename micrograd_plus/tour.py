@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import data, losses, nn, optim
 from .examples import lunch
-from .examples._output import console, num, vec, write_graph
+from .examples.output import console, num, vec, write_graph
 
 
 def train(steps: int = 50, lr: float = 0.1, seed: int = 0,

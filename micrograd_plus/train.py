@@ -37,7 +37,7 @@ import numpy as np
 from . import losses
 from . import metrics as _metrics
 from .core.autograd import no_grad
-from .data import DataLoader, _check_batch_size, _check_same_length
+from .data import DataLoader, check_batch_size, check_same_length
 from .core.tensor import Tensor
 
 __all__ = ["fit", "evaluate", "predict", "History"]
@@ -196,8 +196,8 @@ def _compute_metrics(specs: list, y_true: np.ndarray, outputs: np.ndarray) -> di
 
 def _loader(data: Any, batch_size: int, shuffle: bool, seed: Any) -> Any:
     if isinstance(data, tuple) and len(data) == 2:
-        _check_same_length(data[0], data[1], "fit: data")
-        _check_batch_size(batch_size, "fit")
+        check_same_length(data[0], data[1], "fit: data")
+        check_batch_size(batch_size, "fit")
         return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
     if isinstance(data, Iterable):
         return data  # a DataLoader or any re-iterable of (X, y) batches
@@ -226,8 +226,8 @@ def _stack(parts: list[np.ndarray]) -> np.ndarray:
 # -- public API ----------------------------------------------------------------------------------
 def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
     """The model's outputs for every row of X, in eval mode without a graph, as numpy."""
-    _check_same_length(X, None, "predict")
-    _check_batch_size(batch_size, "predict")
+    check_same_length(X, None, "predict")
+    check_batch_size(batch_size, "predict")
     tensor_model = _is_tensor_model(model)
     with _eval_mode(model):
         parts = [_output_array(_forward(model, xb, tensor_model))
@@ -238,8 +238,8 @@ def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
 def evaluate(model: Any, loss_fn: Any, X: Any, y: Any, metrics: Any = (),
              batch_size: int = 256) -> dict[str, float]:
     """Mean loss and metrics on (X, y), in eval mode without a graph: {'loss': …, name: …}."""
-    _check_same_length(X, y, "evaluate")
-    _check_batch_size(batch_size, "evaluate")
+    check_same_length(X, y, "evaluate")
+    check_batch_size(batch_size, "evaluate")
     return _evaluate(model, _resolve_loss(loss_fn), X, y, _resolve_metrics(metrics), batch_size)
 
 
@@ -320,7 +320,7 @@ def fit(
         if not (isinstance(val_data, (tuple, list)) and len(val_data) == 2):
             raise TypeError(f"fit: val_data must be a pair (X_val, y_val), got "
                             f"{type(val_data).__name__}")
-        _check_same_length(val_data[0], val_data[1], "fit: val_data")
+        check_same_length(val_data[0], val_data[1], "fit: val_data")
     loss_fn = _resolve_loss(loss_fn)
     specs = _resolve_metrics(metrics)
     loader = _loader(data, batch_size, shuffle, seed)

@@ -12,7 +12,7 @@ import pytest
 from micrograd_plus.cli import main as cli_main
 from micrograd_plus.demos import (
     DEMOS,
-    _common,
+    common,
     binary3d,
     demand,
     housing,
@@ -45,7 +45,7 @@ def test_quick_mode_runs_and_plots(name, tmp_path):
 
 
 def test_demo_without_matplotlib_still_prints(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(_common, "pyplot", lambda: None)
+    monkeypatch.setattr(common, "pyplot", lambda: None)
     result = binary3d.run(quick=True, out_dir=str(tmp_path), verbose=True)
     out = capsys.readouterr().out
     assert "plot" not in result and not list(tmp_path.iterdir())
@@ -53,7 +53,7 @@ def test_demo_without_matplotlib_still_prints(monkeypatch, tmp_path, capsys):
 
 
 def test_moons_follows_micrograds_learning_rate_schedule(monkeypatch, tmp_path):
-    monkeypatch.setattr(_common, "pyplot", lambda: None)  # the numbers only
+    monkeypatch.setattr(common, "pyplot", lambda: None)  # the numbers only
     hist = moons.run(quick=True, out_dir=str(tmp_path), verbose=False)["history"]
     # micrograd's demo.ipynb: step k uses lr = 1.0 - 0.9 * k / 100; History.lr is the lr
     # after each epoch's scheduler step, i.e. the one step k + 1 uses
@@ -119,7 +119,7 @@ def torch_listing_8_4(state, X, y, iterations):
 
 
 def test_demand_quick_has_the_same_loss_trajectory_as_pytorch(monkeypatch, tmp_path):
-    monkeypatch.setattr(_common, "pyplot", lambda: None)
+    monkeypatch.setattr(common, "pyplot", lambda: None)
     r = demand.run(quick=True, out_dir=str(tmp_path), verbose=False)
     assert r["iterations"] == len(r["loss"]) == demand.QUICK_ITERATIONS
     assert r["X"].min() == 0.0 and r["X"].max() == 1.0  # min-max normalised columns

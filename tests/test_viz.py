@@ -107,11 +107,11 @@ def test_format_number_precision():
 def test_one_formatter_for_graph_stepper_explain_and_tables():
     """The graph's cells, the stepper's and explain's numbers and the examples' tables agree."""
     from micrograd_plus.debug import BackpropStepper, explain, fmt
-    from micrograd_plus.examples import _output
+    from micrograd_plus.examples import output
 
     E, y, w, x = lunch_step1()
     for value in (E.data, y.data, w[0].grad, 1 / 70, 1.9e-12, -0.5):
-        assert fmt(value) == format_number(value) == _output.num(value)
+        assert fmt(value) == format_number(value) == output.num(value)
     src = draw_graph(E).source
     assert "245000" in src and "−3500" in src and "2.45e" not in src and "-3500" not in src
     s = BackpropStepper(E)

@@ -9,7 +9,7 @@ escape sequences to the terminal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from rich.console import Group
 from rich.panel import Panel
@@ -20,9 +20,6 @@ from ..core.ops import op_symbol
 from ..viz.format import visible
 from .chain import fmt, format_chain_rule, sym
 
-if TYPE_CHECKING:
-    from .stepper import BackpropStepper
-
 __all__ = ["render_state"]
 
 
@@ -31,7 +28,7 @@ def shown(text: str, style: str = "") -> Text:
     return Text(visible(text), style=style)
 
 
-def render_state(stepper: "BackpropStepper", max_rows: int = 30, max_parents: int = 12) -> Group:
+def render_state(stepper: Any, max_rows: int = 30, max_parents: int = 12) -> Group:
     """Header, the current step with its chain-rule formulas, and a table of all steps.
 
     Big graphs stay on one screen: the table shows ``max_rows`` steps around the current
@@ -50,7 +47,7 @@ def render_state(stepper: "BackpropStepper", max_rows: int = 30, max_parents: in
     )
 
 
-def _current_panel(stepper: "BackpropStepper", max_parents: int) -> Panel:
+def _current_panel(stepper: Any, max_parents: int) -> Panel:
     r = stepper.names[stepper.root]
     current = stepper.current
     lines: list[Text] = []
@@ -83,7 +80,7 @@ def _current_panel(stepper: "BackpropStepper", max_parents: int) -> Panel:
     return Panel(Group(*lines), title=title, title_align="left")
 
 
-def _steps_table(stepper: "BackpropStepper", max_rows: int) -> Table:
+def _steps_table(stepper: Any, max_rows: int) -> Table:
     r = stepper.names[stepper.root]
     table = Table(show_edge=False, pad_edge=False)
     for name, justify in [("#", "right"), ("node", "left"), ("op", "left"),
@@ -104,7 +101,7 @@ def _steps_table(stepper: "BackpropStepper", max_rows: int) -> Table:
     return table
 
 
-def _table_footer(stepper: "BackpropStepper", max_rows: int) -> Text:
+def _table_footer(stepper: Any, max_rows: int) -> Text:
     """The rows the table leaves out, above and below, and what its two gradient columns
     mean (they differ while the pass runs)."""
     total = len(stepper.steps)

@@ -19,7 +19,7 @@ from .. import losses, nn, optim
 from ..data import make_3d_classes, train_test_split
 from ..metrics import accuracy, confusion_matrix
 from ..train import History, fit, predict
-from . import _common
+from . import common
 
 SUMMARY = "Meng & Ou Ex 3.1/3.3: 3-4-2 tanh net, cross-entropy, 7:3 split, StepLR with floor"
 
@@ -32,7 +32,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     opt = optim.Adam(model.parameters(), lr=0.01)
     sched = optim.StepLR(opt, step_size=50, gamma=0.9, min_lr=0.0008)
     epochs = 3 if quick else 100
-    _common.say(verbose, f"binary3d: {len(X_train)} training / {len(X_test)} test points, "
+    common.say(verbose, f"binary3d: {len(X_train)} training / {len(X_test)} test points, "
                          f"{model.num_parameters()} parameters, {epochs} epochs of 15 batches")
     hist = fit(model, losses.cross_entropy, opt, (X_train, y_train), epochs=epochs,
                batch_size=100, scheduler=sched, scheduler_interval="batch",
@@ -44,7 +44,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     result = {"train_accuracy": train_acc, "test_accuracy": test_acc,
               "final_lr": hist.batch_lr[-1], "iterations": len(hist.batch_lr),
               "history": hist}
-    _common.say(
+    common.say(
         verbose,
         f"train accuracy {train_acc:.1%}   test accuracy {test_acc:.1%} "
         f"(the book: 100% on its 612 test samples)",
@@ -52,7 +52,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         "(0.01 × 0.9 every 50 iterations, floor 0.0008)",
         f"test confusion matrix (rows: true class):\n{confusion_matrix(y_test, test_scores)}",
     )
-    return _common.finish(result, lambda plt: _figure(plt, hist), out_dir, "binary3d", verbose)
+    return common.finish(result, lambda plt: _figure(plt, hist), out_dir, "binary3d", verbose)
 
 
 def _figure(plt: Any, hist: History) -> Any:

@@ -20,7 +20,7 @@ import numpy as np
 from .. import losses, nn, optim
 from ..data import MinMaxScaler
 from ..core.tensor import Tensor
-from . import _common
+from . import common
 
 SUMMARY = (
     "Chaudhury §8.5: phone sales from last week, discount, holidays; 3-10-5-1, SGD+momentum"
@@ -131,35 +131,35 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     model = make_model(seed=0)
     initial = {k: np.array(v) for k, v in model.state_dict().items()}
     iterations = QUICK_ITERATIONS if quick else ITERATIONS
-    _common.say(verbose, f"demand: {len(X)} weeks, features {', '.join(FEATURES)}; "
+    common.say(verbose, f"demand: {len(X)} weeks, features {', '.join(FEATURES)}; "
                          f"network 3-10-5-1 (sigmoid), {model.num_parameters()} parameters; "
                          f"SGD lr {LR} momentum {MOMENTUM}, {iterations} iterations")
     torch_history = train_torch(model, Xs, ys, iterations)  # a copy, before training
     history = train(model, Xs, ys, iterations)
     for i in sorted({0, 9, 99, iterations - 1}):
         if i < iterations:
-            _common.say(verbose, f"iteration {i + 1:4d}  MSE (normalised) {history[i]:.6f}")
+            common.say(verbose, f"iteration {i + 1:4d}  MSE (normalised) {history[i]:.6f}")
 
     torch_diff = None
     if torch_history is None:
-        _common.say(verbose, "(PyTorch not installed: no comparison)")
+        common.say(verbose, "(PyTorch not installed: no comparison)")
     else:
         torch_diff = float(np.max(np.abs(np.array(history) - np.array(torch_history))))
-        _common.say(verbose, f"PyTorch, same initial weights: max |Δ loss| over "
+        common.say(verbose, f"PyTorch, same initial weights: max |Δ loss| over "
                              f"{iterations} iterations = {torch_diff:.1e}")
 
     table = _table_predictions(model, x_scale, y_scale)
     fitted = y_scale.inverse_transform(_predict(model, Xs))
     mape = float(np.mean(np.abs(fitted - units) / units))
-    _common.say(verbose, f"mean absolute percentage error over all weeks: {100 * mape:.1f} %",
+    common.say(verbose, f"mean absolute percentage error over all weeks: {100 * mape:.1f} %",
                 "Table 8.1 rows: prev_week_sales, discount %, weeks → book, predicted")
     for row, pred in zip(TABLE_8_1, table):
-        _common.say(verbose, f"  {row[0]:8,.0f} {row[1]:3.0f} % {row[2]:2.0f}  →  "
+        common.say(verbose, f"  {row[0]:8,.0f} {row[1]:3.0f} % {row[2]:2.0f}  →  "
                              f"{row[3]:8,.0f}  {pred:8,.0f}")
     result = {"loss": history, "torch_loss": torch_history, "torch_max_diff": torch_diff,
               "initial_state": initial, "X": Xs, "y": ys, "mape": mape,
               "table_predictions": table, "iterations": iterations}
-    return _common.finish(result, lambda plt: _figure(plt, history, units, fitted, table),
+    return common.finish(result, lambda plt: _figure(plt, history, units, fitted, table),
                           out_dir, "demand", verbose)
 
 

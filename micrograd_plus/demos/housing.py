@@ -19,7 +19,7 @@ from .. import losses, nn, optim
 from ..data import HOUSING_FEATURES, MinMaxScaler, make_housing, train_test_split
 from ..metrics import mae, r2_score, rmse
 from ..train import History, fit, predict
-from . import _common
+from . import common
 
 SUMMARY = "Meng & Ou Ex 3.4: house-price regression, 13-512-1 sigmoid net, MAE/RMSE/R²"
 
@@ -38,7 +38,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
                           nn.Linear(512, 1, seed=rng), nn.Sigmoid())
     opt = optim.Adam(model.parameters(), lr=0.01)
     epochs = 2 if quick else 60
-    _common.say(verbose, f"housing: {len(X_train)} training / {len(X_test)} test houses, "
+    common.say(verbose, f"housing: {len(X_train)} training / {len(X_test)} test houses, "
                          f"{len(HOUSING_FEATURES)} features, {model.num_parameters()} "
                          f"parameters, {epochs} epochs")
     hist = fit(model, losses.mse, opt, (Xs_train, ys_train), epochs=epochs, batch_size=16,
@@ -51,10 +51,10 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
               "history": hist}
     for part in ("train", "test"):
         m = result[part]
-        _common.say(verbose, f"{part:5s}  MAE {m['mae']:.2f}  RMSE {m['rmse']:.2f}  "
+        common.say(verbose, f"{part:5s}  MAE {m['mae']:.2f}  RMSE {m['rmse']:.2f}  "
                              f"R² {m['r2']:.3f}")
     r2 = result["test"]["r2"]
-    return _common.finish(result, lambda plt: _figure(plt, y_test, pred_test, r2, hist),
+    return common.finish(result, lambda plt: _figure(plt, y_test, pred_test, r2, hist),
                           out_dir, "housing", verbose)
 
 

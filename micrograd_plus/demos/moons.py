@@ -15,7 +15,7 @@ import numpy as np
 from .. import losses, nn, optim
 from ..data import make_moons
 from ..train import History, fit, predict
-from . import _common
+from . import common
 
 SUMMARY = "scalar-engine MLP(2,[16,16,1]) on two moons, hinge + L2, decision boundary"
 
@@ -27,7 +27,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     opt = optim.SGD(model.parameters(), lr=1.0)
     # micrograd's schedule: step k uses lr 1.0 − 0.9·k/100
     sched = optim.LambdaLR(opt, lambda k: 1.0 - 0.9 * k / 100)
-    _common.say(verbose, f"moons: {model.num_parameters()} parameters, {steps} full-batch "
+    common.say(verbose, f"moons: {model.num_parameters()} parameters, {steps} full-batch "
                          "SGD steps (scalar engine)")
     hist = fit(model, losses.hinge, opt, (X, 2 * y - 1), epochs=steps, batch_size=len(X),
                scheduler=sched, metrics=["accuracy"], verbose=verbose,
@@ -37,10 +37,10 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     test_acc = float(np.mean((predict(model, X_test) > 0) == (y_test == 1)))
     result = {"train_accuracy": hist["accuracy"][-1], "test_accuracy": test_acc,
               "loss": hist.loss[-1], "history": hist}
-    _common.say(verbose, f"train accuracy {result['train_accuracy']:.1%}   "
+    common.say(verbose, f"train accuracy {result['train_accuracy']:.1%}   "
                          f"test accuracy (200 fresh points) {test_acc:.1%}")
     grid_step = 0.25 if quick else 0.1
-    return _common.finish(result, lambda plt: _figure(plt, model, X, y, hist, grid_step),
+    return common.finish(result, lambda plt: _figure(plt, model, X, y, hist, grid_step),
                           out_dir, "moons", verbose)
 
 

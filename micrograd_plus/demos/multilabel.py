@@ -21,7 +21,7 @@ from .. import losses, nn, optim
 from ..data import MULTILABEL_NAMES, make_multilabel, train_test_split
 from ..metrics import multilabel_report
 from ..train import History, fit, predict
-from . import _common
+from . import common
 
 SUMMARY = "Wang & Huang §3.13: multi-label classification, sigmoid outputs, metrics"
 
@@ -34,7 +34,7 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
                           nn.ReLU(), nn.Linear(32, 4, seed=rng))
     opt = optim.Adam(model.parameters(), lr=0.01)
     epochs = 3 if quick else 150
-    _common.say(verbose, f"multilabel: {len(X_train)} training / {len(X_test)} test points, "
+    common.say(verbose, f"multilabel: {len(X_train)} training / {len(X_test)} test points, "
                          f"labels {', '.join(MULTILABEL_NAMES)}; {epochs} epochs")
     hist = fit(model, losses.multilabel_bce, opt, (X_train, Y_train), epochs=epochs,
                batch_size=32, metrics=["exact_match", "hamming_loss"],
@@ -45,20 +45,20 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     per_label = {name: float(np.mean(Y_pred[:, j] == Y_test[:, j]))
                  for j, name in enumerate(MULTILABEL_NAMES)}
     result = {"test": report, "per_label_accuracy": per_label, "history": hist}
-    _common.say(verbose, "test set:")
+    common.say(verbose, "test set:")
     for key, value in report.items():
-        _common.say(verbose, f"  {key:14s} {value:.3f}")
-    _common.say(verbose, "  (a sample with no true or predicted label scores 0 in "
+        common.say(verbose, f"  {key:14s} {value:.3f}")
+    common.say(verbose, "  (a sample with no true or predicted label scores 0 in "
                          "precision/recall/F1 but 1 in accuracy, as in the book)")
-    _common.say(verbose, "  per label: " + ", ".join(f"{k} {v:.1%}" for k, v in
+    common.say(verbose, "  per label: " + ", ".join(f"{k} {v:.1%}" for k, v in
                                                      per_label.items()))
     for i in range(3):
         true = [n for n, t in zip(MULTILABEL_NAMES, Y_test[i]) if t] or ["(none)"]
         pred = [n for n, p in zip(MULTILABEL_NAMES, Y_pred[i]) if p] or ["(none)"]
-        _common.say(verbose, f"  x = {np.round(X_test[i], 2).tolist()}: true {true}, "
+        common.say(verbose, f"  x = {np.round(X_test[i], 2).tolist()}: true {true}, "
                              f"predicted {pred}")
     step = 0.1 if quick else 0.02
-    return _common.finish(
+    return common.finish(
         result, lambda plt: _figure(plt, model, X_test, Y_test, per_label, hist, step),
         out_dir, "multilabel", verbose)
 

@@ -25,7 +25,7 @@ from .. import losses, nn, optim
 from ..data import make_blobs, train_test_split
 from ..metrics import accuracy
 from ..train import fit, predict
-from . import _common
+from . import common
 
 SUMMARY = "Ketkar & Moolayil ch. 3: SGD vs RMSprop vs Adam loss curves, 64-feature blobs"
 
@@ -49,12 +49,12 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
     X, y = make_blobs(n, centers=2, n_features=64, cluster_std=10.0, seed=2020)
     y = y.reshape(-1, 1).astype(np.float64)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_ratio=0.2, shuffle=False)
-    _common.say(verbose, f"optimizers: {len(X_train)} training points, 64 → {hidden[0]} → "
+    common.say(verbose, f"optimizers: {len(X_train)} training points, 64 → {hidden[0]} → "
                          f"{hidden[1]} → 1, {epochs} epochs of batches of 16")
     result: dict = {"loss": {}, "test_accuracy": {}}
     for name, make in OPTIMIZERS.items():
         model = _model(hidden)
-        _common.say(verbose, f"{name}...")
+        common.say(verbose, f"{name}...")
         hist = fit(model, losses.bce, make(model.parameters()), (X_train, y_train),
                    epochs=epochs, batch_size=16, shuffle=False, verbose=verbose,
                    log_every=0 if quick else 1)
@@ -62,9 +62,9 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         result["test_accuracy"][name] = accuracy(y_test[:, 0],
                                                  predict(model, X_test) >= 0.5)
     for name in OPTIMIZERS:
-        _common.say(verbose, f"{name:8s} final loss {result['loss'][name][-1]:.4g}   "
+        common.say(verbose, f"{name:8s} final loss {result['loss'][name][-1]:.4g}   "
                              f"test accuracy {result['test_accuracy'][name]:.1%}")
-    return _common.finish(result, lambda plt: _figure(plt, result["loss"]), out_dir,
+    return common.finish(result, lambda plt: _figure(plt, result["loss"]), out_dir,
                           "optimizers", verbose)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from .. import losses, nn, optim
 from ..data import make_wide_regression
 from ..train import evaluate, fit
-from . import _common
+from . import common
 
 SUMMARY = "Wang & Huang §3.10: overfitting regression; L1, L2 and dropout curves"
 
@@ -50,7 +50,7 @@ def _weights(model: Any) -> list:
 def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict:
     X_train, X_test, y_train, y_test = make_wide_regression()
     linear_epochs, mlp_epochs = (10, 5) if quick else (300, 100)
-    _common.say(verbose, f"regularization: {X_train.shape[1]} features, {len(X_train)} "
+    common.say(verbose, f"regularization: {X_train.shape[1]} features, {len(X_train)} "
                          f"training / {len(X_test)} test samples")
     full = len(X_train)  # the linear runs are full-batch, as in the book
     runs: dict[str, tuple[Any, Any, int, int]] = {
@@ -74,13 +74,13 @@ def run(quick: bool = False, out_dir: str = "out", verbose: bool = True) -> dict
         if not name.startswith("MLP"):
             w = _weights(model)[0].data
             result["near_zero_weights"][name] = float(np.mean(np.abs(w) < 0.01))
-    _common.say(verbose, f"{'':20s} {'train MSE':>10s} {'test MSE':>10s}")
+    common.say(verbose, f"{'':20s} {'train MSE':>10s} {'test MSE':>10s}")
     for name in runs:
         extra = result["near_zero_weights"].get(name)
         note = f"   {extra:.0%} of weights |w| < 0.01" if extra is not None else ""
-        _common.say(verbose, f"{name:20s} {result['train_loss'][name]:10.4f} "
+        common.say(verbose, f"{name:20s} {result['train_loss'][name]:10.4f} "
                              f"{result['test_loss'][name]:10.4f}{note}")
-    return _common.finish(result, lambda plt: _figure(plt, result["history"]), out_dir,
+    return common.finish(result, lambda plt: _figure(plt, result["history"]), out_dir,
                           "regularization", verbose)
 
 

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from ..core.autograd import grad
 from ..core.value import Value
-from ._output import console, num, write_graph
+from .output import console, num, write_graph
 
 X0 = 0.5
 POINTS = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)

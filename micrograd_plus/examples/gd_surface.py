@@ -16,10 +16,10 @@ from typing import Any, Sequence
 import numpy as np
 from rich.table import Table
 
-from ..demos._common import pyplot
+from ..demos.common import pyplot
 from ..core.value import Value
 from ..files import replacing
-from ._output import console, num, write_graph
+from .output import console, num, write_graph
 
 START = (-2.0, 3.0)
 LR = 0.1

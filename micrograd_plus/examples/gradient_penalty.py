@@ -24,7 +24,7 @@ from rich.table import Table
 from .. import losses, nn, optim
 from ..core.autograd import grad
 from ..core.tensor import Tensor
-from ._output import console, num
+from .output import console, num
 
 SEED = 0
 N = 16  # samples

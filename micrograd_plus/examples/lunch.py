@@ -18,7 +18,7 @@ from typing import Sequence
 from rich.table import Table
 
 from ..core.value import Value, dot, vsum
-from ._output import console, num, vec, write_graph
+from .output import console, num, vec, write_graph
 
 FOODS = ("meat", "veg", "staple")
 SAMPLES: list[tuple[tuple[float, float, float], float]] = [

@@ -30,7 +30,7 @@ from ..core.autograd import no_grad
 from ..debug.chain import fmt
 from ..core.tensor import Tensor
 from ..viz.format import format_number, pretty_label
-from ._output import console, write_graph
+from .output import console, write_graph
 
 # the 2-3-3-2 network: W^(l) has shape (outputs, inputs), b^(l) is a column
 WEIGHTS = [

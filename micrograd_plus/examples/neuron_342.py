@@ -19,7 +19,7 @@ from rich.table import Table
 from .. import nn
 from ..core.value import Value, vsum
 from ..viz import pretty_label
-from ._output import console, num, write_graph
+from .output import console, num, write_graph
 
 SIZES = (3, 4, 2)
 X = (1.0, 0.5, -1.0)

@@ -24,10 +24,10 @@ import numpy as np
 from rich.table import Table
 
 from ..core.autograd import grad
-from ..demos._common import pyplot
+from ..demos.common import pyplot
 from ..core.value import Value
 from . import gd_surface
-from ._output import console, num, vec, write_graph
+from .output import console, num, vec, write_graph
 
 START = gd_surface.START
 MINIMUM = gd_surface.MINIMUM

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from .. import nn
 from ..core.value import Value, vsum
-from ._output import console, num, vec, write_graph
+from .output import console, num, vec, write_graph
 
 X = [30.0, 50.0, 20.0]
 W1 = [[2.0, 1.0, 3.0], [2.0, 4.0, 1.0], [2.0, 6.0, 5.0]]

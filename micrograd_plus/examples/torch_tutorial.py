@@ -22,7 +22,7 @@ from rich.table import Table
 
 from ..core.value import Value, vsum
 from ..core.tensor import Tensor
-from ._output import console, num, write_graph
+from .output import console, num, write_graph
 
 
 # the look of docs/images/torch_tutorial.svg (also `micrograd-plus render`'s default)
