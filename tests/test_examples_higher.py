@@ -188,7 +188,7 @@ def test_gradient_penalty_main_prints_the_comparison(capsys, tmp_path):
     assert gradient_penalty.main(out_dir=tmp_path) == 0
     out = capsys.readouterr().out
     assert "PyTorch alongside" in out and "largest difference from PyTorch's losses" in out
-    from micrograd_plus.examples._output import num
+    from micrograd_plus.examples.output import num
 
     start = num(gradient_penalty.train_torch(steps=0)["rows"][0]["loss"], 10)
     row0 = next(line for line in out.splitlines() if line.startswith("│    0 │"))

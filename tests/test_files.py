@@ -107,7 +107,7 @@ def test_demo_plot_failing_midway_keeps_the_previous_file(tmp_path):
     done = run_limited(f"""
         import matplotlib
         matplotlib.use("Agg")
-        from micrograd_plus.demos._common import finish
+        from micrograd_plus.demos.common import finish
         def draw(plt):
             fig, ax = plt.subplots(figsize=(8, 8))
             ax.plot(range(1000), [i * i % 97 for i in range(1000)])

@@ -75,7 +75,7 @@ class Step:
 
 
 def fmt(x: Any, precision: int = 4) -> str:
-    """A number or small array as every view writes it (``viz_format.format_value``):
+    """A number or small array as every view writes it (``viz.format.format_value``):
     ``−3500``, ``245000``, ``0.0143``, ``1.9e−12``, ``[3, −0.5]``, with a unicode minus."""
     return format_value(x, precision)
 

@@ -240,7 +240,7 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
                highlighted: set[int], path: set[int], done: set[int]) -> list[str]:
     """Every value and op node; clusters for neurons/layers where ``where`` places nodes.
 
-    Returns notes for the caption (long arrows drawn as references, see viz_layout).
+    Returns notes for the caption (long arrows drawn as references, see viz.layout).
     """
     groups: dict[tuple[int, int], list[tuple[str, dict]]] = {}
     plain: list[tuple[str, dict]] = []

@@ -56,7 +56,7 @@ class Options:
 def record_label(node: Any, o: Options, is_highlighted: bool, is_done: bool) -> str:
     """The HTML-like label of a value: one row of cells, label | data | grad.
 
-    A Tensor is drawn by ``viz_tensor.tensor_record`` (shape, dtype, matrices).
+    A Tensor is drawn by ``cells.tensor_record`` (shape, dtype, matrices).
     """
     if is_tensor(node):
         name, generated = (o.names or {}).get(id(node), ("", False))
@@ -133,7 +133,7 @@ def edge_label(node: Any, parent: Any, local: Any, o: Options) -> str:
 
 
 def tensor_edge_label(node: Any, i: int, o: Options) -> str:
-    """``∂L/∂W = ∂L/∂Z · Xᵀ``: input ``i``'s backward rule in matrix form (``viz_rules``)."""
+    """``∂L/∂W = ∂L/∂Z · Xᵀ``: input ``i``'s backward rule in matrix form (``rules``)."""
     names = o.names or {}
 
     def name_of(n: Any) -> str:

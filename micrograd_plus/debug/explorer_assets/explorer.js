@@ -24,7 +24,7 @@
     var t = g.querySelector("title");
     if (!t) { return; }
     // viz gives each edge the id "from->to#i"; a long arrow drawn from a dashed copy of its
-    // value (viz_layout) keeps that id while its title names the copy
+    // value (viz.layout) keeps that id while its title names the copy
     var key = /->/.test(g.id || "") ? g.id.replace(/#\d+$/, "")
       : t.textContent.trim().replace(/\s+/g, "");
     (edges[key] = edges[key] || []).push(g);
@@ -52,7 +52,7 @@
     return found;
   }
 
-  // a long arrow of a big graph is drawn from a dashed copy of its value (viz_layout), a
+  // a long arrow of a big graph is drawn from a dashed copy of its value (viz.layout), a
   // node titled "<name>_ref_..."; its cells show what the value's own cells show
   var copies = {};   // value node name -> [{g, cells}]
   Object.keys(groups).forEach(function (title) {
