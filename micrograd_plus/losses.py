@@ -378,20 +378,16 @@ def _shape_text(x: Any) -> str:
 
 def _pred_value(x: Any, name: str) -> Value:
     """A prediction element as a Value (a plain number becomes a constant)."""
+    x = _element(x, name, "predictions")
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)
+
+
+def _element(x: Any, name: str, role: str) -> Any:
+    """A Value as it is, a number as a float; anything else is a TypeError naming ``role``."""
     if isinstance(x, Value):
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: predictions must be Values or numbers, got "
-                        f"{type(x).__name__}: {x!r}")
-    return Value(float(x), requires_grad=False)
-
-
-def _target_value(x: Any, name: str) -> Any:
-    """A target element: a Value (differentiable target) or a float."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: targets must be numbers or Values, got "
+        raise TypeError(f"{name}: {role} must be Values or numbers, got "
                         f"{type(x).__name__}: {x!r}")
     return float(x)
 
@@ -406,7 +402,7 @@ def _flatten(pred: Any, target: Any, name: str) -> tuple[list[Value], list[Any],
         if _is_seq(target):
             raise ValueError(f"{name}: prediction is a scalar but target has "
                              f"{len(target)} elements")
-        return [_pred_value(pred, name)], [_target_value(target, name)], None
+        return [_pred_value(pred, name)], [_element(target, name, "targets")], None
     if not _is_seq(target):
         raise ValueError(f"{name}: prediction has {len(pred)} elements but target is a scalar")
     if len(pred) != len(target):
@@ -416,7 +412,7 @@ def _flatten(pred: Any, target: Any, name: str) -> tuple[list[Value], list[Any],
         raise ValueError(f"{name}: empty input")
     if not any(_is_seq(_as_list(p)) for p in pred):
         return ([_pred_value(p, name) for p in pred],
-                [_target_value(t, name) for t in target], len(pred))
+                [_element(t, name, "targets") for t in target], len(pred))
     preds, targets, rows = [], [], []
     for i, (p_row, t_row) in enumerate(zip(pred, target)):
         p_row, t_row = _as_list(p_row), _as_list(t_row)
@@ -429,7 +425,7 @@ def _flatten(pred: Any, target: Any, name: str) -> tuple[list[Value], list[Any],
                 f"({_shape_text(p_row)} vs {_shape_text(t_row)})"
             )
         preds.extend(_pred_value(p, name) for p in p_row)
-        targets.extend(_target_value(t, name) for t in t_row)
+        targets.extend(_element(t, name, "targets") for t in t_row)
         rows.append(len(p_row))
     return preds, targets, rows
 

@@ -270,6 +270,13 @@ def _resolve_activation(nonlin: Any, activation: Any) -> str:
     return _check_activation(activation)
 
 
+def _positive_int(n: Any, what: str) -> int:
+    """``n`` as an int >= 1; ValueError starting with ``what`` otherwise."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
 def _make_rng(seed: Any) -> Any:
     """A generator from ``seed``: an int, a ``random.Random`` (shared), or None.
 
@@ -323,9 +330,7 @@ class Neuron(Module):
         seed: int | random.Random | None = None,
         negative_slope: float = 0.01,
     ) -> None:
-        if isinstance(nin, bool) or not isinstance(nin, numbers.Integral) or nin < 1:
-            raise ValueError(f"Neuron: nin must be a positive int, got {nin!r}")
-        nin = int(nin)
+        nin = _positive_int(nin, "Neuron: nin")
         self.activation = _resolve_activation(nonlin, activation)
         self.negative_slope = check_number(negative_slope, "negative_slope")
         rng = _make_rng(seed)
@@ -420,9 +425,7 @@ class Layer(Module):
         layer_index: int = 1,
         **kwargs: Any,
     ) -> None:
-        if isinstance(nout, bool) or not isinstance(nout, numbers.Integral) or nout < 1:
-            raise ValueError(f"Layer: nout must be a positive int, got {nout!r}")
-        nout = int(nout)
+        nout = _positive_int(nout, "Layer: nout")
         rng = _make_rng(seed)
         self.neurons = [
             Neuron(nin, activation=activation, bias=bias, seed=rng, **kwargs)
@@ -622,9 +625,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
-        for n, what in ((in_features, "in_features"), (out_features, "out_features")):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"Linear: {what} must be a positive int, got {n!r}")
+        in_features = _positive_int(in_features, "Linear: in_features")
+        out_features = _positive_int(out_features, "Linear: out_features")
         rng = _np_rng(seed)
         bound = 1.0 / math.sqrt(in_features)
         self.in_features = in_features

@@ -476,24 +476,23 @@ def expand_raw(x: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     return np.broadcast_to(x, shape)
 
 
-MAX = _declare(
-    "max", symbol="max", rule="∂max(a)/∂a_i = 1/k at the k maxima, else 0", kinds=("tensor",),
-    matrix="{G} at the maxima of {a} (shared at ties), 0 elsewhere",
-    params=("axis", "keepdims"),
-    forward=lambda m, a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
-    vjp=_extreme_vjp,
-    reference=lambda torch, a, axis, keepdims: (
-        a.amax() if axis is None else a.amax(axis, keepdim=keepdims)),
-)
-MIN = _declare(
-    "min", symbol="min", rule="∂min(a)/∂a_i = 1/k at the k minima, else 0", kinds=("tensor",),
-    matrix="{G} at the minima of {a} (shared at ties), 0 elsewhere",
-    params=("axis", "keepdims"),
-    forward=lambda m, a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
-    vjp=_extreme_vjp,
-    reference=lambda torch, a, axis, keepdims: (
-        a.amin() if axis is None else a.amin(axis, keepdim=keepdims)),
-)
+def _extreme(name: str, points: str, forward: Callable, torch_name: str) -> Op:
+    """max or min over ``axis``: the gradient goes to the ``points`` (maxima or minima)."""
+    return _declare(
+        name, symbol=name, rule=f"∂{name}(a)/∂a_i = 1/k at the k {points}, else 0",
+        kinds=("tensor",),
+        matrix=f"{{G}} at the {points} of {{a}} (shared at ties), 0 elsewhere",
+        params=("axis", "keepdims"),
+        forward=lambda m, a, axis, keepdims: forward(a, axis=axis, keepdims=keepdims),
+        vjp=_extreme_vjp,
+        reference=lambda torch, a, axis, keepdims: (
+            getattr(a, torch_name)() if axis is None
+            else getattr(a, torch_name)(axis, keepdim=keepdims)),
+    )
+
+
+MAX = _extreme("max", "maxima", np.max, "amax")
+MIN = _extreme("min", "minima", np.min, "amin")
 
 # -- shapes (Tensors) ------------------------------------------------------------------------
 RESHAPE = _declare(

@@ -52,6 +52,16 @@ _new = object.__new__
 _ndarray = np.ndarray
 
 
+def _operator_method(op: ops.Op, reflected: bool = False) -> Any:
+    """The Tensor method ``a op other`` (``other op a`` when ``reflected``) of a binary op."""
+    def method(self: "Tensor", other: Any) -> "Tensor":
+        return _operator(op, self, other, reflected)
+
+    word = "truediv" if op.word == "div" else op.word
+    method.__name__ = f"__{'r' if reflected else ''}{word}__"
+    return method
+
+
 class Tensor(Node):
     """An n-dimensional array node of the computation graph.
 
@@ -97,19 +107,7 @@ class Tensor(Node):
             raise TypeError(f"Tensor dtype must be a numpy float dtype, got {dtype!r}") from None
         if dt.kind != "f":
             raise TypeError(f"Tensor dtype must be a float dtype (float32/float64), got {dt}")
-        self.data = arr.astype(dt, copy=False)
-        self.grad = None
-        self.label = label
-        self.requires_grad = bool(requires_grad)
-        self._op = ""
-        self._prev = ()
-        self._fn = None
-        self._args = None
-        self._hooks = None
-        self._keep = False
-        self._version = 0
-        self._saved = None
-        self._born = _clock.epoch
+        _fill_leaf(self, arr.astype(dt, copy=False), label, bool(requires_grad))
 
     # -- autograd protocol ----------------------------------------------------------------
     def _vjp(self, g: np.ndarray) -> list:
@@ -367,43 +365,24 @@ class Tensor(Node):
         return f"Tensor({body}{extra})"
 
     # -- arithmetic (broadcasting); a number or array operand is a constant ---------------
-    def __add__(self, other: Any) -> "Tensor":
-        return _operator(ops.ADD, self, other)
-
-    def __radd__(self, other: Any) -> "Tensor":
-        return _operator(ops.ADD, self, other, reflected=True)
-
-    def __sub__(self, other: Any) -> "Tensor":
-        return _operator(ops.SUB, self, other)
-
-    def __rsub__(self, other: Any) -> "Tensor":
-        return _operator(ops.SUB, self, other, reflected=True)
-
-    def __mul__(self, other: Any) -> "Tensor":
-        return _operator(ops.MUL, self, other)
-
-    def __rmul__(self, other: Any) -> "Tensor":
-        return _operator(ops.MUL, self, other, reflected=True)
-
-    def __truediv__(self, other: Any) -> "Tensor":
-        return _operator(ops.DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> "Tensor":
-        return _operator(ops.DIV, self, other, reflected=True)
+    __add__ = _operator_method(ops.ADD)
+    __radd__ = _operator_method(ops.ADD, reflected=True)
+    __sub__ = _operator_method(ops.SUB)
+    __rsub__ = _operator_method(ops.SUB, reflected=True)
+    __mul__ = _operator_method(ops.MUL)
+    __rmul__ = _operator_method(ops.MUL, reflected=True)
+    __truediv__ = _operator_method(ops.DIV)
+    __rtruediv__ = _operator_method(ops.DIV, reflected=True)
 
     def __pow__(self, other: Any) -> "Tensor":
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return _apply(ops.POWK, (self,), {"k": other}, f"**{other}")
         return _operator(ops.POW, self, other)
 
-    def __rpow__(self, other: Any) -> "Tensor":
-        return _operator(ops.POW, self, other, reflected=True)
+    __rpow__ = _operator_method(ops.POW, reflected=True)
 
-    def __matmul__(self, other: Any) -> "Tensor":
-        return _operator(ops.MATMUL, self, other)
-
-    def __rmatmul__(self, other: Any) -> "Tensor":
-        return _operator(ops.MATMUL, self, other, reflected=True)
+    __matmul__ = _operator_method(ops.MATMUL)
+    __rmatmul__ = _operator_method(ops.MATMUL, reflected=True)
 
     def matmul(self, other: Any) -> "Tensor":
         """self @ other with numpy's rules (1-D, 2-D and batched operands)."""
@@ -606,11 +585,15 @@ def _reduction(op: ops.Op, a: Tensor, axis: Any, keepdims: bool) -> Tensor:
 
 def _leaf(data: np.ndarray, label: str = "") -> Tensor:
     """A constant leaf around an existing array (no copy, no checks)."""
-    out = _new(Tensor)
+    return _fill_leaf(_new(Tensor), data, label, False)
+
+
+def _fill_leaf(out: Tensor, data: np.ndarray, label: str, requires_grad: bool) -> Tensor:
+    """Every field of a leaf: its data, no gradient yet, no op, version 0."""
     out.data = data
     out.grad = None
     out.label = label
-    out.requires_grad = False
+    out.requires_grad = requires_grad
     out._op = ""
     out._prev = ()
     out._fn = None
