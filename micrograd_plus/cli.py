@@ -171,7 +171,8 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if Path(args.target).suffix != ".py":  # an example: the look of its own image
         module = _example_module(args.target, ", or give a .py file that defines `root`")
         built = module.build(backward=True)
-        root = _root_of(built)
+        # what the example's image draws, where that is not build()'s root (newton: ∇J)
+        root = built["image"] if isinstance(built, dict) and "image" in built else _root_of(built)
         # IMAGE_STYLE where the image adds to the style the example draws with everywhere
         style = dict(getattr(module, "IMAGE_STYLE", None) or getattr(module, "GRAPH_STYLE", {}))
         if isinstance(built, dict) and "model" in built:

@@ -34,14 +34,20 @@ MINIMUM = gd_surface.MINIMUM
 J = gd_surface.J
 
 
+# the look of docs/images/newton_gradient.svg, which `render newton` draws
+IMAGE_STYLE = dict(precision=2, title="∇J at A as graphs (create_graph=True): "
+                   "differentiated again, they give the Hessian")
+
+
 def build(w: Sequence[float] = START, backward: bool = False) -> dict:
     """The graph of J at ``w``; with ``backward``, also ∂J/∂w1 and ∂J/∂w2 as graph nodes
-    (``dJ_dw1`` = 2·w1, ``dJ_dw2`` = 2·w2 + 2), from ``grad(..., create_graph=True)``."""
+    (``dJ_dw1`` = 2·w1, ``dJ_dw2`` = 2·w2 + 2), from ``grad(..., create_graph=True)``, which
+    are what the example's image draws (``image``)."""
     built = gd_surface.build(w)
     if backward:
         d1, d2 = grad(built["J"], [built["w1"], built["w2"]], create_graph=True)
         d1.label, d2.label = "∂J/∂w1", "∂J/∂w2"
-        built.update(dJ_dw1=d1, dJ_dw2=d2)
+        built.update(dJ_dw1=d1, dJ_dw2=d2, image=[d1, d2])
     return built
 
 
@@ -126,10 +132,7 @@ def main(out_dir: str | Path = "out") -> int:
     console.print(f"Newton: 1 step to {vec(path[1]['w'])}, J = {num(path[1]['J'])} (the minimum); "
                   f"gradient descent: {len(gd) - 1} steps to ({num(end['w'][0], 3)}, "
                   f"{num(end['w'][1], 3)}), J = {num(end['J'])}")
-    grads = build(backward=True)
-    write_graph([grads["dJ_dw1"], grads["dJ_dw2"]], out_dir, "newton_gradient",
-                precision=2, title="∇J at A as graphs (create_graph=True): "
-                "differentiated again, they give the Hessian")
+    write_graph(build(backward=True)["image"], out_dir, "newton_gradient", **IMAGE_STYLE)
     plotted = plot_paths(path[:2], gd, Path(out_dir) / "newton.png")
     console.print(f"wrote {plotted}" if plotted else
                   "matplotlib is not installed: no contour plot (pip install matplotlib)")
