@@ -11,6 +11,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import math
+import runpy
 import shutil
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+MATRIX_TARGET = Path(__file__).resolve().parent / "matrix_target.py"
 
 
 def pytest_configure(config):
@@ -49,6 +51,11 @@ def artifacts() -> Path:
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz `dot` is not installed on this machine"
 )
+
+
+def matrix_graph() -> dict:
+    """A fresh run of MATRIX_TARGET: its nodes W, X, Z and root (labelled L) by name."""
+    return runpy.run_path(str(MATRIX_TARGET))
 
 
 def close(a: float, b: float, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
