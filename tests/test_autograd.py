@@ -28,14 +28,8 @@ NARY = ["sum", "dot"]
 
 def apply(op: str, args: list, torch_mode: bool):
     a = args[0]
-    if op == "tanh":
-        return a.tanh()
-    if op == "sigmoid":
-        return a.sigmoid()
-    if op == "sin":
-        return a.sin()
-    if op == "cos":
-        return a.cos()
+    if op in ("tanh", "sigmoid", "sin", "cos"):  # a method of that name in both libraries
+        return getattr(a, op)()
     if op == "relu":
         return torch.relu(a) if torch_mode else a.relu()
     if op == "leaky_relu":

@@ -15,6 +15,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import value_dags
 from micrograd_plus import Tensor, Value, enable_grad, nn, no_grad, optim
 from micrograd_plus.core import autograd
 from micrograd_plus.core import tensor as T
@@ -266,14 +267,7 @@ VALUE_OPS = [
 
 @st.composite
 def value_graphs(draw):
-    n = draw(st.integers(2, 4))
-    leaves = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(n)]
-    nodes = list(leaves)
-    for _ in range(draw(st.integers(1, 14))):
-        f = draw(st.sampled_from(VALUE_OPS))
-        a = draw(st.sampled_from(nodes))  # reuse: any earlier node may be used again
-        b = draw(st.sampled_from(nodes))
-        nodes.append(f(a, b))
+    leaves, nodes = draw(value_dags(VALUE_OPS, leaves=(2, 4), steps=(1, 14)))
     seed = draw(st.sampled_from([1.0, -0.5, 3.0, float("inf"), float("nan")]))
     return leaves, nodes, seed
 

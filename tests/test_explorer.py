@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import needs_dot
+from conftest import matrix_graph, needs_dot
 
 from micrograd_plus import Value, dot, no_grad
 from micrograd_plus.core import autograd
@@ -491,14 +491,8 @@ def test_tensor_graph_steps_to_pytorch_gradient(browser, tmp_path, artifacts):
 
 @needs_browser
 def test_tensor_matrix_graph_page_shows_matrix_rules(browser, tmp_path, artifacts):
-    from micrograd_plus.core.tensor import Tensor
-
-    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
-    X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
-    Z = W @ X
-    Z.label = "Z"
-    L = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
-    L.label = "L"
+    g = matrix_graph()
+    W, Z, L = g["W"], g["Z"], g["root"]
     page = Page(browser, explore(L, tmp_path / "matrix.html"))
     page.go(page.step_of(node_name(Z)))
     panel = page.text("mgp-panel")

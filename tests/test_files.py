@@ -58,14 +58,11 @@ def only_file_left(tmp_path: Path, path: Path) -> None:
     assert leftovers == [], f"temporary files left behind: {leftovers}"
 
 
-@needs_dot
-@pytest.mark.parametrize("name", ["graph.svg", "graph.png", "graph.dot"])
-def test_render_graph_failing_midway_keeps_the_previous_file(tmp_path, name):
+def fails_keeping_the_previous_file(tmp_path: Path, name: str, code: str) -> None:
+    """Run ``code``, which writes the file ``PATH``, limited, over a previous file ``name``:
+    it must fail, leave that file as it was and no temporary file, and name the path."""
     path, old = previous_file(tmp_path, name)
-    done = run_limited(f"""
-        from micrograd_plus import render_graph
-        render_graph(y, {str(path)!r})
-    """, tmp_path)
+    done = run_limited(f"PATH = {str(path)!r}\n" + textwrap.dedent(code), tmp_path)
     assert done.returncode != 0, "the write was expected to fail (file too large)"
     assert path.read_bytes() == old
     only_file_left(tmp_path, path)
@@ -73,38 +70,36 @@ def test_render_graph_failing_midway_keeps_the_previous_file(tmp_path, name):
 
 
 @needs_dot
+@pytest.mark.parametrize("name", ["graph.svg", "graph.png", "graph.dot"])
+def test_render_graph_failing_midway_keeps_the_previous_file(tmp_path, name):
+    fails_keeping_the_previous_file(tmp_path, name, """
+        from micrograd_plus import render_graph
+        render_graph(y, PATH)
+    """)
+
+
+@needs_dot
 @pytest.mark.parametrize("how", ["explore", "save"])
 def test_explorer_failing_midway_keeps_the_previous_file(tmp_path, how):
-    path, old = previous_file(tmp_path, "page.html")
-    code = (f"from micrograd_plus import explore\nexplore(y, {str(path)!r})" if how == "explore"
-            else f"from micrograd_plus.debug.explorer import Explorer\n"
-                 f"Explorer('x' * 100000).save({str(path)!r})")
-    done = run_limited(code, tmp_path)
-    assert done.returncode != 0
-    assert path.read_bytes() == old
-    only_file_left(tmp_path, path)
-    assert f"cannot write {path}" in done.stderr.splitlines()[-1]
+    code = ("from micrograd_plus import explore\nexplore(y, PATH)" if how == "explore"
+            else "from micrograd_plus.debug.explorer import Explorer\n"
+                 "Explorer('x' * 100000).save(PATH)")
+    fails_keeping_the_previous_file(tmp_path, "page.html", code)
 
 
 def test_example_plot_failing_midway_keeps_the_previous_file(tmp_path):
     pytest.importorskip("matplotlib")
-    path, old = previous_file(tmp_path, "surface.png")
-    done = run_limited(f"""
+    fails_keeping_the_previous_file(tmp_path, "surface.png", """
         import matplotlib
         matplotlib.use("Agg")
         from micrograd_plus.examples import gd_surface
-        gd_surface.plot_path(gd_surface.descend(), {str(path)!r})
-    """, tmp_path)
-    assert done.returncode != 0
-    assert path.read_bytes() == old
-    only_file_left(tmp_path, path)
-    assert f"cannot write {path}" in done.stderr.splitlines()[-1]
+        gd_surface.plot_path(gd_surface.descend(), PATH)
+    """)
 
 
 def test_demo_plot_failing_midway_keeps_the_previous_file(tmp_path):
     pytest.importorskip("matplotlib")
-    path, old = previous_file(tmp_path, "demo.png")
-    done = run_limited(f"""
+    fails_keeping_the_previous_file(tmp_path, "demo.png", f"""
         import matplotlib
         matplotlib.use("Agg")
         from micrograd_plus.demos.common import finish
@@ -113,11 +108,7 @@ def test_demo_plot_failing_midway_keeps_the_previous_file(tmp_path):
             ax.plot(range(1000), [i * i % 97 for i in range(1000)])
             return fig
         finish({{}}, draw, {str(tmp_path)!r}, "demo", verbose=False)
-    """, tmp_path)
-    assert done.returncode != 0
-    assert path.read_bytes() == old
-    only_file_left(tmp_path, path)
-    assert f"cannot write {path}" in done.stderr.splitlines()[-1]
+    """)
 
 
 def test_a_successful_write_replaces_the_file_and_keeps_its_permissions(tmp_path):

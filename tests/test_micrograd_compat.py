@@ -1,8 +1,8 @@
 """Code written for karpathy's micrograd runs unchanged on micrograd_plus.
 
-The two sanity checks of micrograd's own test suite, restated here with the same expressions
-and the same reference numbers, plus micrograd's constructor, ``_prev``/``_op`` and nn API.
-Only ``micrograd_plus`` is imported (PyTorch is the reference).
+micrograd's constructor, ``_prev``/``_op`` and nn API, used the way micrograd's code uses them
+(its two sanity checks run verbatim in ``test_micrograd_regression.py``). Only
+``micrograd_plus`` is imported (PyTorch is the reference).
 """
 
 from __future__ import annotations
@@ -18,65 +18,6 @@ import torch
 from conftest import needs_dot
 from micrograd_plus import Value
 from micrograd_plus.nn import MLP, Layer, Neuron
-
-
-def _expression_one(x):
-    """x = -4: z = 2x + 2 + x, q = relu(z) + z·x, h = relu(z²), y = h + q + q·x."""
-    z = 2 * x + 2 + x
-    q = z.relu() + z * x
-    h = (z * z).relu()
-    return h + q + q * x
-
-
-def test_first_sanity_check_matches_torch_exactly():
-    x = Value(-4.0)
-    y = _expression_one(x)
-    y.backward()
-
-    tx = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
-    ty = _expression_one(tx)
-    ty.backward()
-
-    assert y.data == ty.item()  # integers all the way: exact
-    assert x.grad == tx.grad.item()
-    # by hand: z = -10, q = 0 + 40, h = 100, y = 100 + 40 - 160 = -20;
-    # dy/dx = dh/dx + (1 + x)·dq/dx + q = 2z·3 + (-3)·(3x + z) + 40 = -60 + 66 + 40 = 46
-    assert (y.data, x.grad) == (-20.0, 46.0)
-
-
-def _expression_two(a, b):
-    """micrograd's second check: += on Values, ** 3, /, reflected / and relu of sums."""
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    return g
-
-
-def test_second_sanity_check_reproduces_micrograds_numbers():
-    a, b = Value(-4.0), Value(2.0)
-    g = _expression_two(a, b)
-    g.backward()
-
-    ta = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
-    tb = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
-    tg = _expression_two(ta, tb)
-    tg.backward()
-
-    tol = 1e-6
-    assert abs(g.data - tg.item()) < tol
-    assert abs(a.grad - ta.grad.item()) < tol
-    assert abs(b.grad - tb.grad.item()) < tol
-    # the numbers micrograd's README prints
-    assert f"{g.data:.4f}" == "24.7041"
-    assert f"{a.grad:.4f}" == "138.8338"
-    assert f"{b.grad:.4f}" == "645.5773"
 
 
 def test_micrograd_constructor_prev_and_op():

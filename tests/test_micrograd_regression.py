@@ -76,6 +76,9 @@ def test_sanity_check():
     assert ymg.data == ypt.data.item()
     # backward pass went well
     assert xmg.grad == xpt.grad.item()
+    # not micrograd's: the numbers by hand. z = -10, q = 0 + 40, h = 100, y = 100 + 40 - 160;
+    # dy/dx = dh/dx + (1 + x)·dq/dx + q = 2z·3 + (-3)·(3x + z) + 40 = -60 + 66 + 40 = 46
+    assert (ymg.data, xmg.grad) == (-20.0, 46.0)
 
 def test_more_ops():
 

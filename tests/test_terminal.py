@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import MATRIX_TARGET
 from rich.console import Console
 
 from micrograd_plus.debug import BackpropStepper, run_terminal
@@ -140,23 +141,9 @@ def test_step_session_driven_in_tmux(lunch_file: Path, artifacts: Path):
         term.quit()
 
 
-MATRIX = '''
-from micrograd_plus import Tensor
-
-W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
-X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
-Z = W @ X
-Z.label = "Z"
-root = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
-root.label = "L"
-'''
-
-
 @needs_tmux
-def test_step_session_on_a_tensor_graph_in_tmux(tmp_path: Path, artifacts: Path):
-    path = tmp_path / "matrix_target.py"
-    path.write_text(MATRIX)
-    with Terminal([sys.executable, "-m", "micrograd_plus", "step", str(path)]) as term:
+def test_step_session_on_a_tensor_graph_in_tmux(artifacts: Path):
+    with Terminal([sys.executable, "-m", "micrograd_plus", "step", str(MATRIX_TARGET)]) as term:
         term.wait_for("step 0 of")
         for k in range(1, 4):
             term.keys("n")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import needs_dot
+from conftest import needs_dot, value_dags
 from micrograd_plus import Value, dot, nn, vsum
 from micrograd_plus.core import autograd
 from micrograd_plus.viz import (GRAD_COLORS, HIGHLIGHT, PROCESSED, ZERO_GRAD_COLOR,
@@ -489,29 +489,17 @@ def test_not_a_graph_node_is_a_clear_error():
     assert ">r<" in draw_graph(g).source  # an example's build() dict works too
 
 
-OPS = ("+", "-", "*", "tanh", "sigmoid", "exp_small", "relu", "**2")
+# a unary op ignores its second operand, which may be the constant 1.5
+OPS = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a.tanh(),
+       lambda a, b: a.sigmoid(), lambda a, b: (a * 0.1).exp(), lambda a, b: a.relu(),
+       lambda a, b: a**2]
 
 
 @st.composite
 def random_graphs(draw):
     """A random expression over a few leaves (with reuse), as a Value after backward()."""
-    n = draw(st.integers(1, 4))
-    leaves = [Value(draw(st.floats(-2, 2)), label=f"x{i}") for i in range(n)]
-    pool = list(leaves)
-    for _ in range(draw(st.integers(1, 25))):
-        op = draw(st.sampled_from(OPS))
-        a = draw(st.sampled_from(pool))
-        if op in ("+", "-", "*"):
-            b = draw(st.sampled_from(pool + [1.5]))
-            out = a + b if op == "+" else a - b if op == "-" else a * b
-        elif op == "exp_small":
-            out = (a * 0.1).exp()
-        elif op == "**2":
-            out = a**2
-        else:
-            out = getattr(a, op)()
-        pool.append(out)
-    root = pool[-1]
+    _, nodes = draw(value_dags(OPS, constants=[1.5]))
+    root = nodes[-1]
     root.backward()
     return root
 

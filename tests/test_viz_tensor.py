@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from conftest import needs_dot
+from conftest import MATRIX_TARGET, matrix_graph, needs_dot
 
 from micrograd_plus import Tensor, nn
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
@@ -300,12 +300,8 @@ def test_model_names_boxes_and_collapse():
 # -- the stepper -----------------------------------------------------------------------------
 
 def test_stepper_line_shows_the_rule_with_the_matrices():
-    W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
-    X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
-    Z = W @ X
-    Z.label = "Z"
-    L = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
-    L.label = "L"
+    g = matrix_graph()
+    W, L = g["W"], g["root"]
     stepper = BackpropStepper(L)
     step = stepper.steps[stepper.index_of("Z")]
     lines = [format_chain_rule(step, p) for p in step.parents]
@@ -331,27 +327,13 @@ def test_stepper_writes_shapes_for_big_matrices():
     assert "Z (@) = 5×4 array" in str(step)
 
 
-MATRIX_FILE = '''
-from micrograd_plus import Tensor
-
-W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="W")
-X = Tensor([[1.0, 0.0], [2.0, 1.0]], requires_grad=True, label="X")
-Z = W @ X
-Z.label = "Z"
-root = (Z * Tensor([[1.0, 2.0], [0.0, 1.0]])).sum()
-root.label = "L"
-'''
-
-
 def test_cli_explore_and_render_accept_a_tensor_root(tmp_path, capsys):
     from micrograd_plus import cli
 
-    target = tmp_path / "matrix.py"
-    target.write_text(MATRIX_FILE)
     page = tmp_path / "matrix.html"
-    assert cli.main(["explore", str(target), "-o", str(page)]) == 0
+    assert cli.main(["explore", str(MATRIX_TARGET), "-o", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
     assert "∂L/∂W = ∂L/∂Z · Xᵀ = [[1, 2], [0, 1]] · [[1, 2], [0, 1]] = [[1, 4], [0, 1]]" in html
     assert "vjp" not in html and not re.search(r"\wBackward", html)
-    assert cli.main(["render", str(target), "-o", str(tmp_path / "matrix.dot")]) == 0
+    assert cli.main(["render", str(MATRIX_TARGET), "-o", str(tmp_path / "matrix.dot")]) == 0
     assert "2×2  float64" in (tmp_path / "matrix.dot").read_text(encoding="utf-8")
