@@ -383,10 +383,11 @@ def _pred_value(x: Any, name: str) -> Value:
 
 
 def _element(x: Any, name: str, role: str) -> Any:
-    """A Value as it is, a number as a float; anything else is a TypeError naming ``role``."""
+    """A Value as it is, a number as a float (a bool too, as a target: 0/1 labels); anything
+    else is a TypeError naming ``role``."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if (isinstance(x, bool) and role == "predictions") or not isinstance(x, numbers.Real):
         raise TypeError(f"{name}: {role} must be Values or numbers, got "
                         f"{type(x).__name__}: {x!r}")
     return float(x)

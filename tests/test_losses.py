@@ -398,3 +398,17 @@ def test_tensor_cross_entropy_with_infinite_logits_matches_torch(row):
     (ref * torch.tensor([1.0, 1.5], dtype=T)).sum().backward()
     assert all(close(a, b) for a, b in zip(out.data.tolist(), ref.tolist()))
     assert all(close(a, b) for a, b in zip(z.grad.ravel().tolist(), tz.grad.ravel().tolist()))
+
+
+def test_boolean_targets_are_0_and_1_for_values_and_tensors():
+    """0/1 labels often come as booleans (``Y = X > 0``): both node types take them."""
+    scores = [[0.3, -1.0], [2.0, 0.1]]
+    labels = np.array([[True, False], [False, True]])
+    for fn in (losses.multilabel_bce, losses.bce_with_logits, losses.mse):
+        ours = fn([[Value(s) for s in row] for row in scores], labels.tolist())
+        tensor = fn(Tensor(scores), labels)
+        reference = fn(Tensor(scores), labels.astype(float))
+        assert ours.data == pytest.approx(float(tensor.data), rel=1e-12)
+        assert float(tensor.data) == float(reference.data)
+    with pytest.raises(TypeError, match="predictions must be Values or numbers, got bool"):
+        losses.mse([True], [1.0])
