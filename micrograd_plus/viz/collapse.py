@@ -220,7 +220,7 @@ def _group_title(group: list, where: dict, titles: dict, pretty: bool = True) ->
             inputs.append(getattr(n, "label", "") or "")
     lines = [f"{count} {name} op" + "s" * (count != 1) for name, count in ops.items()]
     if inputs and len(inputs) <= MAX_NAMED and all(inputs):
-        names = [pretty_label(label) if pretty else label for label in inputs]
+        names = [pretty_label(label) if pretty else label for label in sorted(inputs)]
         lines.append("input" + "s" * (len(names) != 1) + " " + ", ".join(names))
     elif inputs:
         lines.append(f"{len(inputs)} input" + "s" * (len(inputs) != 1))
