@@ -40,9 +40,10 @@ SIMPLEX_WORK = 2_000_000
 def arrow_ranks(arrows: Iterable[tuple[Hashable, Hashable]]) -> dict[Hashable, int]:
     """Estimated dot rank of each end of the arrows (source, target).
 
-    A vertex with incoming arrows takes the longest path from the sources (Kahn's order;
-    vertices on a cycle, which dot breaks by reversing an arrow, keep the rank reached so
-    far); a source sits one rank before its earliest consumer, where dot puts it.
+    A vertex with incoming arrows takes the longest path from the sources (in Kahn's order;
+    on a cycle, the vertex seen first starts as if its arrows from the cycle were reversed,
+    as dot reverses them); a source sits one rank before its earliest consumer, where dot
+    puts it.
     """
     succs: dict[Hashable, list] = {}
     indegree: dict[Hashable, int] = {}
@@ -53,10 +54,19 @@ def arrow_ranks(arrows: Iterable[tuple[Hashable, Hashable]]) -> dict[Hashable, i
         indegree.setdefault(a, 0)
     sources = [v for v, d in indegree.items() if d == 0]
     rank = dict.fromkeys(indegree, 0)
-    ready = list(sources)
-    while ready:
+    ready = list(reversed(sources))
+    done: set = set()
+    unseen = iter(indegree)  # in order of first appearance: where a cycle is broken
+    while len(done) < len(indegree):
+        if not ready:
+            ready.append(next(v for v in unseen if v not in done))
         v = ready.pop()
+        if v in done:
+            continue
+        done.add(v)
         for w in succs[v]:
+            if w in done:
+                continue  # an arrow back along a cycle
             rank[w] = max(rank[w], rank[v] + 1)
             indegree[w] -= 1
             if indegree[w] == 0:
