@@ -199,7 +199,7 @@ def _per_layer(where: dict, titles: dict) -> tuple[dict, dict]:
     return {k: (v[0], 0) if v[0] else v for k, v in where.items()}, merged
 
 
-def _group_title(group: list, where: dict, titles: dict, pretty: bool = True) -> str:
+def _group_title(group: list, where: dict, titles: dict, pretty: bool) -> str:
     """``layer 2 (hidden) · neuron 1  7 nodes``, or one line per op and one for the inputs.
 
     ``60 + ops`` / ``1 tanh op``; the inputs (leaves) by name when there are at most
@@ -214,7 +214,7 @@ def _group_title(group: list, where: dict, titles: dict, pretty: bool = True) ->
     inputs = []
     for n in group:
         if n._prev:
-            name = op_symbol(n._op)
+            name = op_symbol(n._op) or "?"
             ops[name] = ops.get(name, 0) + 1
         else:
             inputs.append(getattr(n, "label", "") or "")

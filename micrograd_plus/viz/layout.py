@@ -15,7 +15,7 @@ every other step (``y = (y*1.01).tanh() if i % 2 else y + x``) has about 200 val
 
 The same holds for collapsed drawings (``viz.collapse``): in an unrolled RNN the box of the
 shared weights, and the box of all the steps' ``u·x_t``, feed every step, and a 200-value
-RNN collapsed to 100 boxes kept ~4500 virtual nodes (dot: 4.6 s; 400 values: minutes).
+RNN collapsed to 100 boxes kept ~4500 virtual nodes (dot: 4.6 s; 400 values: over 30 s).
 ``arrow_ranks`` and ``long_arrows`` work on any drawing's arrows: values and op nodes in
 the full drawing (``ranks``, ``long_edges``), boxes in the collapsed one.
 
