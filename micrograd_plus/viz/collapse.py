@@ -10,14 +10,13 @@ copy of its box, which keeps Graphviz's layout time bounded.
 
 from __future__ import annotations
 
-from typing import Any
 
 import graphviz
 
 from ..core.ops import op_symbol
 from .format import dot_text, format_number, grad_color, grad_magnitude, pretty_label
 from .layout import arrow_ranks, layout_budget, long_arrows
-from .nodes import Options, node_name, op_node_name, op_size, record_label
+from .nodes import Options, node_name, op_circle, op_node_name, record_label
 from .cells import grad_norm, is_tensor
 
 MAX_GROUP_EDGES = 150
@@ -105,7 +104,7 @@ def draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict
         node = members[key][0]
         if len(members[key]) == 1 and node._prev:
             entry[key] = f"g{key}_op"
-            dot.node(entry[key], **_op_circle(node, o))
+            dot.node(entry[key], **op_circle(node, o))
             dot.edge(entry[key], f"g{key}", id=f"{op_node_name(node)}->{node_name(node)}")
     arrows = {(a, b): (a, entry.get(b, b)) for a, b in counts}
     arrows_in_order = list(arrows.values()) + [(name, key) for key, name in entry.items()]
@@ -154,14 +153,6 @@ def _box(key: int, group: list, where: dict, titles: dict, o: Options) -> dict[s
             fill = grad_color(max(mags))
     return {"label": dot_text("\n".join(lines), lines=True), "shape": "box",
             "style": "rounded,filled", "fillcolor": fill, "id": f"g{key}"}
-
-
-def _op_circle(node: Any, o: Options) -> dict[str, str]:
-    """The op node of a one-value box: the full drawing's circle with the op's symbol."""
-    symbol = op_symbol(node._op) or "?"
-    return {"label": dot_text(symbol), "shape": "circle", "style": "filled",
-            "fillcolor": "#eeeeee", "color": "#666666", "margin": "0.02", "ordering": "in",
-            "id": op_node_name(node), **op_size(symbol, o.fontsize)}
 
 
 def _copy(attrs: dict[str, str], name: str) -> dict[str, str]:

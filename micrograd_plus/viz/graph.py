@@ -22,7 +22,6 @@ from typing import Any, Iterable
 import graphviz
 
 from ..core.autograd import Node, topological_order
-from ..core.ops import op_symbol
 from ..files import write_file
 from .cells import MAX_ELEMENTS, check_max_elements, is_tensor, tensor_names
 from .clusters import boxes
@@ -30,8 +29,8 @@ from .collapse import GraphTooLargeError, draw_collapsed
 from .dot import run_dot
 from .format import check_precision, dot_text
 from .layout import layout_budget, long_edges, ranks
-from .nodes import (FONT, HIGHLIGHT, Options, draw_legend, edge_label, node_name, op_node_name,
-                    op_size, record_label, tensor_edge_label)
+from .nodes import (FONT, HIGHLIGHT, Options, draw_legend, edge_label, node_name, op_circle,
+                    op_node_name, record_label, tensor_edge_label)
 
 __all__ = ["draw_graph", "draw_dot", "render_graph", "output_format", "FORMATS", "RANKDIRS"]
 
@@ -250,13 +249,7 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
                         "shape": "none", "margin": "0", "id": name})
         op_entry = None
         if node._prev:
-            hl = id(node) in path
-            symbol = op_symbol(node._op) or "?"
-            op_entry = (op_node_name(node), {
-                "label": dot_text(symbol), "shape": "circle", "style": "filled",
-                "fillcolor": "#fde0dd" if hl else "#eeeeee",
-                "color": HIGHLIGHT if hl else "#666666", "margin": "0.02", "ordering": "in",
-                "id": op_node_name(node), **op_size(symbol, o.fontsize)})
+            op_entry = (op_node_name(node), op_circle(node, o, id(node) in path))
         target = groups.setdefault(where[id(node)], []) if id(node) in where else plain
         target.append(entry)
         if op_entry:

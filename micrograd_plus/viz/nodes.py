@@ -14,6 +14,7 @@ from typing import Any
 
 import graphviz
 
+from ..core.ops import op_symbol
 from .format import (GRAD_COLORS, ZERO_GRAD_COLOR, dot_html, dot_text, format_lines,
                          grad_color, grad_magnitude, group_label, pretty_label, shape_of)
 from .rules import matrix_rule
@@ -143,6 +144,16 @@ def tensor_edge_label(node: Any, i: int, o: Options) -> str:
     root = pretty_label(o.root_name) if o.pretty else o.root_name
     rule = matrix_rule(node, i, name_of, root)
     return dot_text(f"∂{group_label(root)}/∂{group_label(name_of(node._prev[i]))} = {rule.text}")
+
+
+def op_circle(node: Any, o: Options, highlighted: bool = False) -> dict[str, str]:
+    """The attributes of a node's op: a circle with the op's symbol (pink when on a
+    highlighted path)."""
+    symbol = op_symbol(node._op) or "?"
+    return {"label": dot_text(symbol), "shape": "circle", "style": "filled",
+            "fillcolor": "#fde0dd" if highlighted else "#eeeeee",
+            "color": HIGHLIGHT if highlighted else "#666666", "margin": "0.02",
+            "ordering": "in", "id": op_node_name(node), **op_size(symbol, o.fontsize)}
 
 
 def op_size(symbol: str, fontsize: int) -> dict:
