@@ -248,14 +248,18 @@ def topological_order(root: Any) -> list:
         if start in visited:
             continue
         mark(start)
-        # each stack entry is a node and an iterator over its parents, resumed where it
-        # stopped, so every edge is looked at once and nothing is allocated per edge
-        stack: list = [(start, reversed(start._prev))]
-        push = stack.append
-        pop = stack.pop
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
+        # two stacks: the nodes being expanded and how many of each one's parents are left
+        # to look at, resumed where it stopped, so every edge is looked at once; ints, which
+        # the garbage collector does not track, so a deep graph triggers no collections
+        nodes: list = [start]
+        left: list = [len(start._prev)]
+        while nodes:
+            node = nodes[-1]
+            i = left[-1]
+            parents = node._prev
+            while i:
+                i -= 1
+                parent = parents[i]
                 if parent not in visited and parent.requires_grad:
                     mark(parent)
                     grandparents = parent._prev
@@ -264,10 +268,13 @@ def topological_order(root: Any) -> list:
                     if all_visited(grandparents):
                         emit(parent)
                         continue
-                    push((parent, reversed(grandparents)))
+                    left[-1] = i
+                    nodes.append(parent)
+                    left.append(len(grandparents))
                     break
             else:
-                pop()
+                nodes.pop()
+                left.pop()
                 emit(node)
     return order
 

@@ -386,6 +386,8 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
     if not interleaved:
         xd = xs if not xd and list(map(type, xs)).count(float) == n else None
     n2 = 2 * n
+    if xd is not None and not interleaved:  # constants: every row's local derivatives are
+        shared = [tuple(xd), (*xd, 1.0)]  # the x_i (then the bias's 1), one tuple per layer
     nodes = []
     for ws, bias in zip(rows, biases):
         if len(ws) != n:
@@ -403,13 +405,14 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             local[0:n2:2] = xd
             local[1:n2:2] = wd
             pairing = _INTERLEAVED
-        elif bias is None:  # parents w_1, …, w_n; local derivatives the constants x_i
-            parents, local, pairing = ws, xd, _CONSTANTS
+            parents, local = tuple(parents), tuple(local)
+        elif bias is None:  # parents w_1, …, w_n
+            parents, local, pairing = tuple(ws), shared[0], _CONSTANTS
         else:
-            parents, local, pairing = [*ws, bias], [*xd, 1.0], _CONSTANTS
+            parents, local, pairing = (*ws, bias), shared[1], _CONSTANTS
         if bias is not None:
             total += bias.data
-        nodes.append(_result(total, tuple(parents), tuple(local), "dot", _ops.DOT, pairing))
+        nodes.append(_result(total, parents, local, "dot", _ops.DOT, pairing))
     return nodes
 
 
