@@ -140,8 +140,9 @@ def _plain_order(root):
     return order
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["+", "*", "dot", "relu", "nograd", "detach"]),
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["+", "*", "dot", "relu", "tanh", "nograd",
+                                           "detach"]),
                           st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)),
                 min_size=1, max_size=25))
 def test_topological_order_is_the_plain_depth_first_order(recipe):
@@ -156,6 +157,8 @@ def test_topological_order_is_the_plain_depth_first_order(recipe):
             out = dot([a, b], [c, 0.5], a)
         elif kind == "relu":
             out = a.relu()
+        elif kind == "tanh":
+            out = (a * b).tanh()
         elif kind == "nograd":
             with no_grad():
                 out = a * b

@@ -268,6 +268,13 @@ def topological_order(root: Any) -> list:
                     if all_visited(grandparents):
                         emit(parent)
                         continue
+                    if len(grandparents) == 1:  # a one-input op (relu of a neuron's dot):
+                        only = grandparents[0]  # its input may be ready to go first
+                        if only.requires_grad and all_visited(only._prev):
+                            mark(only)
+                            emit(only)
+                            emit(parent)
+                            continue
                     left[-1] = i
                     nodes.append(parent)
                     left.append(len(grandparents))
