@@ -381,13 +381,21 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
     ints, numpy numbers, a constant bias) takes the general path.
     """
     n = len(xs)
-    xd = [x.data for x in xs if x.__class__ is Value]
-    interleaved = n > 0 and len(xd) == n  # parents w_1, x_1, w_2, x_2, …
-    if not interleaved:
-        xd = xs if not xd and list(map(type, xs)).count(float) == n else None
+    kinds = list(map(type, xs))
+    interleaved = n > 0 and kinds.count(Value) == n  # parents w_1, x_1, w_2, x_2, …
+    if interleaved:
+        xd = [x.data for x in xs]
+    else:  # constants (parents w_1, …, w_n), or a mix for the general path
+        xd = xs if kinds.count(float) == n else None
     n2 = 2 * n
-    if xd is not None and not interleaved:  # constants: every row's local derivatives are
-        shared = [tuple(xd), (*xd, 1.0)]  # the x_i (then the bias's 1), one tuple per layer
+    if interleaved:  # what every row shares, in place: the x_i among the parents (w_i, x_i
+        # pairs, then the bias), their data among the local derivatives (x_i, w_i pairs, then
+        # the bias's 1); a row copies these and fills in its own
+        shared = [[None] * (n2 + 1), [1.0] * (n2 + 1)]
+        shared[0][1:n2:2] = xs
+        shared[1][0:n2:2] = xd
+    elif xd is not None:  # constants: every row's local derivatives are the x_i (then the
+        shared = [tuple(xd), (*xd, 1.0)]  # bias's 1), one tuple for the layer
     nodes = []
     for ws, bias in zip(rows, biases):
         if len(ws) != n:
@@ -397,15 +405,17 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             nodes.append(_dot_general(ws, xs, bias))
             continue
         total = sum(map(mul, wd, xd), 0.0)  # left to right, as a loop of += (Python < 3.12)
-        if interleaved:  # local derivatives x_1, w_1, x_2, w_2, …
-            parents = [bias] * (n2 + 1) if bias is not None else [None] * n2
+        if interleaved:
+            parents = shared[0].copy()
             parents[0:n2:2] = ws
-            parents[1:n2:2] = xs
-            local = [1.0] * (n2 + 1) if bias is not None else [1.0] * n2
-            local[0:n2:2] = xd
+            local = shared[1].copy()
             local[1:n2:2] = wd
+            if bias is None:
+                parents, local = tuple(parents[:n2]), tuple(local[:n2])
+            else:
+                parents[n2] = bias
+                parents, local = tuple(parents), tuple(local)
             pairing = _INTERLEAVED
-            parents, local = tuple(parents), tuple(local)
         elif bias is None:  # parents w_1, …, w_n
             parents, local, pairing = tuple(ws), shared[0], _CONSTANTS
         else:
