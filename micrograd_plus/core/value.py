@@ -404,7 +404,9 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
         if xd is None or len(wd) != n or (bias is not None and bias.__class__ is not Value):
             nodes.append(_dot_general(ws, xs, bias))
             continue
-        total = sum(map(mul, wd, xd), 0.0)  # left to right, as a loop of += (Python < 3.12)
+        # left to right, as a loop of += would (Python >= 3.12's sum() also compensates
+        # rounding: as accurate or more, at times a last bit apart)
+        total = sum(map(mul, wd, xd), 0.0)
         if interleaved:
             parents = shared[0].copy()
             parents[0:n2:2] = ws
