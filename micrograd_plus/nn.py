@@ -22,7 +22,7 @@ import numpy as np
 
 from .core.autograd import mark_modified
 from .core.checks import check_number
-from .core.value import Value, dots
+from .core.value import Value, dot, dots
 from .core.checks import real_array, real_number
 from .core.tensor import Tensor
 from .core.tensor import linear as _linear
@@ -354,7 +354,13 @@ class Neuron(Module):
             self.b.label = "b" if layer is None else f"b^({layer})_{i}"
 
     def forward(self, x: Sequence[Any]) -> Value:
-        return _forward_neurons([self], x)[0]
+        _check_inputs(len(self.w), x)
+        try:
+            z = dot(self.w, x, self.b)  # one node: the textbook's z = Σ_j w_j·x_j + b
+        except TypeError:
+            _check_one_sample(x, "Neuron")
+            raise
+        return self._activate(z)
 
     def _activate(self, z: Value) -> Value:
         """φ(z) of this neuron's activation."""
@@ -389,11 +395,9 @@ class Neuron(Module):
         return text if self.b is not None else text + ", bias=False"
 
 
-def _forward_neurons(neurons: list, x: Sequence[Any]) -> list:
-    """``[φ(w·x + b) for each neuron]``: their dot nodes made together, so the inputs are
-    read and checked once (a neuron alone is a list of one)."""
-    nin = len(neurons[0].w)
-    # a whole batch is looked for only when x does not fit (this runs for every layer)
+def _check_inputs(nin: int, x: Sequence[Any]) -> None:
+    """Raise unless ``x`` holds the ``nin`` inputs a neuron reads."""
+    # a whole batch is looked for only when x does not fit (this runs for every call)
     try:
         n = len(x)
     except TypeError:  # a lone number: say what a neuron reads, not "has no len()"
@@ -402,6 +406,12 @@ def _forward_neurons(neurons: list, x: Sequence[Any]) -> list:
     if n != nin:
         _check_one_sample(x, "Neuron")
         raise ValueError(f"Neuron expects {nin} inputs, got {n}")
+
+
+def _forward_neurons(neurons: list, x: Sequence[Any]) -> list:
+    """``[neuron(x) for neuron in neurons]`` (a layer): their dot nodes made together, so
+    the inputs are read and checked once."""
+    _check_inputs(len(neurons[0].w), x)
     try:
         # one node per neuron: the textbook's z = Σ_j w_j·x_j + b
         zs = dots([neuron.w for neuron in neurons], x, [neuron.b for neuron in neurons])
