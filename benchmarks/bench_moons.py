@@ -14,6 +14,9 @@ step, step 1 included) before any time is reported. Variants, timed in one proce
   classes (the drop-in claim);
 - ``micrograd_plus``: the same maths written the micrograd_plus way (plain-float inputs,
   ``vsum`` and ``dot`` nodes), GC on;
+- ``micrograd_plus, GC off``: the same with ``gc.disable()`` during its timed steps: what
+  the cycle collector costs it (its graphs hold no cycles, but the collector still walks
+  the thousands of nodes each step makes);
 - ``floor: plain floats``: the same step on plain Python floats, forward and backward written
   by hand (no graph, no nodes): what a scalar engine in pure Python cannot beat.
 
@@ -50,6 +53,7 @@ SIZES = [16, 16, 1]
 MG_ON, MG_OFF = "micrograd 0.1.0, GC on", "micrograd 0.1.0, GC off"
 DROP_IN, PLUS, FLOOR = "micrograd_plus (micrograd's code)", "micrograd_plus", \
     "floor: plain floats, hand-written backward"
+PLUS_OFF = "micrograd_plus, GC off"
 
 
 def micrograd_step(model: Any, value_cls: type, X: np.ndarray, y: np.ndarray,
@@ -240,12 +244,14 @@ def main(argv: list[str] | None = None) -> int:
         MGValue = MGMLP = None
 
     plus_model = MLP(2, SIZES, seed=1337)
+    plus_off_model = MLP(2, SIZES, seed=1337)
     drop_in_model = MLP(2, SIZES, seed=1337)
     timers: dict[str, Timer] = {}
     if MGMLP is not None:
         mg_on, mg_off = MGMLP(2, SIZES), MGMLP(2, SIZES)
         copy_weights(mg_on, mg_off)
         copy_weights(mg_on, plus_model)
+        copy_weights(mg_on, plus_off_model)
         copy_weights(mg_on, drop_in_model)
         timers[MG_ON] = Timer(lambda lr: micrograd_step(mg_on, MGValue, X, y, lr))
         timers[MG_OFF] = Timer(lambda lr: micrograd_step(mg_off, MGValue, X, y, lr),
@@ -253,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = FloorMLP(plus_model)
     timers[DROP_IN] = Timer(lambda lr: micrograd_step(drop_in_model, Value, X, y, lr))
     timers[PLUS] = Timer(lambda lr: plus_step(plus_model, Xf, yf, lr))
+    timers[PLUS_OFF] = Timer(lambda lr: plus_step(plus_off_model, Xf, yf, lr), gc_off=True)
     timers[FLOOR] = Timer(lambda lr: floor.step(Xf, yf, lr))
 
     for _ in range(args.rounds):

@@ -22,7 +22,7 @@ import numpy as np
 
 from .core.autograd import mark_modified
 from .core.checks import check_number
-from .core.value import Value, dot
+from .core.value import Value, dot, dots
 from .core.checks import real_array, real_number
 from .core.tensor import Tensor
 from .core.tensor import linear as _linear
@@ -359,20 +359,16 @@ class Neuron(Module):
             self.b.label = "b" if layer is None else f"b^({layer})_{i}"
 
     def forward(self, x: Sequence[Any]) -> Value:
-        # a whole batch is looked for only when x does not fit (this runs for every neuron)
-        try:
-            n = len(x)
-        except TypeError:  # a lone number: say what a neuron reads, not "has no len()"
-            raise TypeError(f"Neuron expects a list of {len(self.w)} inputs, got "
-                            f"{type(x).__name__}") from None
-        if n != len(self.w):
-            _check_one_sample(x, "Neuron")
-            raise ValueError(f"Neuron expects {len(self.w)} inputs, got {n}")
+        _check_inputs(len(self.w), x)
         try:
             z = dot(self.w, x, self.b)  # one node: the textbook's z = Σ_j w_j·x_j + b
         except TypeError:
             _check_one_sample(x, "Neuron")
             raise
+        return self._activate(z)
+
+    def _activate(self, z: Value) -> Value:
+        """φ(z) of this neuron's activation."""
         act = self.activation
         if act == "linear":
             return z
@@ -402,6 +398,41 @@ class Neuron(Module):
     def extra_repr(self) -> str:
         text = f"in_features={len(self.w)}, activation={self.activation!r}"
         return text if self.b is not None else text + ", bias=False"
+
+
+def _check_inputs(nin: int, x: Sequence[Any]) -> None:
+    """Raise unless ``x`` holds the ``nin`` inputs a neuron reads."""
+    # a whole batch is looked for only when x does not fit (this runs for every call)
+    try:
+        n = len(x)
+    except TypeError:  # a lone number: say what a neuron reads, not "has no len()"
+        raise TypeError(f"Neuron expects a list of {nin} inputs, got "
+                        f"{type(x).__name__}") from None
+    if n != nin:
+        _check_one_sample(x, "Neuron")
+        raise ValueError(f"Neuron expects {nin} inputs, got {n}")
+
+
+def _forward_neurons(neurons: list, x: Sequence[Any]) -> list:
+    """``[neuron(x) for neuron in neurons]`` (a layer): their dot nodes made together, so
+    the inputs are read and checked once."""
+    _check_inputs(len(neurons[0].w), x)
+    try:
+        # one node per neuron: the textbook's z = Σ_j w_j·x_j + b
+        zs = dots([neuron.w for neuron in neurons], x, [neuron.b for neuron in neurons])
+    except TypeError:
+        _check_one_sample(x, "Neuron")
+        raise
+    acts = [neuron.activation for neuron in neurons]
+    act = acts[0]
+    if act in _SAME_ACTIVATION and acts.count(act) == len(acts):  # the usual layer
+        return zs if act == "linear" else list(map(_SAME_ACTIVATION[act], zs))
+    return [neuron._activate(z) for neuron, z in zip(neurons, zs)]
+
+
+# activations without a parameter, applied to a whole layer at once
+_SAME_ACTIVATION = {"linear": None, "relu": Value.relu, "tanh": Value.tanh,
+                    "sigmoid": Value.sigmoid}
 
 
 class Layer(Module):
@@ -440,7 +471,11 @@ class Layer(Module):
 
     def forward(self, x: Sequence[Any]) -> Any:
         _check_one_sample(x, "Layer")
-        out = [n(x) for n in self.neurons]
+        neurons = self.neurons
+        if list(map(type, neurons)).count(Neuron) == len(neurons):
+            out = _forward_neurons(neurons, x)  # x read once for all neurons
+        else:  # a subclass of Neuron may have its own forward
+            out = [n(x) for n in neurons]
         return out[0] if len(out) == 1 else out
 
     def set_weights(self, W: Sequence[Sequence[float]], b: Sequence[float] | None = None) -> None:

@@ -64,17 +64,26 @@ class _Mode(threading.local):
 
 
 class _Checks:
-    """Anomaly detection: one switch for the whole process, as PyTorch's is (a plain slot,
-    read by every operation)."""
+    """Process-wide switches, plain slots read by every operation: ``anomaly``, anomaly
+    detection (one switch for the whole process, as PyTorch's is), and ``grad_off``, how
+    many threads have grad mode off. While that is 0 every thread records, so an op reads
+    its thread's mode (a thread-local lookup) only when some thread is inside ``no_grad``."""
 
-    __slots__ = ("anomaly",)
+    __slots__ = ("anomaly", "grad_off")
 
     def __init__(self) -> None:
         self.anomaly = False
+        self.grad_off = 0
 
 
 mode = _Mode()
 checks = _Checks()
+_grad_off_lock = threading.Lock()
+
+
+def _count_grad_off(delta: int) -> None:
+    with _grad_off_lock:  # += on a slot is not atomic between threads
+        checks.grad_off += delta
 
 
 class AnomalyError(FloatingPointError):
@@ -94,11 +103,22 @@ def _switched(switch: str, value: bool) -> Iterator[None]:
     """Set ``mode.<switch>`` to ``value`` inside the block; restore it afterwards, always."""
     owner = checks if switch == "anomaly" else mode  # anomaly is shared by all threads
     previous = getattr(owner, switch)
+    # a thread is counted in checks.grad_off before it turns grad mode off and uncounted
+    # after it turns it on, so the count is never 0 while some thread has it off
+    off = 0 if owner is checks or previous == value else (1 if previous else -1)
+    if off > 0:
+        _count_grad_off(1)
     setattr(owner, switch, value)
+    if off < 0:
+        _count_grad_off(-1)
     try:
         yield
     finally:
+        if off < 0:
+            _count_grad_off(1)
         setattr(owner, switch, previous)
+        if off > 0:
+            _count_grad_off(-1)
 
 
 def set_grad_enabled(enabled: bool) -> contextlib.AbstractContextManager:
@@ -220,27 +240,49 @@ def topological_order(root: Any) -> list:
     """
     roots = root if isinstance(root, (list, tuple)) else (root,)
     order: list = []
+    emit = order.append
     visited: set = set()
     mark = visited.add
+    all_visited = visited.issuperset
     for start in roots:
         if start in visited:
             continue
         mark(start)
-        # each stack entry is a node and an iterator over its parents, resumed where it
-        # stopped, so every edge is looked at once and nothing is allocated per edge
-        stack: list = [(start, reversed(start._prev))]
-        push = stack.append
-        pop = stack.pop
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
+        # two stacks: the nodes being expanded and how many of each one's parents are left
+        # to look at, resumed where it stopped, so every edge is looked at once; ints, which
+        # the garbage collector does not track, so a deep graph triggers no collections
+        nodes: list = [start]
+        left: list = [len(start._prev)]
+        while nodes:
+            node = nodes[-1]
+            i = left[-1]
+            parents = node._prev
+            while i:
+                i -= 1
+                parent = parents[i]
                 if parent not in visited and parent.requires_grad:
                     mark(parent)
-                    push((parent, reversed(parent._prev)))
+                    grandparents = parent._prev
+                    # a leaf, or a node whose parents were all reached before (most of a
+                    # layer's neurons): done at once, its parents checked in C
+                    if all_visited(grandparents):
+                        emit(parent)
+                        continue
+                    if len(grandparents) == 1:  # a one-input op (relu of a neuron's dot):
+                        only = grandparents[0]  # its input may be ready to go first
+                        if only.requires_grad and all_visited(only._prev):
+                            mark(only)
+                            emit(only)
+                            emit(parent)
+                            continue
+                    left[-1] = i
+                    nodes.append(parent)
+                    left.append(len(grandparents))
                     break
             else:
-                pop()
-                order.append(node)
+                nodes.pop()
+                left.pop()
+                emit(node)
     return order
 
 
@@ -325,12 +367,7 @@ def run_backward(root: Any, seed: Any, create_graph: bool = False) -> None:
         order = topological_order(root)
         if (not create_graph and _scalar_type is not None and not checks.anomaly
                 and not _scalar_pass_running):
-            scalar = _scalar_type
-            for node in order:
-                if node.__class__ is not scalar:
-                    break
-                node._pass_grad = 0.0
-            else:
+            if list(map(type, order)).count(_scalar_type) == len(order):  # (a C loop)
                 _scalar_pass(root, seed, order)
                 return
         if create_graph:
@@ -571,13 +608,15 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
     """run_backward for an all-Value graph, the hot loop of every training step.
 
     The same pass with ``_store_grad``/``_vjp`` inlined and this pass's gradients kept
-    on the nodes (``_pass_grad``, zeroed by the caller) instead of in a dict. A parent that
-    does not require grad (not in ``order``) collects a ``_pass_grad`` that is never read.
+    on the nodes (``_pass_grad``) instead of in a dict. A parent that does not require grad
+    (not in ``order``) collects a ``_pass_grad`` that is never read.
     """
     global _scalar_pass_running
     _scalar_pass_running = True  # a hook that calls backward() gets the dict pass
     epoch = _Clock.epoch
     try:
+        for node in order:
+            node._pass_grad = 0.0
         root._pass_grad = seed
         for node in reversed(order):
             g = node._pass_grad

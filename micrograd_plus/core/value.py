@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from operator import mul
 from typing import Any, Iterable, Sequence
 
 from . import autograd
@@ -32,7 +33,7 @@ from . import ops as _ops
 from .checks import check_number
 from .mathspace import FLOATS, NODES, fpow, fsigmoid
 
-__all__ = ["Value", "vsum", "dot", "apply_op", "op_symbol", "op_rule"]
+__all__ = ["Value", "vsum", "dot", "dots", "apply_op", "op_symbol", "op_rule"]
 
 _new = object.__new__
 _pow = fpow  # IEEE pow on floats, kept under its old name for importers
@@ -57,7 +58,7 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
     out._hooks = None
     out._pass_grad = 0.0
     out._born = _clock.epoch
-    if mode.grad_enabled:
+    if not checks.grad_off or mode.grad_enabled:  # no thread is in no_grad, or not this one
         out._prev = parents
         out._local = local
         out._fn = fn
@@ -381,45 +382,63 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
     ``bias`` (a Value, or a number taken as a constant) the node is a whole neuron's
     ``w·x + b``: parents w_1, x_1, …, w_n, x_n, then b last, with local derivative 1.
     """
-    n = len(ws)
-    if n != len(xs):
-        raise ValueError(f"dot: length mismatch, {n} weights vs {len(xs)} inputs")
-    # the hot spot of training: Value weights times Values or floats, checked by exact type
-    # (cheap); anything else (constant weights, ints, numpy numbers) takes the general path
-    parents: list = []
-    local: list = []
-    add_parent = parents.append
-    add_local = local.append
-    total = 0.0
-    interleaved = False
-    for w, x in zip(ws, xs):
-        if type(w) is not Value:
-            return _dot_general(ws, xs, bias)
-        wd = w.data
-        if type(x) is Value:
-            interleaved = True
-            xd = x.data
-            add_parent(w)
-            add_parent(x)
-            add_local(xd)
-            add_local(wd)
-        elif type(x) is float:
-            xd = x
-            add_parent(w)
-            add_local(xd)
+    return dots((ws,), xs, (bias,))[0]
+
+
+def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]) -> list:
+    """``[dot(w, xs, b) for w, b in zip(rows, biases)]``, a layer's W·x + b: one node per
+    row, the inputs ``xs`` (shared by every row) read and checked once.
+
+    The hot spot of training. Value weights times Values or floats, checked by exact type,
+    take lists built by C loops (not one edge at a time); anything else (constant weights,
+    ints, numpy numbers, a constant bias) takes the general path.
+    """
+    n = len(xs)
+    kinds = list(map(type, xs))
+    interleaved = n > 0 and kinds.count(Value) == n  # parents w_1, x_1, w_2, x_2, …
+    if interleaved:
+        xd = [x.data for x in xs]
+    else:  # constants (parents w_1, …, w_n), or a mix for the general path
+        xd = xs if kinds.count(float) == n else None
+    n2 = 2 * n
+    if interleaved:  # what every row shares, in place: the x_i among the parents (w_i, x_i
+        # pairs, then the bias), their data among the local derivatives (x_i, w_i pairs, then
+        # the bias's 1); a row copies these and fills in its own
+        shared = [[None] * (n2 + 1), [1.0] * (n2 + 1)]
+        shared[0][1:n2:2] = xs
+        shared[1][0:n2:2] = xd
+    elif xd is not None:  # constants: every row's local derivatives are the x_i (then the
+        shared = [tuple(xd), (*xd, 1.0)]  # bias's 1), one tuple for the layer
+    nodes = []
+    for ws, bias in zip(rows, biases):
+        if len(ws) != n:
+            raise ValueError(f"dot: length mismatch, {len(ws)} weights vs {n} inputs")
+        wd = [w.data for w in ws if w.__class__ is Value]
+        if xd is None or len(wd) != n or (bias is not None and bias.__class__ is not Value):
+            nodes.append(_dot_general(ws, xs, bias))
+            continue
+        # left to right, as a loop of += would (Python >= 3.12's sum() also compensates
+        # rounding: as accurate or more, at times a last bit apart)
+        total = sum(map(mul, wd, xd), 0.0)
+        if interleaved:
+            parents = shared[0].copy()
+            parents[0:n2:2] = ws
+            local = shared[1].copy()
+            local[1:n2:2] = wd
+            if bias is None:
+                parents, local = tuple(parents[:n2]), tuple(local[:n2])
+            else:
+                parents[n2] = bias
+                parents, local = tuple(parents), tuple(local)
+            pairing = _INTERLEAVED
+        elif bias is None:  # parents w_1, …, w_n
+            parents, local, pairing = tuple(ws), shared[0], _CONSTANTS
         else:
-            return _dot_general(ws, xs, bias)
-        total += wd * xd
-    if bias is not None:
-        if type(bias) is not Value:
-            return _dot_general(ws, xs, bias)
-        add_parent(bias)
-        add_local(1.0)
-        total += bias.data
-    if interleaved and len(parents) != 2 * n + (bias is not None):
-        return _dot_general(ws, xs, bias)  # Values and floats mixed among the inputs
-    return _result(total, tuple(parents), tuple(local), "dot", _ops.DOT,
-                   _INTERLEAVED if interleaved else _CONSTANTS)
+            parents, local, pairing = (*ws, bias), shared[1], _CONSTANTS
+        if bias is not None:
+            total += bias.data
+        nodes.append(_result(total, parents, local, "dot", _ops.DOT, pairing))
+    return nodes
 
 
 def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:

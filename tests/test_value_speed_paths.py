@@ -1,0 +1,217 @@
+"""The Value engine's fast paths give what the plain paths give: ``dots`` (a layer's dot nodes
+made together) equals ``dot`` row by row, a Layer equals its neurons called one by one, the
+topological sort's shortcut keeps the order of the plain depth-first search, and the count
+of threads in ``no_grad`` returns to 0."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micrograd_plus import Value, dot, enable_grad, no_grad, nn
+from micrograd_plus.core import autograd
+from micrograd_plus.core.value import _dot_general, dots
+
+
+def _same_node(a: Value, b: Value) -> None:
+    assert a._op == b._op == "dot"
+    assert a._prev == b._prev
+    assert a._local == b._local
+    assert a._args == b._args
+    assert a.data == b.data
+
+
+INPUT_KINDS = ["values", "floats", "ints", "mixed", "empty"]
+
+
+def _inputs(kind: str, n: int) -> list:
+    if kind == "values":
+        return [Value(0.5 * i - 1.0) for i in range(n)]
+    if kind == "floats":
+        return [0.25 * i + 0.125 for i in range(n)]
+    if kind == "ints":
+        return list(range(n))
+    if kind == "mixed":
+        return [Value(1.5) if i % 2 else 2.0 for i in range(n)]
+    return []
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS)
+@pytest.mark.parametrize("bias", ["value", "none", "constant"])
+def test_dots_equals_dot_row_by_row_and_the_general_path(kind, bias):
+    n = 0 if kind == "empty" else 3
+    xs = _inputs(kind, n)
+    rows = [[Value(0.1 * (i + j) - 0.2) for j in range(n)] for i in range(4)]
+    biases = [{"value": Value(0.3 * i), "none": None, "constant": 0.5}[bias] for i in range(4)]
+    nodes = dots(rows, xs, biases)
+    for node, ws, b in zip(nodes, rows, biases):
+        _same_node(node, dot(ws, xs, b))
+        general = _dot_general(ws, xs, b)
+        assert node._prev == general._prev and node._local == general._local
+        assert node.data == general.data
+        # the pairing tells the same partners (gradients of gradients read it)
+        from micrograd_plus.core.ops import _dot_partners
+        assert (_dot_partners(node._args[0], len(node._prev))
+                == _dot_partners(general._args[0], len(general._prev)))
+
+
+def test_dot_of_a_value_with_itself_and_constant_weights():
+    ps = [Value(1.0), Value(-2.0)]
+    y = dot(ps, ps)
+    assert y._prev == (ps[0], ps[0], ps[1], ps[1]) and y.data == 5.0
+    y.backward()
+    assert [p.grad for p in ps] == [2.0, -4.0]
+    z = dots([[2.0, ps[0]]], [ps[1], 3.0], [None])[0]  # a constant weight: the general path
+    assert z._prev == (ps[1], ps[0]) and z.data == -4.0 + 3.0
+
+
+def test_dots_rejects_rows_of_the_wrong_length():
+    with pytest.raises(ValueError, match="dot: length mismatch, 1 weights vs 2 inputs"):
+        dots([[Value(1.0), Value(2.0)], [Value(1.0)]], [1.0, 2.0], [None, None])
+
+
+class _Doubled(nn.Neuron):
+    def forward(self, x):
+        return super().forward(x) * 2.0
+
+
+def _layer_outputs_one_by_one(layer: nn.Layer, x: list) -> list:
+    return [nn.Module.__call__(neuron, x) for neuron in layer.neurons]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear", "leaky_relu"])
+def test_a_layer_equals_its_neurons_one_by_one(activation):
+    layer = nn.Layer(3, 4, activation=activation, seed=3)
+    layer.neurons[2].activation = "tanh"  # a layer may mix activations
+    x = [Value(0.5), Value(-1.5), Value(2.0)]
+    out = layer(x)
+    ref = _layer_outputs_one_by_one(layer, x)
+    assert [o.data for o in out] == [r.data for r in ref]
+    assert [o._op for o in out] == [r._op for r in ref]
+    assert [o._prev[0]._prev if o._op != "dot" else o._prev for o in out] == \
+        [r._prev[0]._prev if r._op != "dot" else r._prev for r in ref]
+
+
+def test_a_layer_with_a_neuron_subclass_calls_its_forward():
+    layer = nn.Layer(2, 3, seed=1)
+    layer.neurons[1] = _Doubled(2, seed=2)
+    out = layer([1.0, 2.0])
+    assert out[1]._op == "*" and out[1].data == 2.0 * layer.neurons[1]._activate(
+        dot(layer.neurons[1].w, [1.0, 2.0], layer.neurons[1].b)).data
+
+
+def test_mlp_training_step_matches_neurons_called_one_by_one():
+    """The moons step's gradients with the batched layers equal those of plain calls."""
+    a, b = nn.MLP(2, [4, 4, 1], seed=5), nn.MLP(2, [4, 4, 1], seed=5)
+    xs = [[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0]]
+
+    def plain(model, x):
+        for layer in model.layers:
+            x = _layer_outputs_one_by_one(layer, x)
+            x = x[0] if len(x) == 1 else x
+        return x
+
+    la = sum((a(x) - 1.0) ** 2 for x in xs)
+    lb = sum((plain(b, x) - 1.0) ** 2 for x in xs)
+    la.backward()
+    lb.backward()
+    assert la.data == lb.data
+    assert [p.grad for p in a.parameters()] == [p.grad for p in b.parameters()]
+
+
+# -- the topological sort's shortcut keeps the plain depth-first order ------------------------
+def _plain_order(root):
+    """The depth-first search without the shortcut (the code before it)."""
+    order, visited = [], {root}
+    stack = [(root, reversed(root._prev))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited and parent.requires_grad:
+                visited.add(parent)
+                stack.append((parent, reversed(parent._prev)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["+", "*", "dot", "relu", "tanh", "nograd",
+                                           "detach"]),
+                          st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)),
+                min_size=1, max_size=25))
+def test_topological_order_is_the_plain_depth_first_order(recipe):
+    nodes = [Value(1.5), Value(-0.5), Value(2.0, requires_grad=False)]
+    for kind, i, j, k in recipe:
+        a, b, c = (nodes[t % len(nodes)] for t in (i, j, k))
+        if kind == "+":
+            out = a + b
+        elif kind == "*":
+            out = a * b
+        elif kind == "dot":
+            out = dot([a, b], [c, 0.5], a)
+        elif kind == "relu":
+            out = a.relu()
+        elif kind == "tanh":
+            out = (a * b).tanh()
+        elif kind == "nograd":
+            with no_grad():
+                out = a * b
+        else:
+            out = a.detach()
+        nodes.append(out)
+    root = nodes[-1] + nodes[len(nodes) // 2] * nodes[-2]
+    assert autograd.topological_order(root) == _plain_order(root)
+
+
+# -- the count of threads in no_grad -----------------------------------------------------------
+def test_no_grad_blocks_leave_the_count_at_zero_even_after_an_error():
+    assert autograd.checks.grad_off == 0
+    with no_grad():
+        assert autograd.checks.grad_off == 1
+        with enable_grad():
+            assert autograd.checks.grad_off == 0
+            assert (Value(1.0) * 2.0).requires_grad
+        assert autograd.checks.grad_off == 1
+        assert not (Value(1.0) * 2.0).requires_grad
+    assert autograd.checks.grad_off == 0
+    with pytest.raises(KeyError):
+        with no_grad():
+            raise KeyError
+    assert autograd.checks.grad_off == 0
+    with enable_grad():  # already on: not counted
+        assert autograd.checks.grad_off == 0
+
+
+def test_the_count_is_per_thread_in_no_grad():
+    inside, done = threading.Event(), threading.Event()
+
+    def predict():
+        with no_grad():
+            inside.set()
+            done.wait(5)
+
+    t = threading.Thread(target=predict)
+    t.start()
+    assert inside.wait(5)
+    try:
+        assert autograd.checks.grad_off == 1
+        assert (Value(2.0) * 3.0).requires_grad  # this thread still records
+    finally:
+        done.set()
+        t.join()
+    assert autograd.checks.grad_off == 0
+
+
+def test_a_node_made_to_not_require_grad_by_hand_is_left_out_of_backward():
+    x = Value(2.0)
+    h = x * 3.0
+    h.requires_grad = False
+    y = h * x
+    y.backward()
+    assert x.grad == 6.0 and h.grad == 0.0
