@@ -43,6 +43,7 @@ def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
     t.start()
     assert inside.wait(5)
     try:
+        assert autograd.checks.grad_off == 1  # ops read their thread's mode while it is on
         w = Value(2.0)
         (w * 3.0).backward()
         W = Tensor([1.0, 2.0], requires_grad=True)
@@ -50,6 +51,7 @@ def test_no_grad_in_one_thread_does_not_stop_recording_in_another():
     finally:
         done.set()
         t.join()
+    assert autograd.checks.grad_off == 0
     assert w.grad == 3.0
     np.testing.assert_array_equal(W.grad, [2.0, 4.0])
 
