@@ -21,11 +21,10 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from .core.autograd import mark_modified
-from .core.checks import check_number
-from .core.value import Value, dot, dots
-from .core.checks import real_array, real_number
+from .core.checks import check_number, real_array, real_number
 from .core.tensor import Tensor
 from .core.tensor import linear as _linear
+from .core.value import Value, dot, dots
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "ACTIVATIONS",
            "Linear", "Sequential", "Tanh", "ReLU", "Sigmoid", "LeakyReLU"]
