@@ -18,6 +18,7 @@ try:
     from .core.value import Value, dot, vsum
     from .core.tensor import Tensor
     from .core.functional import hessian, hvp, jacobian
+    from .core.trace import TraceError, trace
     from . import losses, nn, optim
     from . import data, metrics
     from .train import History, evaluate, fit, predict
@@ -34,7 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Value", "Tensor", "vsum", "dot",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "anomaly",
-    "detect_anomaly", "grad", "jacobian", "hessian", "hvp",
+    "detect_anomaly", "grad", "jacobian", "hessian", "hvp", "trace", "TraceError",
     "nn", "losses", "optim", "data", "metrics", "fit", "evaluate", "predict", "History",
     "draw_graph", "draw_dot", "render_graph", "explore",
     "step_frames", "frame_graphs", "render_steps", "animate_backprop",

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .core import tensor as _tensor
 from .core.autograd import Node, enable_grad, mark_modified
 from .core.checks import real_array, real_number
 
@@ -32,23 +33,23 @@ __all__ = [
 # -- arithmetic that works on floats and ndarrays ---------------------------------------------
 
 def _copy(x: Any) -> Any:
-    return x.copy() if isinstance(x, np.ndarray) else x
+    return x if x is None or isinstance(x, numbers.Number) else x.copy()
 
 
 def _full_like(data: Any, fill: float) -> Any:
-    return np.full_like(data, fill) if isinstance(data, np.ndarray) else float(fill)
+    return float(fill) if isinstance(data, numbers.Number) else np.full_like(data, fill)
 
 
 def _sqrt(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
+    if not isinstance(x, numbers.Number):
         return np.sqrt(x)
     return math.sqrt(x) if x >= 0 else math.nan  # NaN like torch.sqrt, not a ValueError
 
 
 def _maximum(a: Any, b: Any) -> Any:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.maximum(a, b)
-    return a if a >= b else b
+    if isinstance(a, numbers.Number) and isinstance(b, numbers.Number):
+        return a if a >= b else b
+    return np.maximum(a, b)
 
 
 def _lerp(a: Any, b: Any, w: float) -> Any:
@@ -207,6 +208,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if _tensor._recorder is not None:  # micrograd_plus.trace is recording this step
+            _tensor._recorder.optimizer_step(self)
         updates = []
         index = 0
         for group in self.param_groups:
