@@ -546,8 +546,8 @@ def _signature(rec: _Recorder) -> list:
                 for v in [prior.get(id(n))]))))
         else:
             _, opt, grads, states, hyper = event
-            sig.append(("step", id(opt), tuple(g is None for g in grads), hyper,
-                        tuple(tuple(sorted(s)) for s in states)))
+            # (the state may differ: the first step of momentum or Adam creates it)
+            sig.append(("step", id(opt), tuple(g is None for g in grads), hyper))
     return sig
 
 
@@ -733,7 +733,7 @@ class _Builder:
             if o is opt and q is p and k == key:
                 return self.prog.sym(buf, True)
         if isinstance(v, np.ndarray):
-            buf = np.array(v)
+            buf = np.array(opt.state[p][key])  # as the recorded call left it
             opt.state[p][key] = buf
             self.c.arrays.append((opt, p, key, buf))
             return self.prog.sym(buf, True)

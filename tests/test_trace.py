@@ -1,0 +1,354 @@
+"""micrograd_plus.trace: a replayed step gives the eager step's numbers, and refuses what it
+cannot replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from micrograd_plus import Tensor, TraceError, Value, losses, nn, no_grad, optim, trace
+
+
+def _model(act: str, sizes=(3, 8, 8, 2), seed: int = 0) -> nn.Sequential:
+    layers: list = []
+    acts = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
+    for k in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[k], sizes[k + 1], seed=seed + k))
+        if k < len(sizes) - 2:
+            layers.append(acts[act]())
+    return nn.Sequential(*layers)
+
+
+def _optimizer(name: str, params: list) -> optim.Optimizer:
+    if name == "sgd":
+        return optim.SGD(params, lr=0.1)
+    if name == "momentum":
+        return optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
+    if name == "adam":
+        return optim.Adam(params, lr=1e-2)
+    return optim.AdamW(params, lr=1e-2, weight_decay=0.1, amsgrad=True)
+
+
+def _data(loss: str, n: int = 20, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    if loss == "cross_entropy":
+        return X, rng.integers(0, 2, n).astype(float)
+    if loss == "bce":
+        return X, rng.integers(0, 2, (n, 2)).astype(float)
+    return X, rng.normal(size=(n, 2))
+
+
+def _loss(name: str, out: Tensor, y: Tensor) -> Tensor:
+    if name == "cross_entropy":
+        return losses.cross_entropy(out, y)
+    if name == "bce":
+        return losses.bce(out.sigmoid(), y)
+    return losses.mse(out, y)
+
+
+def _pair(act: str, loss: str, opt_name: str):
+    """Two identical models and optimizers, one step function for each."""
+    made = []
+    for _ in range(2):
+        model = _model(act)
+        opt = _optimizer(opt_name, model.parameters())
+
+        def step(x, y, model=model, opt=opt):
+            loss_value = _loss(loss, model(x), y)
+            opt.zero_grad()
+            loss_value.backward()
+            opt.step()
+            return loss_value
+
+        made.append((model, opt, step))
+    return made
+
+
+@pytest.mark.parametrize("act,loss,opt_name", [
+    ("tanh", "cross_entropy", "sgd"),
+    ("relu", "mse", "momentum"),
+    ("sigmoid", "bce", "adam"),
+    ("tanh", "mse", "adamw"),
+    ("relu", "cross_entropy", "adam"),
+])
+def test_replay_matches_eager_bit_for_bit(act, loss, opt_name):
+    (m1, o1, eager), (m2, o2, step) = _pair(act, loss, opt_name)
+    traced = trace(step)
+    batches = [_data(loss, seed=s) for s in range(3)]  # new data every call, one shape
+    for i in range(25):
+        X, y = batches[i % 3]
+        a = eager(Tensor(X), Tensor(y))
+        b = traced(Tensor(X), Tensor(y))
+        assert a.item() == b.item(), i
+        for p, q in zip(m1.parameters(), m2.parameters()):
+            assert np.array_equal(p.data, q.data), i
+            assert np.array_equal(p.grad, q.grad), i
+    assert traced.compiled, "the step was not compiled"
+    for p, q in zip(m1.parameters(), m2.parameters()):  # the optimizer states agree too
+        for key, v in o1.state[p].items():
+            assert np.array_equal(v, o2.state[q][key]), key
+
+
+def test_moons_step_with_a_penalty_over_the_parameters():
+    """The benchmark's step: a max-margin loss plus α·Σ p² over every parameter."""
+    X = np.random.default_rng(1).normal(size=(30, 2))
+    y = np.sign(X[:, :1] * X[:, 1:] + 0.1)
+    runs = []
+    for traced in (False, True):
+        model = _model("relu", (2, 16, 16, 1))
+        params = model.parameters()
+        opt = optim.SGD(params, lr=0.05)
+        Xt, yt = Tensor(X), Tensor(y)
+
+        def step():
+            scores = model(Xt)
+            loss = (1.0 - yt * scores).relu().mean() + 1e-4 * sum((p * p).sum() for p in params)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = trace(step) if traced else step
+        runs.append(([f().item() for _ in range(30)], [p.data.copy() for p in params]))
+    assert runs[0][0] == runs[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def test_float32_model_is_replayed_in_float32():
+    model = nn.Sequential(nn.Linear(3, 4, seed=0, dtype=np.float32), nn.Tanh(),
+                          nn.Linear(4, 1, seed=1, dtype=np.float32))
+    twin = nn.Sequential(nn.Linear(3, 4, seed=0, dtype=np.float32), nn.Tanh(),
+                         nn.Linear(4, 1, seed=1, dtype=np.float32))
+    X = Tensor(np.random.default_rng(0).normal(size=(5, 3)), dtype=np.float32)
+    y = Tensor(np.ones((5, 1)), dtype=np.float32)
+
+    def make(m):
+        opt = optim.Adam(m.parameters(), lr=0.01)
+
+        def step(x, t):
+            loss = losses.mse(m(x), t)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    eager, traced = make(model), trace(make(twin))
+    for _ in range(6):
+        assert eager(X, y).item() == traced(X, y).item()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert q.data.dtype == np.float32 and np.array_equal(p.data, q.data)
+
+
+def _simple(opt_cls=optim.SGD, **kw):
+    model = _model("tanh", (3, 4, 1))
+    opt = opt_cls(model.parameters(), **kw)
+
+    @trace
+    def step(x, y):
+        loss = losses.mse(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def test_new_shapes_and_dtypes_record_again():
+    model, opt, step = _simple(lr=0.1)
+    rng = np.random.default_rng(0)
+    for n in (4, 4, 4, 7, 7, 7, 4):
+        X, y = rng.normal(size=(n, 3)), rng.normal(size=(n, 1))
+        twin_loss = losses.mse(model(Tensor(X)), Tensor(y)).item()
+        assert step(X, y).item() == twin_loss  # numpy arrays are accepted as inputs
+    assert len(step.compiled) == 2
+    X32 = Tensor(rng.normal(size=(4, 3)), dtype=np.float32)
+    step(X32, Tensor(rng.normal(size=(4, 1))))
+    assert len(step.compiled) == 2  # the float32 signature has been recorded once only
+
+
+def test_parameters_changed_between_calls_are_seen():
+    model, opt, step = _simple(lr=0.1)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(3):
+        step(X, y)
+    state = model.state_dict()
+    saved = {k: np.array(v) for k, v in state.items()}
+    for _ in range(3):
+        step(X, y)
+    model.load_state_dict(saved)  # in place: the replay must read the restored numbers
+    expected = losses.mse(model(Tensor(X)), Tensor(y)).item()
+    assert step(X, y).item() == expected
+    with no_grad():
+        model[0].weight.copy_(np.zeros((4, 3)))
+    expected = losses.mse(model(Tensor(X)), Tensor(y)).item()
+    assert step(X, y).item() == expected
+
+
+def test_parameter_data_replaced_records_again():
+    model, opt, step = _simple(lr=0.1)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(3):
+        step(X, y)
+    model[0].weight.data = np.zeros((4, 3))  # a new array: the compiled step is stale
+    expected = losses.mse(model(Tensor(X)), Tensor(y)).item()
+    assert step(X, y).item() == expected
+    step(X, y)
+    step(X, y)
+    assert step.compiled
+
+
+def test_learning_rate_change_records_again_and_counts_the_step():
+    model, opt, step = _simple(optim.Adam, lr=0.01)
+    twin, twin_opt, _ = _simple(optim.Adam, lr=0.01)
+    twin.load_state_dict(model.state_dict())
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for i in range(8):
+        if i == 5:
+            opt.param_groups[0]["lr"] = twin_opt.param_groups[0]["lr"] = 0.001
+        a = step(X, y).item()
+        loss = losses.mse(twin(Tensor(X)), Tensor(y))
+        twin_opt.zero_grad()
+        loss.backward()
+        twin_opt.step()
+        assert a == loss.item()
+    assert opt.state_dict()["state"][0]["step"] == 8
+
+
+def test_grads_are_set_like_zero_grad_then_backward():
+    model, opt, step = _simple(lr=0.0)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(4):
+        step(X, y)
+    w = model[0].weight
+    first = w.grad.copy()
+    step(X, y)
+    assert np.array_equal(w.grad, first)  # set, not accumulated (lr 0: the same gradient)
+
+
+def test_accumulating_grads_across_calls_is_refused():
+    model = _model("tanh", (3, 4, 1))
+
+    @trace
+    def step(x, y):
+        loss = losses.mse(model(x), y)
+        loss.backward()  # no zero_grad: .grad grows from call to call
+        return loss
+
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    step(X, y)
+    with pytest.raises(TraceError, match="zero_grad"):
+        step(X, y)
+
+
+def test_training_dropout_is_refused_eval_dropout_is_replayed():
+    model = nn.Sequential(nn.Linear(3, 8, seed=0), nn.Tanh(), nn.Dropout(0.5, seed=0),
+                          nn.Linear(8, 1, seed=1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        loss = losses.mse(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    traced = trace(step)
+    traced(X, y)
+    with pytest.raises(TraceError, match="Dropout"):
+        traced(X, y)
+    model.eval()
+    traced = trace(step)
+    for _ in range(4):
+        traced(X, y)
+    assert traced.compiled
+
+
+def test_item_inside_the_step_is_refused_or_falls_back():
+    model, opt, _ = _simple(lr=0.1)
+
+    def step(x, y):
+        loss = losses.mse(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    with pytest.raises(TraceError, match="item"):
+        trace(step)(X, y)
+    lenient = trace(step, fallback=True)
+    with pytest.warns(RuntimeWarning, match="eagerly"):
+        first = lenient(X, y)
+    assert isinstance(first, float) and isinstance(lenient(X, y), float)
+    assert not lenient.compiled
+
+
+def test_data_dependent_branch_is_refused():
+    model, opt, _ = _simple(lr=0.5)
+    calls = []
+
+    @trace
+    def step(x, y):
+        out = model(x)
+        calls.append(1)
+        out = out.tanh() if len(calls) % 2 else out.sigmoid()  # differs between calls
+        loss = losses.mse(out, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    step(X, y)
+    with pytest.raises(TraceError, match="control flow"):
+        step(X, y)
+
+
+def test_value_graphs_are_refused():
+    w = Value(0.5)
+
+    @trace
+    def step():
+        loss = (w * 2.0 - 1.0) ** 2
+        w.grad = 0.0
+        loss.backward()
+        return None
+
+    with pytest.raises(TraceError, match="Value"):
+        step()
+
+
+def test_inputs_that_require_grad_are_refused():
+    @trace
+    def step(x):
+        return (x * x).sum()
+
+    with pytest.raises(TraceError, match="require grad"):
+        step(Tensor([1.0], requires_grad=True))
+
+
+def test_a_step_without_optimizer_returns_copies_and_grads():
+    w = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+
+    @trace
+    def grads_of(x):
+        w.grad = None
+        loss = ((x @ w.T).tanh() ** 2).sum()
+        loss.backward()
+        return loss, {"scores": x @ w.T}
+
+    X = np.random.default_rng(0).normal(size=(5, 3)) * 0.1
+    for _ in range(4):
+        loss, extra = grads_of(X)
+    w.grad = None
+    expected = ((Tensor(X) @ w.T).tanh() ** 2).sum()
+    expected.backward()
+    assert loss.item() == expected.item() and loss.grad_fn is None
+    assert np.array_equal(extra["scores"].data, X @ w.data.T)
+    kept = loss.data.copy()
+    grads_of(X * 2)
+    assert np.array_equal(loss.data, kept)  # a returned Tensor is a copy, not the buffer
