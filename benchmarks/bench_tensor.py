@@ -7,6 +7,10 @@ the same initial weights (micrograd_plus's ``nn.Linear`` init, copied):
   mean(relu(1 − y·score)) + 1e-4·Σ p² (biases included);
 - (b) a wide classifier: MLP 3-64-256-1024-2 (tanh), 1000 samples, mean cross-entropy.
 
+micrograd_plus runs each step twice: eager (``micrograd_plus Tensor``) and under
+``micrograd_plus.trace`` (``micrograd_plus traced``: two recording calls, then the
+parameters are reset to the initial weights, so every timed and checked step is a replay).
+
 Peers (each optional: a missing one gets a row saying so; ``pip install -e '.[bench]'``):
 PyTorch eager (``torch.optim.SGD``), JAX with the whole step (value_and_grad + update) under
 ``jax.jit`` on the CPU, HIPS ``autograd`` (``value_and_grad``, numpy update), ``mygrad``
@@ -63,12 +67,13 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from micrograd_plus import Tensor, losses, nn, optim  # noqa: E402
+from micrograd_plus import Tensor, losses, nn, no_grad, optim, trace  # noqa: E402
 from micrograd_plus.data import make_moons  # noqa: E402
 
 ALPHA = 1e-4
 LR = 0.05
 OURS = "micrograd_plus Tensor"
+TRACED = "micrograd_plus traced"
 PEERS = {  # row name: (module to import, how to install it)
     "PyTorch eager": ("torch", "pip install torch"),
     "JAX jit": ("jax", "pip install jax"),
@@ -111,7 +116,8 @@ def ours_model(sizes: list[int], act: str) -> nn.Sequential:
     return nn.Sequential(*mods)
 
 
-def ours_step(w: Workload) -> Callable[[], float]:
+def ours_setup(w: Workload) -> tuple[list, Callable[[], Tensor]]:
+    """The parameters and the step (returning the loss Tensor) of micrograd_plus."""
     model = ours_model(w.sizes, w.act)
     for m, (W, b) in zip([m for m in model.modules() if isinstance(m, nn.Linear)],
                          w.weights()):
@@ -121,7 +127,7 @@ def ours_step(w: Workload) -> Callable[[], float]:
     opt = optim.SGD(params, lr=LR)
     Xt, yt = Tensor(w.X), Tensor(w.y)
 
-    def step() -> float:
+    def step() -> Tensor:
         scores = model(Xt)
         if w.loss == "margin":
             loss = (1.0 - yt * scores).relu().mean() + ALPHA * sum((p * p).sum() for p in params)
@@ -130,9 +136,27 @@ def ours_step(w: Workload) -> Callable[[], float]:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss
 
-    return step
+    return params, step
+
+
+def ours_step(w: Workload) -> Callable[[], float]:
+    _, step = ours_setup(w)
+    return lambda: step().item()
+
+
+def traced_step(w: Workload) -> Callable[[], float]:
+    """The same step under micrograd_plus.trace, its two recording calls undone."""
+    params, step = ours_setup(w)
+    initial = [p.data.copy() for p in params]
+    replay = trace(step)
+    replay()
+    replay()  # recorded and compiled: from now on every call replays
+    with no_grad():
+        for p, data in zip(params, initial):
+            p.copy_(data)  # in place: the replay reads the parameters' current arrays
+    return lambda: replay().item()
 
 
 # -- PyTorch eager --------------------------------------------------------------------------
@@ -256,7 +280,7 @@ def mygrad_step(w: Workload) -> Callable[[], float]:
     return step
 
 
-BUILDERS = {OURS: ours_step, "PyTorch eager": torch_step, "JAX jit": jax_step,
+BUILDERS = {OURS: ours_step, TRACED: traced_step, "PyTorch eager": torch_step, "JAX jit": jax_step,
             "HIPS autograd": autograd_step, "MyGrad": mygrad_step}
 
 
@@ -264,7 +288,7 @@ BUILDERS = {OURS: ours_step, "PyTorch eager": torch_step, "JAX jit": jax_step,
 def installed(name: str) -> bool:
     import importlib.util
 
-    return name == OURS or importlib.util.find_spec(PEERS[name][0]) is not None
+    return name in (OURS, TRACED) or importlib.util.find_spec(PEERS[name][0]) is not None
 
 
 def time_steps(step: Callable[[], float], n: int) -> float:
@@ -300,8 +324,8 @@ def run(w: Workload, rounds: int) -> dict[str, list[float]]:
 
 def print_table(w: Workload, samples: dict[str, list[float]]) -> None:
     print(f"\n{w.title} ({w.steps} steps per turn)")
-    print(f"{'peer':<24}{'ms/step [min–max]':>30}  micrograd_plus is")
-    ours = statistics.median(samples[OURS])
+    print(f"{'peer':<24}{'ms/step [min–max]':>30}  {'Tensor (eager) is':<20}traced is")
+    ours, traced = (statistics.median(samples[k]) for k in (OURS, TRACED))
     for name in BUILDERS:
         if name not in samples:
             print(f"{name:<24}{'not installed':>30}  ({PEERS[name][1]}, or the 'bench' extra)")
@@ -309,10 +333,10 @@ def print_table(w: Workload, samples: dict[str, list[float]]) -> None:
         ms = samples[name]
         med = statistics.median(ms)
         spread = f"{med:.3f} [{min(ms):.3f}–{max(ms):.3f}]"
-        note = ""
-        if name != OURS:
-            note = (f"{med / ours:.2f}x faster" if med >= ours else f"{ours / med:.2f}x slower")
-        print(f"{name:<24}{spread:>30}  {note}")
+        notes = ["" if name in (OURS, TRACED) and (name == key or key == TRACED)
+                 else f"{med / mine:.2f}x faster" if med >= mine else f"{mine / med:.2f}x slower"
+                 for key, mine in ((OURS, ours), (TRACED, traced))]
+        print(f"{name:<24}{spread:>30}  {notes[0]:<20}{notes[1]}".rstrip())
 
 
 # -- the machine ----------------------------------------------------------------------------
@@ -391,7 +415,8 @@ def main() -> None:
     results = [(w, run(w, rounds)) for w in workloads]
     for w, samples in results:
         print_table(w, samples)
-    print("\nms per training step (forward, loss, gradient, SGD update).")
+    print("\nms per training step (forward, loss, gradient, SGD update); 'traced': the "
+          "step under micrograd_plus.trace.")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ import numpy as np
 
 from . import autograd, tensor as _tensor_mod
 from .mathspace import ARRAYS, quiet_off, quiet_on, scatter, sum_to
-from .tensor import Tensor, _leaf
+from .tensor import Tensor
 
 __all__ = ["trace", "Traced", "TraceError"]
 
@@ -776,7 +776,7 @@ def _template(result: Any, index: Callable) -> Any:
 def _rebuild(template: tuple, outs: tuple) -> Any:
     kind, body = template
     if kind == "t":
-        return _leaf(np.array(outs[body]))  # a copy: the buffer is reused by the next call
+        return Tensor(outs[body], dtype=None)  # a copy: the buffer is reused by the next call
     if kind == "tuple":
         return tuple(_rebuild(x, outs) for x in body)
     if kind == "list":
