@@ -52,6 +52,7 @@ from __future__ import annotations
 import functools
 import math
 import operator
+import threading
 import warnings
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -97,7 +98,8 @@ class _Sym:
         return len(self.value)
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        kwargs.pop("out", None)  # an in-place request (a += b) becomes a new value
+        if kwargs.get("out") is not None:  # the caller may rely on the write: its rule
+            raise _Unsupported("a numpy call with out=")  # then runs on arrays, as is
         if method == "__call__" and ufunc.nout == 1:
             return _PROGRAM.record(ufunc, inputs, kwargs, "out")
         if method in ("reduce", "accumulate", "outer"):
@@ -402,17 +404,22 @@ class _Recorder:
         self.problem: str | None = None
         self.given_grads: dict = {}  # id(leaf) -> (leaf, the .grad backward left, a copy)
         self._pending: list | None = None  # the order of a backward pass that just ran
+        self.thread = threading.get_ident()  # other threads' ops are not this step's
 
     def untraceable(self, what: str) -> None:
-        if self.problem is None:
+        if self.problem is None and threading.get_ident() == self.thread:
             self.problem = f"{what} inside the traced step"
 
     def op(self, op: Any, parents: tuple, args: Any, out: Tensor) -> None:
+        if threading.get_ident() != self.thread:
+            return
         if self._pending is not None:
             self.after_backward()
         self.events.append(("op", op, parents, args, out))
 
     def backward(self, root: Tensor, seed: Any, create_graph: bool) -> None:
+        if threading.get_ident() != self.thread:
+            return
         self.after_backward()
         if create_graph:
             return self.untraceable("backward(create_graph=True)")
@@ -447,6 +454,8 @@ class _Recorder:
         self._pending = None
 
     def optimizer_step(self, opt: Any) -> None:
+        if threading.get_ident() != self.thread:
+            return
         self.after_backward()
         grads, states = [], []
         for group in opt.param_groups:
@@ -843,6 +852,7 @@ def _emit(prog: _Program, c: _Compiled, outs: list, n_returned: int) -> None:
     c.source = f"def step({params}):\n" + "\n".join(lines) + "\n"
     exec(compile(c.source, "<traced step>", "exec"), scope)
     c.run = scope["step"]
+    c.scope = scope
 
 
 def _dead_code_out(calls: list, roots: list) -> list:
@@ -995,7 +1005,8 @@ class Traced:
                 rec.problem = _first_difference(_signature(first), _signature(second))
                 if rec.problem is None:
                     try:
-                        self._cache[key] = _compile(second, result)
+                        with autograd._backward_lock:  # one compile at a time (_PROGRAM)
+                            self._cache[key] = _compile(second, result)
                     except _Unsupported as e:
                         rec.problem = f"{e} in the traced step"
                     records.clear()
