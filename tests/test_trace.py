@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import micrograd_plus.core.tensor as mp
 from micrograd_plus import Tensor, TraceError, Value, losses, nn, no_grad, optim, trace
 
 
@@ -352,3 +353,51 @@ def test_a_step_without_optimizer_returns_copies_and_grads():
     kept = loss.data.copy()
     grads_of(X * 2)
     assert np.array_equal(loss.data, kept)  # a returned Tensor is a copy, not the buffer
+
+
+_R = np.random.default_rng(7)
+_X = _R.normal(size=(4, 3))
+_P = _R.uniform(0.2, 0.8, size=(4, 3))
+_IDX = np.array([0, 2, 2, 1])
+FUNCTIONS = {
+    "mul/div/pow": lambda w, x: (w * x) / (w * w + 1.0) + w ** 2 + abs(w) ** 1.5,
+    "exp/log/sqrt": lambda w, x: (w.exp() + 1.0).log() + (w * w + 0.1).sqrt(),
+    "tanh/sigmoid/relu": lambda w, x: w.tanh() * w.sigmoid() + (w - 0.1).relu(),
+    "leaky_relu/softplus": lambda w, x: w.leaky_relu(0.1) + w.softplus(),
+    "sin/cos/neg": lambda w, x: -w.sin() * w.cos(),
+    "clip/maximum/where": lambda w, x: w.clip(-0.3, 0.3) + mp.maximum(w, x)
+    + mp.where(_X > 0, w, x * w),
+    "reductions": lambda w, x: w.sum(axis=0) * w.mean(axis=1, keepdims=True) + w.max(axis=0)
+    - w.min(),
+    "shapes": lambda w, x: w.reshape(3, 4).T + w.transpose().T + w[1:3].sum() + w[_IDX].sum(0),
+    "joins": lambda w, x: mp.concatenate([w, x], axis=1).sum(1) + mp.stack([w, w]).sum(0).sum(1),
+    "matmul/linear": lambda w, x: (x @ w.T) + mp.linear(x, w) + w[0] @ x.T,
+    "softmax": lambda w, x: w.softmax(axis=1) * w.log_softmax(axis=0),
+    "losses": lambda w, x: losses.bce(w.sigmoid(), Tensor(_P), reduction="none")
+    + losses.bce_with_logits(w, Tensor(_P), reduction="none")
+    + losses.cross_entropy(w, np.array([0, 1, 2, 1]), reduction="none")[:, None],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_kind_of_op_replays_equal_to_eager(name):
+    """Each op family of the table (forward and rule), with momentum SGD, 6 steps."""
+    f = FUNCTIONS[name]
+    runs = []
+    for traced in (False, True):
+        w = Tensor(_R.normal(size=(4, 3)) * 0 + _X * 0.5, requires_grad=True)
+        opt = optim.SGD([w], lr=0.01, momentum=0.5)
+
+        def step(x, w=w, opt=opt):
+            out = f(w, x)
+            loss = (out * Tensor(np.linspace(-1, 1, out.size).reshape(out.shape))).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        g = trace(step) if traced else step
+        runs.append(([g(Tensor(_X)).item() for _ in range(6)], w.data.copy(), w.grad.copy()))
+    (la, wa, ga), (lb, wb, gb) = runs
+    assert la == lb, name  # bit for bit
+    assert np.array_equal(wa, wb) and np.array_equal(ga, gb), name

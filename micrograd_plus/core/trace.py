@@ -525,6 +525,10 @@ class _Refs:
         self.by_data[id(out.data)] = k
 
 
+class _InputData(tuple):
+    """An op parameter that is argument ``self[0]``'s data as dtype ``self[1]``."""
+
+
 def _arg_ref(value: Any, rec: _Recorder) -> Any:
     """An op parameter that is an array equal to an argument's data (class targets made
     from a label Tensor) is that argument's data, read on every call."""
@@ -533,7 +537,7 @@ def _arg_ref(value: Any, rec: _Recorder) -> Any:
             d = t.data
             if d.shape == value.shape and np.array_equal(d.astype(value.dtype), value) \
                     and np.array_equal(d, value.astype(d.dtype)):
-                return ("in", i, value.dtype)
+                return _InputData((i, value.dtype))
     return value
 
 
@@ -637,8 +641,8 @@ class _Builder:
 
     def param_of(self, v: Any) -> Any:
         r = _arg_ref(v, self.rec)
-        if isinstance(r, tuple):  # an argument's data as an op parameter, read every call
-            return self.prog.record(np.ndarray.astype, (self.in_syms[r[1]], r[2]), {}, "new")
+        if isinstance(r, _InputData):  # an argument's data as an op parameter, read each call
+            return self.prog.record(np.ndarray.astype, (self.in_syms[r[0]], r[1]), {}, "new")
         return v
 
     def build(self, result: Any) -> _Compiled:
