@@ -38,6 +38,9 @@ What a replay does not see (and so refuses or freezes), checked where it can be:
 - Gradients accumulated across calls (no ``zero_grad`` inside the step), hooks,
   ``retain_grad``, ``create_graph``, inputs that require grad: TraceError.
 - Value (scalar engine) graphs are not recorded: a step with no Tensor op is a TraceError.
+- Array parameters of ops are frozen (indices, ``where`` conditions, class targets),
+  except an array equal to an argument's data (cross_entropy's targets made from a label
+  argument), which is read from that argument on every call.
 - Anything else Python reads at record time is frozen: ``module.training``, a learning
   rate changed by hand (the optimizer's hyper-parameters are compared on every call and a
   change records again), a seed gradient given to ``backward``, values read from
@@ -672,6 +675,8 @@ class _Builder:
                                    "backward pass")
         outs: list = []
         c.template = _template(result, lambda t: outs.append(self.value_of(t)) or len(outs) - 1)
+        if c.template == ("t", 0):
+            c.template = ("t1", 0)
         for opt, p, key, v in self.final_state:
             slot = next((b for o, q, k, b in c.arrays if o is opt and q is p and k == key), None)
             if slot is not None:
@@ -790,6 +795,9 @@ def _rebuild(template: tuple, outs: tuple) -> Any:
     kind, body = template
     if kind == "t":
         return Tensor(outs[body], dtype=None)  # a copy: the buffer is reused by the next call
+    if kind == "t1":  # the common case: one Tensor (a loss), copied without Tensor's checks
+        _HOLDER.data = np.array(outs[0])
+        return _HOLDER.detach()
     if kind == "tuple":
         return tuple(_rebuild(x, outs) for x in body)
     if kind == "list":
@@ -1030,6 +1038,7 @@ class Traced:
 
 
 _STALE = object()
+_HOLDER = Tensor(0.0)  # detach() of it makes a leaf around a new array, cheaply
 
 
 def _replay(c: _Compiled, args: tuple) -> Any:
@@ -1065,8 +1074,10 @@ def _replay(c: _Compiled, args: tuple) -> Any:
         quiet_off(token)
     for (opt, p, key), v in zip(c.scalars_out, new_scalars):
         opt.state[p][key] = v
-    for p in c.written:
-        autograd.mark_modified(p)
+    if c.written:  # autograd.mark_modified of each, inlined (it runs on every call)
+        autograd.clock.epoch += 1
+        for p in c.written:
+            p._version += 1
     for p, buf in c.grads:
         p.grad = buf
     return _rebuild(c.template, outs)
