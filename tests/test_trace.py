@@ -401,3 +401,84 @@ def test_every_kind_of_op_replays_equal_to_eager(name):
     (la, wa, ga), (lb, wb, gb) = runs
     assert la == lb, name  # bit for bit
     assert np.array_equal(wa, wb) and np.array_equal(ga, gb), name
+
+
+def test_optimizer_load_state_dict_between_calls_is_seen():
+    model, opt, step = _simple(optim.Adam, lr=0.01)
+    twin, twin_opt, _ = _simple(optim.Adam, lr=0.01)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(4):
+        step(X, y)
+    saved_model, saved_opt = model.state_dict(), opt.state_dict()
+    for _ in range(3):
+        step(X, y)
+    model.load_state_dict(saved_model)
+    opt.load_state_dict(saved_opt)  # new state arrays: copied into the replay's buffers
+    twin.load_state_dict(saved_model)
+    twin_opt.load_state_dict(saved_opt)
+    for _ in range(3):
+        a = step(X, y).item()
+        loss = losses.mse(twin(Tensor(X)), Tensor(y))
+        twin_opt.zero_grad()
+        loss.backward()
+        twin_opt.step()
+        assert a == loss.item()
+    assert opt.state_dict()["state"][0]["step"] == 7
+
+
+def test_no_grad_metrics_inside_the_step_and_reset():
+    model, opt, _ = _simple(lr=0.1)
+
+    @trace
+    def step(x, y):
+        out = model(x)
+        loss = losses.mse(out, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with no_grad():
+            after = losses.mse(model(x), y)  # after the update, as eager computes it
+        return {"loss": loss, "after": after}
+
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(4):
+        got = step(X, y)
+    with no_grad():
+        expected = losses.mse(model(Tensor(X)), Tensor(y)).item()
+    assert got["after"].item() != got["loss"].item()
+    now = step(X, y)
+    assert now["loss"].item() == expected
+    step.reset()
+    assert not step.compiled
+    step(X, y)
+    step(X, y)
+    assert step.compiled
+
+
+def test_the_replayed_step_refuses_a_graph_made_before_it_changed_the_parameters():
+    model, opt, step = _simple(lr=0.1)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(3):
+        step(X, y)
+    old = losses.mse(model(Tensor(X)), Tensor(y))
+    step(X, y)  # a replay updates the parameters in place and raises their versions
+    with pytest.raises(RuntimeError, match="modified in place"):
+        old.backward()
+
+
+def test_value_parameters_in_the_optimizer_are_refused():
+    w = Tensor(np.ones((1, 3)), requires_grad=True)
+    v = Value(1.0)
+    opt = optim.SGD([w, v], lr=0.1)
+
+    @trace
+    def step(x):
+        loss = (x @ w.T).sum()
+        opt.zero_grad()
+        loss.backward()
+        v.grad = 1.0
+        opt.step()
+        return loss
+
+    with pytest.raises(TraceError, match="Value"):
+        step(np.ones((2, 3)))

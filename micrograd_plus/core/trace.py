@@ -325,6 +325,7 @@ class _Program:
 
     def effect(self, fn: Any, *args: Any) -> None:
         self.calls.append(("effect", fn, args, {}, None))
+        self.seen.clear()  # a call after a write is a new call, even with the same arguments
 
 
 _PROGRAM: Any = None  # the program being compiled (one at a time, under the backward lock)
