@@ -482,3 +482,25 @@ def test_value_parameters_in_the_optimizer_are_refused():
 
     with pytest.raises(TraceError, match="Value"):
         step(np.ones((2, 3)))
+
+
+def test_an_update_read_through_a_view_is_not_written_in_place():
+    """The new parameter is also read through a view (its transpose) after the update."""
+    w = Tensor(np.arange(6.0).reshape(2, 3) / 10, requires_grad=True)
+    runs = []
+    for traced in (False, True):
+        w.data[...] = np.arange(6.0).reshape(2, 3) / 10
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x, opt=opt):
+            loss = (x @ w.T).tanh().sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with no_grad():
+                return loss, w.T * 1.0
+
+        f = trace(step) if traced else step
+        runs.append([(a.item(), b.data.copy()) for a, b in (f(Tensor(np.ones((2, 3))))
+                                                          for _ in range(5))])
+    assert all(a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(*runs))

@@ -910,9 +910,15 @@ def _write_in_place(calls: list, roots: list, pinned: set) -> list:
     that call writes into dst instead (``p -= lr·g`` in place), when nothing in between
     reads dst."""
     uses: dict = {}
-    for x in _flat([[(call[2], call[3]) for call in calls], roots]):
+
+    def use(x: Any) -> None:
         if isinstance(x, _Sym):
             uses[id(x)] = uses.get(id(x), 0) + 1
+            for d in x.deps:  # a view made once reads its base on every call
+                use(d)
+
+    for x in _flat([[(call[2], call[3]) for call in calls], roots]):
+        use(x)
     where = {id(call[4]): i for i, call in enumerate(calls) if call[0] == "out"}
     dropped = set()
     for j, (kind, fn, args, kwargs, _) in enumerate(calls):
