@@ -314,10 +314,14 @@ class _Program:
                 return self.sym(value, True, tuple(syms))  # the same view on every replay
             else:
                 mode = "new"
+        if mode == "out" and np.ndim(value) == 0:
+            mode = "new"  # a numpy scalar: its arithmetic is cheaper than a 0-d out= call
+            if not kwargs and fn in _SCALAR_OPS:
+                fn = _SCALAR_OPS[fn]  # the same IEEE operation, through numpy's scalar math
+        if mode == "out" and fn is np.matmul and not kwargs and _dot_agrees(*_values(args)):
+            fn = np.dot  # the same BLAS call with less overhead (checked: same numbers)
         if mode == "out":
-            if not isinstance(value, np.ndarray):
-                value = np.asarray(value)  # a 0-d result: a 0-d buffer
-            result = self.sym(value, True)
+            result = self.sym(np.asarray(value), True)
         else:
             result = self.sym(value, False)
         self.calls.append((mode, fn, args, kwargs, result))
@@ -328,6 +332,26 @@ class _Program:
         self.seen.clear()  # a call after a write is a new call, even with the same arguments
 
 
+def _dot_agrees(a: Any, b: Any) -> bool:
+    """Whether np.dot gives np.matmul's numbers for 2-d operands of these shapes, dtypes and
+    layouts (tried on random arrays laid out the same way)."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.ndim == b.ndim == 2
+            and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)):
+        return False
+    rng = np.random.default_rng(0)
+    tries = []
+    for x in (a, b):
+        if x.flags.c_contiguous:
+            tries.append(rng.standard_normal(x.shape).astype(x.dtype))
+        elif x.T.flags.c_contiguous:
+            tries.append(rng.standard_normal(x.T.shape).astype(x.dtype).T)
+        else:
+            return False
+    return bool(np.array_equal(np.dot(*tries), np.matmul(*tries)))
+
+
+_SCALAR_OPS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+               np.true_divide: operator.truediv}
 _PROGRAM: Any = None  # the program being compiled (one at a time, under the backward lock)
 
 
