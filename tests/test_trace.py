@@ -504,3 +504,26 @@ def test_an_update_read_through_a_view_is_not_written_in_place():
         runs.append([(a.item(), b.data.copy()) for a, b in (f(Tensor(np.ones((2, 3))))
                                                           for _ in range(5))])
     assert all(a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(*runs))
+
+
+def test_two_backward_passes_in_one_step_accumulate_as_in_eager():
+    runs = []
+    for traced in (False, True):
+        model = _model("tanh", (3, 4, 1))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y, model=model, opt=opt):
+            opt.zero_grad()
+            first = losses.mse(model(x), y)
+            first.backward()
+            second = (model(x) ** 2).mean()
+            second.backward()  # adds to the .grad the first pass set
+            opt.step()
+            return first, second
+
+        f = trace(step) if traced else step
+        X, y = np.linspace(-1, 1, 12).reshape(4, 3), np.ones((4, 1))
+        runs.append(([tuple(t.item() for t in f(X, y)) for _ in range(6)],
+                     [p.grad.copy() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))

@@ -1052,6 +1052,9 @@ class Traced:
                             self._cache[key] = _compile(second, result)
                     except _Unsupported as e:
                         rec.problem = f"{e} in the traced step"
+                    except Exception as e:  # a gap in the tracer, not in the step
+                        rec.problem = (f"the compiler failed ({type(e).__name__}: {e}); "
+                                       "please report it with the step")
                     records.clear()
         if rec.problem is not None:
             self._cache.pop(key, None)
