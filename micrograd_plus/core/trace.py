@@ -12,9 +12,12 @@
    (:class:`_Sym`) that write down the numpy calls they make. What does not depend on the
    inputs, the parameters or the optimizer state is computed then and kept (the seed 1,
    ``mean``'s 1/n, a constant's gradient); calls whose results nobody uses are dropped;
-   every other result gets its own preallocated array, written with numpy's ``out=``; views
-   (``W.T``, reshapes) of those arrays are made once. The calls become one straight-line
-   Python function.
+   a call made twice with the same arguments is made once; every other result gets its own
+   preallocated array, written with numpy's ``out=`` (a parameter's update straight into
+   the parameter); views (``W.T``, reshapes) of those arrays are made once. The calls
+   become one straight-line Python function. A rule that does what a stand-in cannot
+   record (a write into an array: clip's mask, cross_entropy's one-hot of targets read
+   from an argument) is called as it is, on arrays, on every replay.
 3. Later calls with inputs of the same shapes and dtypes copy the inputs into their
    buffers and run that function: no graph nodes, no topological sort, no allocation of
    large arrays. New shapes or dtypes record again (one compiled step per signature).
@@ -41,13 +44,15 @@ What a replay does not see (and so refuses or freezes), checked where it can be:
 - Array parameters of ops are frozen (indices, ``where`` conditions, class targets),
   except an array equal to an argument's data (cross_entropy's targets made from a label
   argument), which is read from that argument on every call.
-- Anything else Python reads at record time is frozen: ``module.training``, a learning
-  rate changed by hand (the optimizer's hyper-parameters are compared on every call and a
-  change records again), a seed gradient given to ``backward``, values read from
-  ``.data``. Call ``step.reset()`` after changing such state.
+- The optimizer's hyper-parameters are compared on every call: a change (a scheduler's
+  new learning rate) records again, so a schedule that changes every step gains nothing.
+- Anything else Python reads at record time is frozen: ``module.training``, a seed
+  gradient given to ``backward``, values read from ``.data``. Call ``step.reset()`` after
+  changing such state.
 
 With ``trace(step, fallback=True)`` a step that cannot be traced warns once and runs
-eagerly from then on, instead of raising.
+eagerly from then on, instead of raising. In anomaly mode (``anomaly()``) every call runs
+eagerly, with its checks. ``step.compiled`` shows the compiled functions' source.
 """
 
 from __future__ import annotations
