@@ -527,3 +527,25 @@ def test_two_backward_passes_in_one_step_accumulate_as_in_eager():
                      [p.grad.copy() for p in model.parameters()]))
     assert runs[0][0] == runs[1][0]
     assert all(np.array_equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def test_zero_grad_keeping_the_arrays_is_replayed_as_set():
+    model, opt, _ = _simple(lr=0.1)
+    twin, twin_opt, _ = _simple(lr=0.1)
+
+    def make(m, o):
+        def step(x, y):
+            o.zero_grad(set_to_none=False)
+            loss = losses.mse(m(x), y)
+            loss.backward()
+            o.step()
+            return loss
+        return step
+
+    eager, traced = make(twin, twin_opt), trace(make(model, opt))
+    X, y = np.linspace(-1, 1, 12).reshape(4, 3), np.ones((4, 1))
+    for _ in range(6):
+        assert eager(X, y).item() == traced(X, y).item()
+    assert traced.compiled
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert np.array_equal(p.grad, q.grad) and np.array_equal(p.data, q.data)

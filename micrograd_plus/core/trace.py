@@ -462,10 +462,11 @@ class _Recorder:
             if node._hooks:
                 self.untraceable(f"a hook on {autograd.describe(node)}")
             if node._fn is None:
-                if node.grad is None:
-                    prior[id(node)] = None
+                given = self.given_grads.get(id(node))
+                if node.grad is None or (given is None and isinstance(node.grad, np.ndarray)
+                                         and not node.grad.any()):
+                    prior[id(node)] = None  # zero_grad(), or zero_grad(set_to_none=False)
                 else:
-                    given = self.given_grads.get(id(node))
                     if given is None or given[1] is not node.grad:
                         self.untraceable(
                             f"a gradient accumulated into the .grad of "
