@@ -27,6 +27,10 @@ def _optimizer(name: str, params: list) -> optim.Optimizer:
         return optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
     if name == "adam":
         return optim.Adam(params, lr=1e-2)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=1e-2, momentum=0.5)
+    if name == "adagrad":
+        return optim.Adagrad(params, lr=0.1)
     return optim.AdamW(params, lr=1e-2, weight_decay=0.1, amsgrad=True)
 
 
@@ -72,6 +76,8 @@ def _pair(act: str, loss: str, opt_name: str):
     ("sigmoid", "bce", "adam"),
     ("tanh", "mse", "adamw"),
     ("relu", "cross_entropy", "adam"),
+    ("sigmoid", "mse", "rmsprop"),
+    ("tanh", "bce", "adagrad"),
 ])
 def test_replay_matches_eager_bit_for_bit(act, loss, opt_name):
     (m1, o1, eager), (m2, o2, step) = _pair(act, loss, opt_name)
