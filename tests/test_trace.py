@@ -555,3 +555,23 @@ def test_zero_grad_keeping_the_arrays_is_replayed_as_set():
     assert traced.compiled
     for p, q in zip(model.parameters(), twin.parameters()):
         assert np.array_equal(p.grad, q.grad) and np.array_equal(p.data, q.data)
+
+
+def test_a_detached_parameter_is_read_on_every_call():
+    runs = []
+    for traced in (False, True):
+        a = Tensor(np.full((1, 3), 0.5), requires_grad=True)
+        b = Tensor(np.full((1, 3), 2.0), requires_grad=True)
+        opt = optim.SGD([a, b], lr=0.1)
+
+        def step(x, a=a, b=b, opt=opt):
+            scale = (b.detach() * 2.0).sum()  # only constants and b's array: not folded
+            loss = ((x * a).sum() * scale - 1.0) ** 2 + (b * b).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = trace(step) if traced else step
+        runs.append([f(Tensor(np.ones((2, 3)))).item() for _ in range(6)])
+    assert runs[0] == runs[1]

@@ -653,6 +653,16 @@ class _Builder:
         self.ext: dict = {}  # id(Tensor) -> _Sym of its array
         self.grad_of: dict = {}  # id(parameter) -> (parameter, its .grad in the program)
         self.final_state: list = []  # (optimizer, parameter, key, value)
+        self.owners: dict = {}  # id(array) -> the Tensor from before the call holding it
+        for event in rec.events:
+            tensors = event[2] if event[0] == "op" else (
+                [p for g in event[1].param_groups for p in g["params"]]
+                if event[0] == "step" else ())
+            for t in tensors:
+                if isinstance(t, Tensor) and t._born < rec.epoch:
+                    self.owners.setdefault(id(t.data), t)
+        for t in rec.inputs:
+            self.owners[id(t.data)] = t
         self.in_syms = []
         for t in rec.inputs:
             buf = np.array(t.data)
@@ -671,7 +681,10 @@ class _Builder:
                 s = self.ext[id(t)] = self.prog.sym(t.data, True)
                 self.c.externals.append((t, t.data))
             return s
-        return t.data  # a constant made inside the step
+        owner = self.owners.get(id(t.data))
+        if owner is not None:  # w.detach() of a parameter or an argument: read it each call
+            return self.value_of(owner)
+        return t.data  # a constant made inside the step (folded with other constants)
 
     def param_of(self, v: Any) -> Any:
         r = _arg_ref(v, self.rec)
