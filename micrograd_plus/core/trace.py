@@ -872,6 +872,7 @@ def _emit(prog: _Program, c: _Compiled, outs: list, n_returned: int) -> None:
     calls = _dead_code_out(prog.calls, roots)
     calls = _write_in_place(calls, roots, exposed)
     calls = _dead_code_out(calls, roots)
+    _reuse_buffers(calls, roots, exposed)
     names: dict = {}
     scope: dict = {}
 
@@ -979,6 +980,44 @@ def _write_in_place(calls: list, roots: list, pinned: set) -> list:
         calls[i] = ("write",) + calls[i][1:]  # an effect now: dead-code removal keeps it
         dropped.add(j)
     return [call for j, call in enumerate(calls) if j not in dropped]
+
+
+def _reuse_buffers(calls: list, roots: list, pinned: set) -> None:
+    """An elementwise call writes into the array of an input read for the last time there
+    (``1 − t²`` into the array of ``t²``): fewer arrays, warmer caches."""
+    last: dict = {}
+    owner: dict = {}  # id(array) -> the _Sym whose 'out' call fills it
+
+    viewed: set = set()  # arrays with a view made at compile time: they stay where they are
+
+    def touch(x: Any, k: int) -> None:
+        if isinstance(x, _Sym):
+            last[id(x)] = k
+            for d in x.deps:
+                viewed.add(id(d))
+                touch(d, k)
+
+    for k, call in enumerate(calls):
+        for x in _flat((call[2], call[3])):
+            touch(x, k)
+    for x in _flat(roots):
+        touch(x, len(calls))
+    for call in calls:
+        if call[0] == "out":
+            owner.setdefault(id(call[4].value), call[4])
+    for k, (kind, fn, args, kwargs, result) in enumerate(calls):
+        if kind != "out" or not isinstance(fn, np.ufunc) or fn.signature is not None \
+                or id(result) in pinned or id(result) in viewed:
+            continue
+        out = result.value
+        for a in args:
+            if (isinstance(a, _Sym) and a.static and not a.deps and id(a) not in pinned
+                    and owner.get(id(a.value)) is a and last.get(id(a)) == k
+                    and a.value.shape == out.shape and a.value.dtype == out.dtype):
+                owner[id(a.value)] = result  # the array now holds result's value
+                del owner[id(out)]
+                result.value = a.value
+                break
 
 
 def _compile(rec: _Recorder, result: Any) -> _Compiled:
