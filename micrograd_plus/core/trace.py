@@ -895,6 +895,8 @@ def _emit(prog: _Program, c: _Compiled, outs: list, n_returned: int) -> None:
 
     lines = []
     for kind, fn, args, kwargs, result in calls:
+        if isinstance(fn, np.ufunc) and kind in ("out", "write"):
+            args = _typed_numbers(args)
         call = ref(fn) + "(" + "".join(ref(a) + ", " for a in args) + "".join(
             f"{k}={ref(v)}, " for k, v in kwargs.items())
         if kind in ("out", "write"):
@@ -910,6 +912,32 @@ def _emit(prog: _Program, c: _Compiled, outs: list, n_returned: int) -> None:
     exec(compile(c.source, "<traced step>", "exec"), scope)
     c.run = scope["step"]
     c.scope = scope
+
+
+def _typed_numbers(args: tuple) -> tuple:
+    """A ufunc's Python-number arguments as 0-d arrays of the dtype of its array arguments
+    (all one float dtype): numpy would convert the number to that dtype on every call."""
+    dtypes = {np.asarray(a.value if isinstance(a, _Sym) else a).dtype for a in args
+              if isinstance(a, (_Sym, np.ndarray))}
+    if len(dtypes) != 1:
+        return args
+    dtype = dtypes.pop()
+    if dtype.kind != "f":
+        return args
+    typed = []
+    for a in args:
+        if type(a) in (float, int) and math.isfinite(a) and abs(a) < 2.0**53 \
+                and np.isfinite(dtype.type(a)):
+            key = (dtype.str, float(a).hex())  # -0.0 and 0.0 apart, float32 and 64 apart
+            if key not in _CONSTANTS:
+                _CONSTANTS[key] = np.array(a, dtype=dtype)
+                _CONSTANTS[key].flags.writeable = False
+            a = _CONSTANTS[key]
+        typed.append(a)
+    return tuple(typed)
+
+
+_CONSTANTS: dict = {}
 
 
 def _dead_code_out(calls: list, roots: list) -> list:
