@@ -868,7 +868,7 @@ def _emit(prog: _Program, c: _Compiled, outs: list, n_returned: int) -> None:
             prog.effect(np.copyto, buf, g)
             grads.append((p, buf))
     c.grads = grads
-    roots = [outs, [s for s in made.values() if id(s[4]) in exposed]]
+    roots = [outs, [made[i][4] for i in exposed]]
     calls = _dead_code_out(prog.calls, roots)
     calls = _write_in_place(calls, roots, exposed)
     calls = _dead_code_out(calls, roots)
@@ -905,10 +905,40 @@ def _emit(prog: _Program, c: _Compiled, outs: list, n_returned: int) -> None:
             lines.append(f"    {result.name} = {call})")
         else:
             lines.append(f"    {call})")
-    params = ", ".join(s.name for *_, s in c.scalars)
-    lines.append(f"    return ({''.join(ref(o) + ', ' for o in outs[:n_returned])}), "
-                 f"({''.join(ref(o) + ', ' for o in outs[n_returned:])})")
-    c.source = f"def step({params}):\n" + "\n".join(lines) + "\n"
+    # around the calls: the checks that the step still fits, the inputs copied in, then
+    # .grad, version counters (as autograd.mark_modified) and the results handed back
+    scope.update(STALE=_STALE, copyto=np.copyto, clock=autograd.clock)
+    head, tail = [], []
+    for k, (t, arr) in enumerate(c.externals):
+        scope[f"T{k}"], scope[f"A{k}"] = t, arr
+    if c.externals:
+        head.append("    if " + " or ".join(f"T{k}.data is not A{k}"
+                                          for k in range(len(c.externals))) + ":")
+        head.append("        return STALE")
+    checks = []
+    for k, (group, keys, values) in enumerate(c.hyper):
+        scope[f"G{k}"] = group
+        for j, (key, v) in enumerate(zip(keys, values)):
+            scope[f"H{k}_{j}"] = v
+            checks.append(f"G{k}[{key!r}] != H{k}_{j}")
+    if checks:
+        head += ["    if " + " or ".join(checks) + ":", "        return STALE"]
+    for k, buf in enumerate(c.inputs):
+        scope[f"I{k}"] = buf
+        head.append(f"    copyto(I{k}, x{k}.data)")
+    for k, (p, buf) in enumerate(c.grads):
+        scope[f"P{k}"], scope[f"B{k}"] = p, buf
+        tail.append(f"    P{k}.grad = B{k}")
+    for k, p in enumerate(c.written):
+        scope[f"W{k}"] = p
+        tail.append(f"    W{k}._version += 1")
+    if c.written:
+        tail.append("    clock.epoch += 1")
+    tail.append(f"    return ({''.join(ref(o) + ', ' for o in outs[:n_returned])}), "
+                f"({''.join(ref(o) + ', ' for o in outs[n_returned:])})")
+    params = ", ".join([f"x{k}" for k in range(len(c.inputs))]
+                       + [s.name for *_, s in c.scalars])
+    c.source = f"def step({params}):\n" + "\n".join(head + lines + tail) + "\n"
     exec(compile(c.source, "<traced step>", "exec"), scope)
     c.run = scope["step"]
     c.scope = scope
@@ -1162,14 +1192,8 @@ _HOLDER = Tensor(0.0)  # detach() of it makes a leaf around a new array, cheaply
 
 
 def _replay(c: _Compiled, args: tuple) -> Any:
-    """One call of a compiled step, or _STALE when something it was compiled for changed."""
-    for t, arr in c.externals:
-        if t.data is not arr:
-            return _STALE
-    for group, keys, values in c.hyper:
-        for k, v in zip(keys, values):
-            if group[k] != v:
-                return _STALE
+    """One call of a compiled step, or _STALE when something it was compiled for changed
+    (the compiled function checks the parameters' arrays and hyper-parameters itself)."""
     for opt, p, key, buf in c.arrays:
         st = opt.state.get(p)
         v = None if st is None else st.get(key)
@@ -1182,24 +1206,16 @@ def _replay(c: _Compiled, args: tuple) -> Any:
         scalars = [opt.state[p][key] for opt, p, key, _ in c.scalars]
     except KeyError:
         return _STALE
-    i = 0
-    for a in args:
-        if isinstance(a, Tensor):
-            np.copyto(c.inputs[i], a.data)
-            i += 1
     token = quiet_on()
     try:
-        outs, new_scalars = c.run(*scalars)
+        got = c.run(*[a for a in args if isinstance(a, Tensor)], *scalars)
     finally:
         quiet_off(token)
+    if got is _STALE:
+        return got
+    outs, new_scalars = got
     for (opt, p, key), v in zip(c.scalars_out, new_scalars):
         opt.state[p][key] = v
-    if c.written:  # autograd.mark_modified of each, inlined (it runs on every call)
-        autograd.clock.epoch += 1
-        for p in c.written:
-            p._version += 1
-    for p, buf in c.grads:
-        p.grad = buf
     return _rebuild(c.template, outs)
 
 
