@@ -338,10 +338,12 @@ class _Program:
 
 
 def _dot_agrees(a: Any, b: Any) -> bool:
-    """Whether np.dot gives np.matmul's numbers for 2-d operands of these shapes, dtypes and
-    layouts (tried on random arrays laid out the same way)."""
+    """Whether np.dot (less overhead per call) gives np.matmul's numbers for small 2-d
+    operands of these shapes, dtypes and layouts (tried on random arrays laid out the same
+    way)."""
     if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.ndim == b.ndim == 2
-            and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)):
+            and a.dtype == b.dtype and a.dtype in (np.float32, np.float64)
+            and a.size + b.size <= 1 << 16):  # large products: matmul measured faster
         return False
     rng = np.random.default_rng(0)
     tries = []
