@@ -640,8 +640,9 @@ class _Compiled:
         self.grads: list = []
         self.written: list = []
         self.template: Any = None
-        self.run: Any = None
-        self.source = ""
+        self.run: Any = None  # the compiled function
+        self.source = ""  # its Python source
+        self.scope: dict = {}  # the arrays and functions it refers to by name
 
 
 class _Builder:
