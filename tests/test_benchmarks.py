@@ -41,7 +41,8 @@ TIMED = re.compile(r"\d+\.\d+ \[\d+\.\d+–\d+\.\d+\]")  # median [min–max]
 
 def test_bench_moons_quick_checks_every_variant_against_micrograd_plus():
     out = run("bench_moons.py", "--quick")
-    variants = ["micrograd_plus (micrograd's code)", "floor: plain floats, hand-written backward"]
+    variants = ["micrograd_plus (micrograd's code)", "micrograd_plus, GC off",
+                "floor: plain floats, hand-written backward"]
     if has("micrograd"):
         variants += ["micrograd 0.1.0, GC on", "micrograd 0.1.0, GC off"]
     else:
@@ -78,11 +79,13 @@ def test_bench_tensor_quick_checks_the_losses_of_every_installed_peer():
     tables = out.split("\n(b) ")
     assert len(tables) == 2 and "(a) moons MLP 2-16-16-1" in tables[0]
     for check in checks:
-        assert "micrograd_plus Tensor" in check
+        assert "micrograd_plus Tensor, micrograd_plus traced" in check
         for name, module in peers.items():
             assert (name in check) == has(module), (name, check)
     for table in tables:
         assert TIMED.search(row(table, "micrograd_plus Tensor"))
+        traced = row(table, "micrograd_plus traced")
+        assert TIMED.search(traced) and re.search(r"\d\.\d\dx (faster|slower)", traced)
         for name, module in peers.items():
             line = row(table, name)
             if has(module):
