@@ -141,6 +141,6 @@ def test_no_private_names_are_imported_from_another_module():
 def test_the_package_root_holds_only_the_top_of_each_concern():
     root = sorted(p.stem for p in PACKAGE.glob("*.py"))
     assert root == ["__init__", "__main__", "cli", "data", "engine", "files", "interop",
-                    "losses", "metrics", "nn", "optim", "sources", "tour", "train"]
+                    "losses", "metrics", "sources", "tour", "train"]
     packages = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
-    assert packages == ["core", "debug", "demos", "examples", "viz"]
+    assert packages == ["core", "debug", "demos", "examples", "nn", "optim", "viz"]
