@@ -353,14 +353,12 @@ class Tensor(Node):
         return map(self.__getitem__, range(len(self)))
 
     def __bool__(self) -> bool:
-        if _recorder is not None:
-            _recorder.untraceable("a read of a Tensor's value (.item(), float(), bool())")
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a Tensor of shape {self.shape} is ambiguous: use "
                 "(t > 0).any() or .all() for elementwise tests"
             )
-        return bool(self.data)
+        return bool(self.item())
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
