@@ -1,6 +1,7 @@
 """micrograd's own code, run unchanged on micrograd_plus, against micrograd's published output.
 
-Copied verbatim from karpathy/micrograd (commit c911406): the README example, the two tests
+Copied verbatim from karpathy/micrograd (commit c911406): the README example (kept as the
+README shows it, in ``tests/data/micrograd_README_example.md``), the two tests
 of ``test/test_engine.py``, ``trace_graph.ipynb``'s neuron and ``demo.ipynb``'s training
 loop. Only import lines differ (``micrograd`` → ``micrograd_plus``; scikit-learn's
 ``make_moons`` from ``tests/sklearn_moons.py``; the notebook magic ``%matplotlib inline`` is
@@ -30,22 +31,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_readme_example(capsys):
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    print(f'{g.data:.4f}') # prints 24.7041, the outcome of this forward pass
-    g.backward()
-    print(f'{a.grad:.4f}') # prints 138.8338, i.e. the numerical value of dg/da
-    print(f'{b.grad:.4f}') # prints 645.5773, i.e. the numerical value of dg/db
+    code = _code_block("micrograd_README_example.md")
+    assert code.startswith("from micrograd.engine import Value\n")
+    exec(code.replace("from micrograd.engine", "from micrograd_plus.engine", 1), {})
 
     assert capsys.readouterr().out.split() == ["24.7041", "138.8338", "645.5773"]
 
@@ -53,73 +41,26 @@ def test_readme_example(capsys):
 # ---- test/test_engine.py --------------------------------------------------------------------
 
 
-def test_sanity_check():
+def test_micrograd_engine_tests():
+    """micrograd's two tests, comparing its Value with PyTorch on the same expressions."""
+    code = _code_block("micrograd_test_engine.md")
+    assert "from micrograd.engine import Value\n" in code
+    ns: dict = {}
+    exec(code.replace("from micrograd.engine", "from micrograd_plus.engine", 1), ns)
+    ns["test_sanity_check"]()
+    ns["test_more_ops"]()
 
+
+def test_sanity_check_numbers_by_hand():
+    """Not micrograd's: its sanity-check expression, y = h + q + q·x (written here as
+    h + q·(1 + x)), worked by hand at x = −4: z = 3x + 2 = −10, q = relu(z) + z·x = 40,
+    h = relu(z²) = 100, y = 100 + 40·(−3) = −20; dy/dx = 2z·3 + (1 + x)·(3x + z) + q
+    = −60 + 66 + 40 = 46."""
     x = Value(-4.0)
-    z = 2 * x + 2 + x
-    q = z.relu() + z * x
-    h = (z * z).relu()
-    y = h + q + q * x
+    z = 3 * x + 2
+    y = (z * z).relu() + (z.relu() + z * x) * (1 + x)
     y.backward()
-    xmg, ymg = x, y
-
-    x = torch.Tensor([-4.0]).double()
-    x.requires_grad = True
-    z = 2 * x + 2 + x
-    q = z.relu() + z * x
-    h = (z * z).relu()
-    y = h + q + q * x
-    y.backward()
-    xpt, ypt = x, y
-
-    # forward pass went well
-    assert ymg.data == ypt.data.item()
-    # backward pass went well
-    assert xmg.grad == xpt.grad.item()
-    # not micrograd's: the numbers by hand. z = -10, q = 0 + 40, h = 100, y = 100 + 40 - 160;
-    # dy/dx = dh/dx + (1 + x)·dq/dx + q = 2z·3 + (-3)·(3x + z) + 40 = -60 + 66 + 40 = 46
-    assert (ymg.data, xmg.grad) == (-20.0, 46.0)
-
-def test_more_ops():
-
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
-    amg, bmg, gmg = a, b, g
-
-    a = torch.Tensor([-4.0]).double()
-    b = torch.Tensor([2.0]).double()
-    a.requires_grad = True
-    b.requires_grad = True
-    c = a + b
-    d = a * b + b**3
-    c = c + c + 1
-    c = c + 1 + c + (-a)
-    d = d + d * 2 + (b + a).relu()
-    d = d + 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g = g + 10.0 / f
-    g.backward()
-    apt, bpt, gpt = a, b, g
-
-    tol = 1e-6
-    # forward pass went well
-    assert abs(gmg.data - gpt.data.item()) < tol
-    # backward pass went well
-    assert abs(amg.grad - apt.grad.item()) < tol
-    assert abs(bmg.grad - bpt.grad.item()) < tol
+    assert (y.data, x.grad) == (-20.0, 46.0)
 
 
 # ---- trace_graph.ipynb: a simple 2D neuron, drawn with draw_dot -------------------------------
@@ -264,29 +205,16 @@ def test_demo_training_loop_matches_micrograds_published_output(capsys):
 # ---- the lecture (nn-zero-to-hero, micrograd): backprop by hand, node by node -----------------
 
 
-def test_lecture_manual_backward_calls():
-    # inputs x1,x2
-    x1 = Value(2.0, label='x1')
-    x2 = Value(0.0, label='x2')
-    # weights w1,w2
-    w1 = Value(-3.0, label='w1')
-    w2 = Value(1.0, label='w2')
-    # bias of the neuron
-    b = Value(6.8813735870195432, label='b')
-    # x1*w1 + x2*w2 + b
-    x1w1 = x1*w1; x1w1.label = 'x1*w1'
-    x2w2 = x2*w2; x2w2.label = 'x2*w2'
-    x1w1x2w2 = x1w1 + x2w2; x1w1x2w2.label = 'x1*w1 + x2*w2'
-    n = x1w1x2w2 + b; n.label = 'n'
-    o = n.tanh(); o.label = 'o'
+def _code_block(name: str) -> str:
+    """The Python code block of ``tests/data/NAME`` (code kept as its source shows it)."""
+    text = (DATA / name).read_text(encoding="utf-8")
+    return re.search(r"```python\n(.*?)```", text, re.S).group(1)
 
-    o.grad = 1.0
-    o._backward()
-    n._backward()
-    b._backward()
-    x1w1x2w2._backward()
-    x2w2._backward()
-    x1w1._backward()
+
+def test_lecture_manual_backward_calls():
+    ns = {"Value": Value}
+    exec(_code_block("lecture_manual_backprop.md"), ns)
+    o, n, b, x1, w1, x2, w2 = (ns[k] for k in ("o", "n", "b", "x1", "w1", "x2", "w2"))
 
     # the lecture's numbers: o = 0.7071, do/dn = 1 − o² = 0.5
     assert round(o.data, 4) == 0.7071

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from test_ops import CALLS
 from micrograd_plus import anomaly, no_grad
 from micrograd_plus.core.autograd import AnomalyError
 from micrograd_plus.core.tensor import Tensor, concatenate, linear, maximum, stack, where
@@ -49,14 +50,10 @@ def rand(*shape, low=-2.0, high=2.0):
 # -- elementwise binary with broadcasting -------------------------------------------------
 SHAPE_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((4, 1, 3), (2, 1)),
                ((), (2, 3)), ((2, 3), ()), ((1,), (5, 1))]
-BINARY = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a ** b,
-    "chain": lambda a, b: (a * b - a / b) * a,
-}
+# the operators as tests/test_ops.py calls them, and a chain of them
+BINARY = {name: CALLS[op] for name, op in
+          (("add", "+"), ("sub", "-"), ("mul", "*"), ("div", "/"), ("pow", "**"))}
+BINARY["chain"] = lambda a, b: (a * b - a / b) * a
 
 
 @pytest.mark.parametrize("name", BINARY)
