@@ -56,11 +56,13 @@ def apply(op: str, args: list, torch_mode: bool):
     if op == "**":  # a positive base, a bounded exponent
         return (a * a + 0.5) ** b.tanh()
     if op == "sum":
-        return torch.stack(args).sum() if torch_mode else vsum(args)
+        # left to right in both, as vsum adds: torch.stack(args).sum() adds in another order,
+        # and a relu after a sum that cancels to 0 turns that last bit into a gradient of 1
+        return sum(args) if torch_mode else vsum(args)
     if op == "dot":
         half = len(args) // 2
         if torch_mode:
-            return torch.dot(torch.stack(args[:half]), torch.stack(args[half:2 * half]))
+            return sum(w * x for w, x in zip(args[:half], args[half:2 * half]))
         return dot(args[:half], args[half:2 * half])
     raise AssertionError(op)
 
