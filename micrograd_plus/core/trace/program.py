@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import autograd
 from ..mathspace import ARRAYS, scatter, sum_to
 from .standins import StandIn, record, standins_of, values_of
 
@@ -130,25 +131,6 @@ TRACED = SimpleNamespace(**{**vars(ARRAYS), "name": "traced", "expand": _texpand
 helpers that write into a fresh array (expand, scatter) recorded as calls."""
 
 
-def _times(g: Any, d: Any, selects: bool) -> Any:
-    """autograd.times for arrays, with its data-dependent test made unconditional (the
-    same numbers: where(d == 0, 0, g·d) equals g·d wherever d ≠ 0)."""
-    if isinstance(d, (float, int)):
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return -g
-        if d == 0.0 and selects:
-            return np.zeros_like(g)
-        return g * d
-    if getattr(d, "dtype", None) == np.bool_:
-        return np.where(d, g, 0.0)
-    product = g * d
-    if selects:
-        product = np.where(d == 0, 0.0, product)
-    return product
-
-
 def contributions(m: Any, op: Any, args: dict, g: Any, out: Any, datas: tuple,
                   wanted: tuple) -> tuple:
     """Tensor._vjp on arrays (``m`` ARRAYS) or stand-ins (``m`` TRACED): the op's rule, each
@@ -164,7 +146,7 @@ def contributions(m: Any, op: Any, args: dict, g: Any, out: Any, datas: tuple,
             result.append(None)
             continue
         if op.local is not None:
-            pg = _times(g, pg, selects)
+            pg = autograd.times(g, pg, selects, traced=True)
         if not isinstance(pg, (np.ndarray, StandIn)):
             pg = np.asarray(pg)
         if np.shape(pg) != shape:
