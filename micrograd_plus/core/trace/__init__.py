@@ -57,8 +57,6 @@ eagerly, with its checks. ``step.compiled`` shows the compiled functions' source
 
 from __future__ import annotations
 
-from __future__ import annotations
-
 import functools
 import warnings
 from typing import Any, Callable

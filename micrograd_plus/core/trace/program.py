@@ -1,7 +1,8 @@
 """The program of a step being compiled, and one op's gradient on arrays or stand-ins.
 
 :class:`Program` is the list of numpy calls that stand-ins write down, in order, each made
-once (a call repeated with the same arguments returns the first call's result). TRACED is
+once (a call repeated with the same arguments and no write in between returns the first
+call's result). TRACED is
 the namespace the op table's rules run in while compiling; :func:`contributions` is an
 op's rule applied to a gradient, as ``Tensor._vjp`` applies it, on arrays or stand-ins.
 """
