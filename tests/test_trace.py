@@ -52,6 +52,14 @@ def _loss(name: str, out: Tensor, y: Tensor) -> Tensor:
     return losses.mse(out, y)
 
 
+def _learn(opt: optim.Optimizer, loss: Tensor) -> Tensor:
+    """The end of a training step: zero_grad, backward, the optimizer's step; the loss."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def _pair(act: str, loss: str, opt_name: str):
     """Two identical models and optimizers, one step function for each."""
     made = []
@@ -60,11 +68,7 @@ def _pair(act: str, loss: str, opt_name: str):
         opt = _optimizer(opt_name, model.parameters())
 
         def step(x, y, model=model, opt=opt):
-            loss_value = _loss(loss, model(x), y)
-            opt.zero_grad()
-            loss_value.backward()
-            opt.step()
-            return loss_value
+            return _learn(opt, _loss(loss, model(x), y))
 
         made.append((model, opt, step))
     return made
@@ -111,10 +115,7 @@ def test_moons_step_with_a_penalty_over_the_parameters():
         def step():
             scores = model(Xt)
             loss = (1.0 - yt * scores).relu().mean() + 1e-4 * sum((p * p).sum() for p in params)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
+            return _learn(opt, loss)
 
         f = trace(step) if traced else step
         runs.append(([f().item() for _ in range(30)], [p.data.copy() for p in params]))
@@ -134,11 +135,7 @@ def test_float32_model_is_replayed_in_float32():
         opt = optim.Adam(m.parameters(), lr=0.01)
 
         def step(x, t):
-            loss = losses.mse(m(x), t)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
+            return _learn(opt, losses.mse(m(x), t))
         return step
 
     eager, traced = make(model), trace(make(twin))
@@ -154,13 +151,19 @@ def _simple(opt_cls=optim.SGD, **kw):
 
     @trace
     def step(x, y):
-        loss = losses.mse(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+        return _learn(opt, losses.mse(model(x), y))
 
     return model, opt, step
+
+
+def _compare_with_twin(step, twin, twin_opt, calls: int) -> None:
+    """Each of ``calls`` calls of a _simple step gives the loss of the same step run eagerly
+    on a twin model and optimizer."""
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    for _ in range(calls):
+        a = step(X, y).item()
+        loss = _learn(twin_opt, losses.mse(twin(Tensor(X)), Tensor(y)))
+        assert a == loss.item()
 
 
 def test_new_shapes_and_dtypes_record_again():
@@ -211,16 +214,9 @@ def test_learning_rate_change_records_again_and_counts_the_step():
     model, opt, step = _simple(optim.Adam, lr=0.01)
     twin, twin_opt, _ = _simple(optim.Adam, lr=0.01)
     twin.load_state_dict(model.state_dict())
-    X, y = np.ones((4, 3)), np.zeros((4, 1))
-    for i in range(8):
-        if i == 5:
-            opt.param_groups[0]["lr"] = twin_opt.param_groups[0]["lr"] = 0.001
-        a = step(X, y).item()
-        loss = losses.mse(twin(Tensor(X)), Tensor(y))
-        twin_opt.zero_grad()
-        loss.backward()
-        twin_opt.step()
-        assert a == loss.item()
+    _compare_with_twin(step, twin, twin_opt, 5)
+    opt.param_groups[0]["lr"] = twin_opt.param_groups[0]["lr"] = 0.001
+    _compare_with_twin(step, twin, twin_opt, 3)
     assert opt.state_dict()["state"][0]["step"] == 8
 
 
@@ -256,11 +252,7 @@ def test_training_dropout_is_refused_eval_dropout_is_replayed():
     opt = optim.SGD(model.parameters(), lr=0.1)
 
     def step(x, y):
-        loss = losses.mse(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+        return _learn(opt, losses.mse(model(x), y))
 
     X, y = np.ones((4, 3)), np.zeros((4, 1))
     traced = trace(step)
@@ -278,11 +270,7 @@ def test_item_inside_the_step_is_refused_or_falls_back():
     model, opt, _ = _simple(lr=0.1)
 
     def step(x, y):
-        loss = losses.mse(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
+        return _learn(opt, losses.mse(model(x), y)).item()
 
     X, y = np.ones((4, 3)), np.zeros((4, 1))
     with pytest.raises(TraceError, match="item"):
@@ -303,11 +291,7 @@ def test_data_dependent_branch_is_refused():
         out = model(x)
         calls.append(1)
         out = out.tanh() if len(calls) % 2 else out.sigmoid()  # differs between calls
-        loss = losses.mse(out, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
+        return _learn(opt, losses.mse(out, y))
 
     X, y = np.ones((4, 3)), np.zeros((4, 1))
     step(X, y)
@@ -397,10 +381,7 @@ def test_every_kind_of_op_replays_equal_to_eager(name):
         def step(x, w=w, opt=opt):
             out = f(w, x)
             loss = (out * Tensor(np.linspace(-1, 1, out.size).reshape(out.shape))).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
+            return _learn(opt, loss)
 
         g = trace(step) if traced else step
         runs.append(([g(Tensor(_X)).item() for _ in range(6)], w.data.copy(), w.grad.copy()))
@@ -422,14 +403,8 @@ def test_optimizer_load_state_dict_between_calls_is_seen():
     opt.load_state_dict(saved_opt)  # new state arrays: copied into the replay's buffers
     twin.load_state_dict(saved_model)
     twin_opt.load_state_dict(saved_opt)
-    for _ in range(3):
-        a = step(X, y).item()
-        loss = losses.mse(twin(Tensor(X)), Tensor(y))
-        twin_opt.zero_grad()
-        loss.backward()
-        twin_opt.step()
-        assert a == loss.item()
-    assert opt.state_dict()["state"][0]["step"] == 7
+    _compare_with_twin(step, twin, twin_opt, 3)
+    assert opt.state_dict()["state"][0]["step"] == twin_opt.state_dict()["state"][0]["step"] == 7
 
 
 def test_no_grad_metrics_inside_the_step_and_reset():
@@ -437,11 +412,7 @@ def test_no_grad_metrics_inside_the_step_and_reset():
 
     @trace
     def step(x, y):
-        out = model(x)
-        loss = losses.mse(out, y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        loss = _learn(opt, losses.mse(model(x), y))
         with no_grad():
             after = losses.mse(model(x), y)  # after the update, as eager computes it
         return {"loss": loss, "after": after}
@@ -499,10 +470,7 @@ def test_an_update_read_through_a_view_is_not_written_in_place():
         opt = optim.SGD([w], lr=0.1)
 
         def step(x, opt=opt):
-            loss = (x @ w.T).tanh().sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = _learn(opt, (x @ w.T).tanh().sum())
             with no_grad():
                 return loss, w.T * 1.0
 
@@ -567,10 +535,7 @@ def test_a_detached_parameter_is_read_on_every_call():
         def step(x, a=a, b=b, opt=opt):
             scale = (b.detach() * 2.0).sum()  # only constants and b's array: not folded
             loss = ((x * a).sum() * scale - 1.0) ** 2 + (b * b).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
+            return _learn(opt, loss)
 
         f = trace(step) if traced else step
         runs.append([f(Tensor(np.ones((2, 3)))).item() for _ in range(6)])

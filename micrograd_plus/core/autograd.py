@@ -461,7 +461,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
     return tuple(found)
 
 
-def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
+def times(g: Any, d: Any, selects: bool, fresh: bool = False, traced: bool = False) -> Any:
     """``g · d`` for a gradient and a local derivative, skipping the work a constant allows.
 
     Serves numbers, arrays and nodes (a Tensor's ordinary backward and create_graph alike).
@@ -469,6 +469,9 @@ def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
     boolean mask (``m.mask``/``m.unless`` on arrays) selects ``g`` where it is True.
     ``fresh``: ``d`` is a node the rule has just made (not the op's result or an input), so
     a seed of 1 may return it as it is: the gradient never aliases a forward node.
+    ``traced``: ``d``'s numbers cannot be read (the tracer's stand-ins), so ``selects`` always
+    applies ``where`` instead of first testing for a zero (the same numbers: where(d == 0, 0,
+    g·d) equals g·d wherever d ≠ 0).
     """
     if isinstance(d, (float, int)):
         if d == 1.0:
@@ -486,7 +489,7 @@ def times(g: Any, d: Any, selects: bool, fresh: bool = False) -> Any:
     product = g * d
     if selects:
         zero = (d.data if isinstance(d, Node) else d) == 0
-        if zero.any() if hasattr(zero, "any") else zero:
+        if traced or (zero.any() if hasattr(zero, "any") else zero):
             product = NODES.where(zero, 0.0, product)
     return product
 

@@ -1,0 +1,256 @@
+"""Traced training steps: record a fixed-shape step once, replay it with preallocated buffers.
+
+``trace(step)`` wraps a function that runs Tensor ops, ``backward()`` and optimizer steps
+(the whole training step), like tinygrad's ``TinyJit`` or a CUDA graph:
+
+1. The first two calls run eagerly (ordinary results) and record what happened: every op
+   (``core.tensor`` reports it), each ``backward()`` and each ``Optimizer.step()``. The two
+   records must agree (same ops, same constants); a difference means the step depends on
+   its data in Python (a branch, a random Dropout mask) and raises :class:`TraceError`.
+2. The second record is compiled: each op's ``forward`` and ``local``/``vjp`` rule from the
+   op table, and the optimizer's ``_update``, run once more on stand-in arrays
+   (``standins.StandIn``) that write down the numpy calls they make. What does not depend on the
+   inputs, the parameters or the optimizer state is computed then and kept (the seed 1,
+   ``mean``'s 1/n, a constant's gradient); calls whose results nobody uses are dropped;
+   a call made twice with the same arguments is made once; every other result gets its own
+   preallocated array, written with numpy's ``out=`` (a parameter's update straight into
+   the parameter); views (``W.T``, reshapes) of those arrays are made once. The calls
+   become one straight-line Python function. A rule that does what a stand-in cannot
+   record (a write into an array: clip's mask, cross_entropy's one-hot of targets read
+   from an argument) is called as it is, on arrays, on every replay.
+3. Later calls with inputs of the same shapes and dtypes copy the inputs into their
+   buffers and run that function: no graph nodes, no topological sort, no allocation of
+   large arrays. New shapes or dtypes record again (one compiled step per signature).
+
+What a replay does, as the eager step would: parameters are updated in place (version
+counters raised, so an old graph through them refuses ``backward``); the optimizer's state
+(``opt.state``, Adam's step count) advances; each parameter's ``.grad`` is this step's
+gradient (set, as after ``opt.zero_grad(); loss.backward()``); returned Tensors are new
+leaves holding a copy of the result (no graph). Parameters are read from their current
+arrays on every call, so changes made in place between calls (optimizer steps outside the
+trace, ``load_state_dict``, ``copy_``) are seen; a ``.data`` replaced by another array
+records again.
+
+What a replay does not see (and so refuses or freezes), checked where it can be:
+
+- Python control flow on data (``if loss.item() > 1``), ``.item()``/``float()``/``bool()``
+  of a Tensor and in-place Tensor methods (``add_``) inside the step: TraceError.
+- A Tensor made inside the step from new data each call (a training-mode ``Dropout``
+  mask, a batch converted inside): frozen at the second call, so the two records differ:
+  TraceError. Pass such data as an argument (Tensors or arrays), or call ``model.eval()``.
+- Gradients accumulated across calls (no ``zero_grad`` inside the step), hooks,
+  ``retain_grad``, ``create_graph``, inputs that require grad: TraceError.
+- Value (scalar engine) graphs are not recorded: a step with no Tensor op is a TraceError.
+- Array parameters of ops are frozen (indices, ``where`` conditions, class targets),
+  except an array equal to an argument's data (cross_entropy's targets made from a label
+  argument), which is read from that argument on every call.
+- The optimizer's hyper-parameters are compared on every call: a change (a scheduler's
+  new learning rate) records again, so a schedule that changes every step gains nothing.
+- Anything else Python reads at record time is frozen: ``module.training``, a seed
+  gradient given to ``backward``, values read from ``.data``. Call ``step.reset()`` after
+  changing such state.
+
+With ``trace(step, fallback=True)`` a step that cannot be traced warns once and runs
+eagerly from then on, instead of raising. In anomaly mode (``anomaly()``) every call runs
+eagerly, with its checks. ``step.compiled`` shows the compiled functions' source.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import autograd, tensor as _tensor_mod
+from ..mathspace import quiet_off, quiet_on
+from ..tensor import Tensor
+from .build import Builder, Compiled, rebuild
+from .emit import STALE, emit
+from .program import Program
+from .record import Recorder, first_difference, signature
+from .standins import Unsupported, recording
+
+__all__ = ["trace", "Traced", "TraceError"]
+
+
+class TraceError(RuntimeError):
+    """A step that the tracer cannot replay faithfully (the message says why)."""
+
+
+def _compile(rec: Recorder, result: Any) -> Compiled:
+    """The compiled step of one record: run on stand-ins, then written as one function."""
+    prog = Program()
+    token = quiet_on()
+    try:
+        with recording(prog):
+            builder = Builder(rec, prog)
+            outs = builder.build(result)
+            c = builder.c
+            emit(prog, c, outs, len(outs) - len(c.scalars_out))
+            return c
+    finally:
+        quiet_off(token)
+
+
+def _key(args: tuple) -> tuple:
+    key: list = [autograd.is_grad_enabled()]
+    for a in args:
+        if isinstance(a, Tensor):
+            if a.requires_grad:
+                raise TraceError("a traced step's Tensor arguments must not require grad "
+                                 "(parameters are found by themselves: use them directly)")
+            key.append(("T", a.data.shape, a.data.dtype))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise TraceError(f"a traced step takes Tensors, arrays and hashable constants "
+                                 f"as arguments, got {type(a).__name__}") from None
+            key.append(("V", type(a), a))
+    return tuple(key)
+
+
+class Traced:
+    """A step function with its compiled replays, one per argument signature (see the
+    module docstring; made by :func:`trace`)."""
+
+    def __init__(self, fn: Callable, fallback: bool = False) -> None:
+        self.fn = fn
+        self.fallback = fallback
+        self._cache: dict = {}
+        self._eager: str | None = None
+        functools.update_wrapper(self, fn)
+
+    def reset(self) -> None:
+        """Forget every compiled replay (the next two calls record again)."""
+        self._cache.clear()
+        self._eager = None
+
+    @property
+    def compiled(self) -> list:
+        """The compiled replays' Python source, one per signature (for reading)."""
+        return [c.source for c in self._cache.values() if isinstance(c, Compiled)]
+
+    def __call__(self, *args: Any) -> Any:
+        if self._eager is not None or autograd.checks.anomaly or _tensor_mod._recorder:
+            return self.fn(*args)
+        args = tuple(Tensor(a, dtype=None) if isinstance(a, np.ndarray) else a for a in args)
+        key = _key(args)
+        entry = self._cache.get(key)
+        if isinstance(entry, Compiled):
+            with autograd._backward_lock:
+                out = _replay(entry, args)
+            if out is not STALE:
+                return out
+            entry = None
+        if entry is None:
+            entry = self._cache[key] = []
+        return self._record(key, entry, args)
+
+    def _record(self, key: tuple, records: list, args: tuple) -> Any:
+        autograd.clock.epoch += 1  # every Tensor made from now on is born inside the call
+        rec = Recorder([a for a in args if isinstance(a, Tensor)], autograd.clock.epoch)
+        _tensor_mod._recorder = rec
+        try:
+            result = self.fn(*args)
+        finally:
+            _tensor_mod._recorder = None
+        rec.after_backward()
+        if rec.problem is None and not any(e[0] == "op" for e in rec.events):
+            rec.problem = ("no Tensor op in the traced step (Value graphs are not traced: "
+                           "trace Tensor steps only)")
+        if rec.problem is None:
+            records.append((rec, result))
+            if len(records) == 2:
+                (first, _), (second, _) = records
+                rec.problem = first_difference(signature(first), signature(second))
+                if rec.problem is None:
+                    try:
+                        with autograd._backward_lock:  # one compile at a time (recording)
+                            self._cache[key] = _compile(second, result)
+                    except Unsupported as e:
+                        rec.problem = f"{e} in the traced step"
+                    except Exception as e:  # a gap in the tracer, not in the step
+                        rec.problem = (f"the compiler failed ({type(e).__name__}: {e}); "
+                                       "please report it with the step")
+                    records.clear()
+        if rec.problem is not None:
+            self._cache.pop(key, None)
+            self._give_up(rec.problem)
+        return result
+
+    def _give_up(self, problem: str) -> None:
+        message = (f"cannot trace {getattr(self.fn, '__name__', 'the step')}: {problem}. "
+                   "This call ran eagerly.")
+        if not self.fallback:
+            raise TraceError(message + " (trace(fn, fallback=True) runs such a step eagerly "
+                             "instead of raising)")
+        warnings.warn(message + " It runs eagerly from now on.", RuntimeWarning, stacklevel=3)
+        self._eager = problem
+
+
+def _replay(c: Compiled, args: tuple) -> Any:
+    """One call of a compiled step, or STALE when something it was compiled for changed
+    (the compiled function checks the parameters' arrays and hyper-parameters itself)."""
+    for opt, p, key, buf in c.arrays:
+        st = opt.state.get(p)
+        v = None if st is None else st.get(key)
+        if v is not buf:
+            if v is None or np.shape(v) != buf.shape:
+                return STALE
+            np.copyto(buf, v)
+            st[key] = buf
+    try:
+        scalars = [opt.state[p][key] for opt, p, key, _ in c.scalars]
+    except KeyError:
+        return STALE
+    token = quiet_on()
+    try:
+        got = c.run(*[a for a in args if isinstance(a, Tensor)], *scalars)
+    finally:
+        quiet_off(token)
+    if got is STALE:
+        return got
+    outs, new_scalars = got
+    for (opt, p, key), v in zip(c.scalars_out, new_scalars):
+        opt.state[p][key] = v
+    return rebuild(c.template, outs)
+
+
+def trace(fn: Callable | None = None, *, fallback: bool = False) -> Any:
+    """Record a fixed-shape training step once and replay it with preallocated buffers.
+
+    ``@trace`` (or ``trace(step)``) on a function that runs Tensor ops, ``backward()`` and
+    optimizer steps; call it as before. The first two calls run eagerly and record, later
+    calls with arguments of the same shapes and dtypes replay the compiled numpy calls (see
+    :mod:`micrograd_plus.core.trace` for what is replayed and what is refused).
+
+    Parameters
+    ----------
+    fn : the step. Its arguments: Tensors that do not require grad and numpy arrays (the
+        data of a batch; arrays are passed to ``fn`` as Tensors), or hashable constants
+        (a new value records again). It returns Tensors (or tuples, lists, dicts of them,
+        or None); a replay returns copies of them without a graph.
+    fallback : when the step cannot be traced, warn and run it eagerly from then on
+        (default: raise :class:`TraceError`).
+
+    Examples
+    --------
+    >>> from micrograd_plus import Tensor, nn, optim, losses, trace
+    >>> model = nn.Sequential(nn.Linear(2, 8, seed=0), nn.Tanh(), nn.Linear(8, 1, seed=1))
+    >>> opt = optim.SGD(model.parameters(), lr=0.1)
+    >>> @trace
+    ... def step(x, y):
+    ...     loss = losses.mse(model(x), y)
+    ...     opt.zero_grad()
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> x, y = Tensor([[0.0, 1.0], [1.0, 0.0]]), Tensor([[1.0], [0.0]])
+    >>> losses_seen = [step(x, y).item() for _ in range(5)]  # calls 3-5 replay
+    """
+    if fn is None:
+        return lambda f: Traced(f, fallback)
+    return Traced(fn, fallback)
