@@ -32,6 +32,7 @@ from .mathspace import NODES, quiet
 
 __all__ = [
     "Node",
+    "init_leaf",
     "topological_order",
     "walk",
     "Step",
@@ -210,6 +211,22 @@ class Node:
     def is_leaf(self) -> bool:
         """True for a node no operation made: an input, a parameter, or a constant."""
         return not self._prev
+
+
+def init_leaf(node: Any, data: Any, grad: Any, label: str, requires_grad: bool) -> Any:
+    """The fields every leaf has, whatever its node type: its data, its gradient so far, a
+    label, no op and no parents; the node types add their own fields."""
+    node.data = data
+    node.grad = grad
+    node.label = label
+    node.requires_grad = requires_grad
+    node._op = ""
+    node._prev = ()
+    node._fn = None
+    node._args = None
+    node._hooks = None
+    node._born = _Clock.epoch
+    return node
 
 
 def _no_drawing() -> Any:

@@ -39,7 +39,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from . import autograd
-from .autograd import Node, checks, mode
+from .autograd import Node, checks, init_leaf, mode
 from .autograd import clock as _clock
 from . import ops
 from .mathspace import ARRAYS, NODES, TENSOR_FUNCTIONS, quiet_off, quiet_on, sum_to
@@ -602,19 +602,10 @@ def _leaf(data: np.ndarray, label: str = "") -> Tensor:
 
 def _fill_leaf(out: Tensor, data: np.ndarray, label: str, requires_grad: bool) -> Tensor:
     """Every field of a leaf: its data, no gradient yet, no op, version 0."""
-    out.data = data
-    out.grad = None
-    out.label = label
-    out.requires_grad = requires_grad
-    out._op = ""
-    out._prev = ()
-    out._fn = None
-    out._args = None
-    out._hooks = None
+    init_leaf(out, data, None, label, requires_grad)
     out._keep = False
     out._version = 0
     out._saved = None
-    out._born = _clock.epoch
     return out
 
 

@@ -27,7 +27,7 @@ from operator import mul
 from typing import Any, Iterable, Sequence
 
 from . import autograd
-from .autograd import Node, checks, mode
+from .autograd import Node, checks, init_leaf, mode
 from .autograd import clock as _clock
 from . import ops as _ops
 from .checks import check_number
@@ -77,19 +77,9 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
 
 def _leaf(x: float) -> "Value":
     """``Value(x)`` for a float ``x`` (a constant operand), without re-checking it."""
-    out = _new(Value)
-    out.data = x
-    out.grad = 0.0
-    out.label = ""
-    out._op = ""
-    out._prev = ()
+    out = init_leaf(_new(Value), x, 0.0, "", True)
     out._local = ()
-    out._fn = None
-    out._args = None
-    out.requires_grad = True
-    out._hooks = None
     out._pass_grad = 0.0
-    out._born = _clock.epoch
     return out
 
 
@@ -165,22 +155,15 @@ class Value(Node):
         label: str = "",
         requires_grad: bool = True,
     ) -> None:
-        self.data = check_number(data, "Value data")
-        self.grad = 0.0
-        self.label = label
-        self._op = _op
+        init_leaf(self, check_number(data, "Value data"), 0.0, label, bool(requires_grad))
         self._prev = tuple(_children)
         for child in self._prev:
             if not isinstance(child, Value):
                 raise TypeError(f"Value _children must be Values, got {type(child).__name__}")
+        self._op = _op
         # micrograd-style hand-built nodes carry no derivative rule; backward reports that
         self._local = None if self._prev else ()
-        self._fn = None
-        self._args = None
-        self.requires_grad = bool(requires_grad)
-        self._hooks = None
         self._pass_grad = 0.0
-        self._born = _clock.epoch
 
     # results are made in one place, the module's _result; node makers elsewhere call it as
     # Value._result
