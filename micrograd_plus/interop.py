@@ -26,14 +26,9 @@ from .core.tensor import Tensor
 __all__ = ["to_torch", "from_torch", "tensor_to_torch", "tensor_from_torch"]
 
 
-def tensor_to_torch(t: Tensor) -> Any:
-    """A torch leaf tensor with a copy of ``t``'s data, dtype and ``requires_grad``."""
-    return t.to_torch()
-
-
-def tensor_from_torch(t: Any) -> Tensor:
-    """A leaf Tensor with a copy of a torch tensor (float32 stays float32, else float64)."""
-    return Tensor.from_torch(t)
+# the Tensor conversions themselves, under the names this module has always had
+tensor_to_torch = Tensor.to_torch
+tensor_from_torch = Tensor.from_torch
 
 
 # Activation modules without parameters: the same class name here and in torch.nn; the

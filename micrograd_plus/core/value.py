@@ -275,7 +275,7 @@ class Value(Node):
     def _ieee_div(a: Any, b: "Value") -> "Value":
         """The node a / b with IEEE ±inf/NaN where ``/`` raises ZeroDivisionError (b = 0);
         rules of a gradient's graph use it (√'s derivative 0.5/√a at a = 0 is inf)."""
-        a = a if isinstance(a, Value) else Value(float(a))
+        a = _as_value(a)
         out = FLOATS.div(a.data, b.data)
         op = _ops.DIV
         return _result(out, (a, b), op.local(FLOATS, out, a.data, b.data), op.name, op)
