@@ -352,12 +352,10 @@ def _pair(pred: Any, target: Any, name: str, reduction: str, rows: bool = False
 def _tensor_pair(pred: Any, target: Any, name: str) -> tuple[Tensor, Tensor]:
     if not isinstance(pred, Tensor):
         raise TypeError(f"{name}: the prediction must be a Tensor, got {type(pred).__name__}")
-    t = target
-    if not isinstance(t, Tensor):
-        arr = np.asarray(t) if isinstance(t, (np.ndarray, numbers.Number, list, tuple)) else None
-        if arr is None or arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: target must be numeric, got {type(target).__name__}")
-        t = Tensor(arr.astype(pred.data.dtype, copy=False))
+    try:
+        t = _tensor.as_tensor(target, pred.data.dtype)  # data: a constant of pred's dtype
+    except TypeError:
+        raise TypeError(f"{name}: target must be numeric, got {type(target).__name__}") from None
     if t.shape != pred.shape:
         raise ValueError(f"{name}: prediction has shape {pred.shape} but target has shape "
                          f"{t.shape}; they must match")
