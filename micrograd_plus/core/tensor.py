@@ -50,7 +50,7 @@ __all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_t
 
 _new = object.__new__
 _ndarray = np.ndarray
-_recorder: Any = None
+recorder: Any = None
 """While ``micrograd_plus.trace`` records a step: the recorder, told of every op, backward
 pass, read of a value and in-place change (see core.trace); None otherwise."""
 
@@ -202,8 +202,8 @@ class Tensor(Node):
 
     # -- in-place changes (each raises the version counter) -------------------------------
     def _bump_version(self) -> None:
-        if _recorder is not None:
-            _recorder.untraceable(f"an in-place change of a Tensor ({autograd.describe(self)})")
+        if recorder is not None:
+            recorder.untraceable(f"an in-place change of a Tensor ({autograd.describe(self)})")
         autograd.mark_modified(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
@@ -273,8 +273,8 @@ class Tensor(Node):
                 )
         if create_graph:
             seed = _leaf(seed)
-        if _recorder is not None:
-            _recorder.backward(self, seed, create_graph)
+        if recorder is not None:
+            recorder.backward(self, seed, create_graph)
         autograd.run_backward(self, seed, create_graph=create_graph)
 
     def retain_grad(self) -> None:
@@ -318,8 +318,8 @@ class Tensor(Node):
         return self._fn
 
     def item(self) -> float:
-        if _recorder is not None:
-            _recorder.untraceable("a read of a Tensor's value (.item(), float(), bool())")
+        if recorder is not None:
+            recorder.untraceable("a read of a Tensor's value (.item(), float(), bool())")
         if self.data.size != 1:
             raise ValueError(
                 f"item() needs a single-element Tensor, this one has shape {self.shape}"
@@ -574,8 +574,8 @@ def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | Non
     finally:
         quiet_off(token)
     out = _result(op, data, parents, args, name)
-    if _recorder is not None:
-        _recorder.op(op, parents, args, out)
+    if recorder is not None:
+        recorder.op(op, parents, args, out)
     return out
 
 

@@ -205,8 +205,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        if _tensor._recorder is not None:  # micrograd_plus.trace is recording this step
-            _tensor._recorder.optimizer_step(self)
+        if _tensor.recorder is not None:  # micrograd_plus.trace is recording this step
+            _tensor.recorder.optimizer_step(self)
         updates = []
         index = 0
         for group in self.param_groups:

@@ -134,7 +134,7 @@ class Traced:
         return [c.source for c in self._cache.values() if isinstance(c, Compiled)]
 
     def __call__(self, *args: Any) -> Any:
-        if self._eager is not None or autograd.checks.anomaly or _tensor_mod._recorder:
+        if self._eager is not None or autograd.checks.anomaly or _tensor_mod.recorder:
             return self.fn(*args)
         args = tuple(Tensor(a, dtype=None) if isinstance(a, np.ndarray) else a for a in args)
         key = _key(args)
@@ -152,11 +152,11 @@ class Traced:
     def _record(self, key: tuple, records: list, args: tuple) -> Any:
         autograd.clock.epoch += 1  # every Tensor made from now on is born inside the call
         rec = Recorder([a for a in args if isinstance(a, Tensor)], autograd.clock.epoch)
-        _tensor_mod._recorder = rec
+        _tensor_mod.recorder = rec
         try:
             result = self.fn(*args)
         finally:
-            _tensor_mod._recorder = None
+            _tensor_mod.recorder = None
         rec.after_backward()
         if rec.problem is None and not any(e[0] == "op" for e in rec.events):
             rec.problem = ("no Tensor op in the traced step (Value graphs are not traced: "
