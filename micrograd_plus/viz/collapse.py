@@ -16,7 +16,7 @@ import graphviz
 from ..core.ops import op_symbol
 from .format import dot_text, format_number, grad_color, grad_magnitude, pretty_label
 from .layout import arrow_ranks, layout_budget, long_arrows
-from .nodes import Options, node_name, op_circle, op_node_name, record_label
+from .nodes import Options, dashed_copy, node_name, op_circle, op_node_name, record_label
 from .cells import grad_norm, is_tensor
 
 MAX_GROUP_EDGES = 150
@@ -120,7 +120,7 @@ def draw_collapsed(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict
         source, attrs = f"g{a}", {}
         if (a, b) in refs:
             source = f"g{a}_ref_g{b}"
-            dot.node(source, **_copy(shapes[a], source))
+            dot.node(source, **dashed_copy(shapes[a], source, "box"))
             attrs["style"] = "dashed"
         if edges > 1:
             attrs[count] = str(edges)
@@ -153,17 +153,6 @@ def _box(key: int, group: list, where: dict, titles: dict, o: Options) -> dict[s
             fill = grad_color(max(mags))
     return {"label": dot_text("\n".join(lines), lines=True), "shape": "box",
             "style": "rounded,filled", "fillcolor": fill, "id": f"g{key}"}
-
-
-def _copy(attrs: dict[str, str], name: str) -> dict[str, str]:
-    """A dashed copy of a box (or of a one-value record) standing for a long arrow."""
-    copy = dict(attrs, id=name, color="#888888",
-                tooltip="the same box as the one drawn earlier (a long arrow, shortened)")
-    if attrs["shape"] == "none":  # a record: framed like the full drawing's copies
-        copy.update(shape="box", style="dashed,rounded", margin="0.04")
-    else:
-        copy["style"] = "rounded,filled,dashed"
-    return copy
 
 
 def _group_edges(nodes: list, group_of: dict) -> dict[tuple[int, int], int]:

@@ -28,9 +28,9 @@ from .clusters import boxes
 from .collapse import GraphTooLargeError, draw_collapsed
 from .dot import run_dot
 from .format import check_precision, dot_text
-from .layout import layout_budget, long_edges, ranks
-from .nodes import (FONT, HIGHLIGHT, Options, draw_legend, edge_label, node_name, op_circle,
-                    op_node_name, record_label, tensor_edge_label)
+from .layout import layout_budget, long_edges
+from .nodes import (FONT, HIGHLIGHT, Options, dashed_copy, draw_legend, edge_label, node_name,
+                    op_circle, op_node_name, record_label, tensor_edge_label)
 
 __all__ = ["draw_graph", "draw_dot", "render_graph", "output_format", "FORMATS", "RANKDIRS"]
 
@@ -274,8 +274,7 @@ def _draw_full(dot: graphviz.Digraph, nodes: list, where: dict, titles: dict, o:
                             fillcolor="#f5f8fc", color="#9fb6d1", fontsize=str(o.fontsize))
                     for name, attrs in groups[(layer, neuron)]:
                         ng.node(name, **attrs)
-    rank = ranks(nodes)
-    refs, virtual = long_edges(nodes, rank)
+    refs, virtual = long_edges(nodes)
     dot.graph_attr.update(layout_budget(2 * len(nodes), virtual))
     for node in nodes:
         if not node._prev:
@@ -314,9 +313,8 @@ def _reference(dot: graphviz.Digraph, parent: Any, node: Any, i: int, o: Options
                is_highlighted: bool, is_done: bool) -> str:
     """A dashed copy of ``parent`` next to ``node``'s op, standing for a long arrow."""
     name = f"{node_name(parent)}_ref_{node_name(node)}_{i}"
-    dot.node(name, label=record_label(parent, o, is_highlighted, is_done), shape="box",
-             style="dashed,rounded", color="#888888", margin="0.04", id=name,
-             tooltip="the same value as the one drawn earlier (a long arrow, shortened)")
+    record = {"label": record_label(parent, o, is_highlighted, is_done), "shape": "none"}
+    dot.node(name, **dashed_copy(record, name, "value"))
     return name
 
 

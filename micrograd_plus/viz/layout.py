@@ -17,7 +17,7 @@ The same holds for collapsed drawings (``viz.collapse``): in an unrolled RNN the
 shared weights, and the box of all the steps' ``u·x_t``, feed every step, and a 200-value
 RNN collapsed to 100 boxes kept ~4500 virtual nodes (dot: 4.6 s; 400 values: over 30 s).
 ``arrow_ranks`` and ``long_arrows`` work on any drawing's arrows: values and op nodes in
-the full drawing (``ranks``, ``long_edges``), boxes in the collapsed one.
+the full drawing (``long_edges``), boxes in the collapsed one.
 
 Small graphs, such as the worked examples, are drawn exactly as before.
 """
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Hashable, Iterable
 
-__all__ = ["arrow_ranks", "long_arrows", "ranks", "long_edges", "layout_budget", "MAX_SPAN",
+__all__ = ["arrow_ranks", "long_arrows", "long_edges", "layout_budget", "MAX_SPAN",
            "MAX_VIRTUAL"]
 
 # An arrow may span this many ranks (a value and its op are two ranks: about 4 steps).
@@ -101,22 +101,17 @@ def _value_arrows(nodes: list) -> dict[tuple[int, int, int], tuple[int, int]]:
             for node in nodes for i, p in enumerate(node._prev)}
 
 
-def ranks(nodes: list) -> dict[int, int]:
-    """Estimated dot rank of each value (by id) and, under ``-id``, of its op node.
+def long_edges(nodes: list) -> tuple[set[tuple[int, int, int]], int]:
+    """(input edges of the full drawing to draw as references, estimated virtual nodes).
 
-    ``nodes`` is in topological order (inputs first); see ``arrow_ranks``.
+    An edge is (id(parent), id(node), position of parent in node._prev); ``nodes`` is in
+    topological order (inputs first). Ranks as in ``arrow_ranks`` (a value is drawn as
+    ``id(node)``, its op node as ``−id(node)``); the choice as in ``long_arrows``.
     """
-    arrows = list(_value_arrows(nodes).values())
-    arrows += [(-id(node), id(node)) for node in nodes if node._prev]
-    return arrow_ranks(arrows)
-
-
-def long_edges(nodes: list, rank: dict[int, int]) -> tuple[set[tuple[int, int, int]], int]:
-    """(input edges to draw as references, estimated virtual nodes of the drawing).
-
-    An edge is (id(parent), id(node), position of parent in node._prev); see ``long_arrows``.
-    """
-    return long_arrows(_value_arrows(nodes), rank)
+    arrows = _value_arrows(nodes)
+    rank = arrow_ranks(list(arrows.values())
+                       + [(-id(node), id(node)) for node in nodes if node._prev])
+    return long_arrows(arrows, rank)
 
 
 def layout_budget(graph_nodes: int, virtual: int) -> dict[str, str]:

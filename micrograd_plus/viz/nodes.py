@@ -156,6 +156,18 @@ def op_circle(node: Any, o: Options, highlighted: bool = False) -> dict[str, str
             "ordering": "in", "id": op_node_name(node), **op_size(symbol, o.fontsize)}
 
 
+def dashed_copy(attrs: dict[str, str], name: str, what: str) -> dict[str, str]:
+    """The attributes of a dashed copy of a drawn value or box (``what``), standing for a
+    long arrow: a value's record (shape none) gets a dashed frame, a box a dashed border."""
+    copy = dict(attrs, id=name, color="#888888",
+                tooltip=f"the same {what} as the one drawn earlier (a long arrow, shortened)")
+    if attrs["shape"] == "none":
+        copy.update(shape="box", style="dashed,rounded", margin="0.04")
+    else:
+        copy["style"] = "rounded,filled,dashed"
+    return copy
+
+
 def op_size(symbol: str, fontsize: int) -> dict:
     """Short symbols in equal circles (thin ones like · × − + drawn larger); words fit."""
     if len(symbol) > 2:
