@@ -33,6 +33,7 @@ from .mathspace import NODES, quiet
 __all__ = [
     "Node",
     "init_leaf",
+    "arrivals",
     "topological_order",
     "walk",
     "Step",
@@ -338,7 +339,7 @@ def walk(roots: Any, seeds: Any, create_graph: bool = False, order: list | None 
     for r, seed in zip(roots, seeds):
         grads[r] = grads[r] + seed if r in grads else seed
     check = checks.anomaly
-    for node, g in _arrivals(order, grads):
+    for node, g in arrivals(order, grads):
         parents = node._prev
         if not parents:
             yield Step(node, g, (), ())
@@ -363,7 +364,7 @@ def walk(roots: Any, seeds: Any, create_graph: bool = False, order: list | None 
 # backward passes run one at a time: two threads adding into the .grad of shared
 # parameters (or the _pass_grad scratch space) would lose updates; re-entrant, so a hook
 # may call backward()
-def _arrivals(order: list, grads: dict) -> Iterator[tuple[Any, Any]]:
+def arrivals(order: list, grads: dict) -> Iterator[tuple[Any, Any]]:
     """The nodes of ``order`` from the root back, each with its complete gradient of this
     pass (after its hooks); nodes no gradient reached are skipped. ``grads`` collects the
     contributions as the caller makes them."""
@@ -421,7 +422,7 @@ def _array_pass(root: Any, seed: Any, order: list) -> None:
     grads: dict = {root: seed}
     epoch = _Clock.epoch
     with quiet():
-        for node, g in _arrivals(order, grads):
+        for node, g in arrivals(order, grads):
             node._store_grad(g)
             parents = node._prev
             if not parents:
