@@ -45,8 +45,8 @@ from . import ops
 from .mathspace import ARRAYS, NODES, TENSOR_FUNCTIONS, quiet_off, quiet_on, sum_to
 from .checks import check_number, require_torch
 
-__all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor", "apply_op",
-           "broadcast_to", "sum_to_shape"]
+__all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor",
+           "apply_op", "leaf", "broadcast_to", "sum_to_shape"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -148,7 +148,7 @@ class Tensor(Node):
         """The contributions as Tensors: the op's rule run on the nodes (create_graph)."""
         op, args, parents = self._fn, self._args or {}, self._prev
         if not isinstance(g, Tensor):
-            g = _leaf(np.asarray(g))
+            g = leaf(np.asarray(g))
         if op.local is not None:
             selects = op.selects_for(args)
             grads = [None if not p.requires_grad else autograd.times(g, d, selects)
@@ -159,7 +159,7 @@ class Tensor(Node):
         for parent, pg in zip(parents, grads):
             if pg is not None and parent.requires_grad:
                 if not isinstance(pg, Tensor):
-                    pg = _leaf(np.asarray(pg, dtype=parent.data.dtype))
+                    pg = leaf(np.asarray(pg, dtype=parent.data.dtype))
                 if pg.shape != parent.shape:
                     pg = sum_to_shape(pg, parent.shape)
             else:
@@ -272,7 +272,7 @@ class Tensor(Node):
                     f"shape {self.shape}"
                 )
         if create_graph:
-            seed = _leaf(seed)
+            seed = leaf(seed)
         if recorder is not None:
             recorder.backward(self, seed, create_graph)
         autograd.run_backward(self, seed, create_graph=create_graph)
@@ -293,7 +293,7 @@ class Tensor(Node):
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this data that records no graph (``requires_grad=False``)."""
-        return _leaf(self.data, self.label)
+        return leaf(self.data, self.label)
 
     # -- attributes -----------------------------------------------------------------------
     @property
@@ -595,7 +595,7 @@ def _reduction(op: ops.Op, a: Tensor, axis: Any, keepdims: bool) -> Tensor:
     return _apply(op, (a,), {"axis": _axes(axis), "keepdims": bool(keepdims)})
 
 
-def _leaf(data: np.ndarray, label: str = "") -> Tensor:
+def leaf(data: np.ndarray, label: str = "") -> Tensor:
     """A constant leaf around an existing array (no copy, no checks)."""
     return _fill_leaf(_new(Tensor), data, label, False)
 
@@ -644,7 +644,7 @@ def _mT(a: Any) -> Tensor:
 
 
 def _as_node(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _leaf(np.asarray(x))
+    return x if isinstance(x, Tensor) else leaf(np.asarray(x))
 
 
 
@@ -661,13 +661,13 @@ def _lift(x: Any, dtype: np.dtype) -> Any:
     if isinstance(x, Tensor):
         return x
     if type(x) is float or type(x) is int:
-        return _leaf(np.array(x, dtype=dtype))
+        return leaf(np.array(x, dtype=dtype))
     if isinstance(x, bool):
         return NotImplemented
     arr = np.asarray(x) if isinstance(x, (_ndarray, numbers.Number, list, tuple)) else None
     if arr is None or arr.dtype.kind not in "biuf":
         return NotImplemented  # Python then raises "unsupported operand type(s)"
-    return _leaf(arr.astype(dtype, copy=False))
+    return leaf(arr.astype(dtype, copy=False))
 
 
 def as_tensor(x: Any, dtype: Any = None) -> Tensor:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import autograd
 from ..mathspace import ARRAYS
-from ..tensor import Tensor
+from ..tensor import Tensor, leaf
 from .program import TRACED, Program, contributions
 from .record import InputData, Recorder, Refs, arg_ref
 from .standins import StandIn, Unsupported
@@ -128,8 +128,6 @@ class Builder:
                                   "backward pass")
         outs: list = []
         c.template = _template(result, lambda t: outs.append(self.value_of(t)) or len(outs) - 1)
-        if c.template == ("t", 0):
-            c.template = ("t1", 0)
         for opt, p, key, v in self.final_state:
             slot = next((b for o, q, k, b in c.arrays if o is opt and q is p and k == key), None)
             if slot is not None:
@@ -145,10 +143,7 @@ class Builder:
     def backward(self, root: Tensor, seed: np.ndarray, order: list, prior: dict) -> None:
         """autograd's _array_pass on the program's values, in its order (the same sums)."""
         grads: dict = {root: seed}
-        for node in reversed(order):
-            g = grads.pop(node, None)
-            if g is None:
-                continue
+        for node, g in autograd.arrivals(order, grads):  # no hooks: refused while recording
             parents = node._prev
             if not parents:
                 if node._fn is None and self.refs.ref(node)[0] == "ext":
@@ -245,11 +240,8 @@ def _template(result: Any, index: Callable) -> Any:
 
 def rebuild(template: tuple, outs: tuple) -> Any:
     kind, body = template
-    if kind == "t":
-        return Tensor(outs[body], dtype=None)  # a copy: the buffer is reused by the next call
-    if kind == "t1":  # the common case: one Tensor (a loss), copied without Tensor's checks
-        _HOLDER.data = np.array(outs[0])
-        return _HOLDER.detach()
+    if kind == "t":  # a copy (the buffer is reused by the next call), without Tensor's checks
+        return leaf(np.array(outs[body]))
     if kind == "tuple":
         return tuple(rebuild(x, outs) for x in body)
     if kind == "list":
@@ -257,6 +249,3 @@ def rebuild(template: tuple, outs: tuple) -> Any:
     if kind == "dict":
         return {k: rebuild(v, outs) for k, v in body.items()}
     return body
-
-
-_HOLDER = Tensor(0.0)  # detach() of it makes a leaf around a new array, cheaply

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import autograd
 from ..mathspace import ARRAYS, scatter, sum_to
+from ..ops import expand_raw
 from .standins import StandIn, record, standins_of, values_of
 
 __all__ = ["Program", "TRACED", "contributions"]
@@ -116,9 +117,7 @@ _SCALAR_OPS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: ope
 
 def _texpand(g: Any, shape: tuple, axis: Any, keepdims: bool) -> Any:
     """mathspace.expand written with calls a stand-in records: the same contiguous copy."""
-    if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    return np.positive(np.broadcast_to(g, shape))
+    return np.positive(expand_raw(g, shape, axis, keepdims))
 
 
 def _tscatter(g: Any, index: Any, shape: tuple, basic: bool) -> Any:

@@ -76,9 +76,7 @@ class StandIn:
         raise Unsupported(f"numpy {ufunc.__name__}.{method}")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        if func in _QUERIES:
-            return func(*values_of(args), **values_of(kwargs))
-        if func in _LIKE:  # zeros_like(x): does not depend on x's numbers
+        if func in _QUERIES or func in _LIKE:  # shape, zeros_like(x): not x's numbers
             return func(*values_of(args), **values_of(kwargs))
         if func is np.copy:
             return args[0]  # a stand-in is never changed in place: its copy is itself
