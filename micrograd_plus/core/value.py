@@ -40,9 +40,9 @@ _pow = fpow  # IEEE pow on floats, kept under its old name for importers
 _sigmoid = fsigmoid
 op_symbol = _ops.op_symbol
 op_rule = _ops.op_rule
-# the local derivatives of a selecting one-input op (relu) are masks, 0 or 1: one tuple each,
+# the local derivative of a selecting one-input op (relu) is a mask, 0 or 1: one tuple each,
 # shared by every node, so such a node adds no tuple for the garbage collector to track
-_MASKS = {(0.0,): (0.0,), (1.0,): (1.0,)}
+_ONE, _ZERO = (1.0,), (0.0,)
 
 
 def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
@@ -96,7 +96,7 @@ def _checked(op: _ops.Op, *data: float, **params: Any) -> None:
 def _unary_method(op: _ops.Op) -> Any:
     """The Value method of a one-input op of the table: forward and local derivative."""
     forward, local, name, check = op.forward, op.local, op.name, op.check
-    masks = _MASKS if op.selects is True else None
+    masks = op.selects is True
 
     def method(self: "Value") -> "Value":
         x = self.data
@@ -104,8 +104,8 @@ def _unary_method(op: _ops.Op) -> Any:
             _checked(op, x)
         out = forward(FLOATS, x)
         d = local(FLOATS, out, x)
-        if masks is not None:
-            d = masks.get(d, d)
+        if masks:
+            d = _ONE if d[0] == 1.0 else _ZERO if d[0] == 0.0 else d
         return _result(out, (self,), d, name, op)
 
     method.__name__ = op.name
@@ -405,7 +405,7 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
     fast = (not checks.grad_off or mode.grad_enabled) and not checks.anomaly
     if then is not None:
         forward, rule, name, check = then.forward, then.local, then.name, then.check
-        masks = _MASKS if then.selects is True else None
+        masks = then.selects is True
     born = _clock.epoch
     nodes = []
     for ws, bias in zip(rows, biases):
@@ -460,8 +460,8 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             _checked(then, total)
         out = forward(FLOATS, total)
         local = rule(FLOATS, out, total)
-        if masks is not None:
-            local = masks.get(local, local)
+        if masks:
+            local = _ONE if local[0] == 1.0 else _ZERO if local[0] == 0.0 else local
         a = _new(Value)
         a.data = out
         a.grad = 0.0
