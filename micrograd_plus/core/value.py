@@ -396,10 +396,11 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
     n2 = 2 * n
     if interleaved:  # what every row shares, in place: the x_i among the parents (w_i, x_i
         # pairs, then the bias), their data among the local derivatives (x_i, w_i pairs, then
-        # the bias's 1); a row copies these and fills in its own
+        # the bias's 1); a row fills in its own and takes a tuple of each
         shared = [[None] * (n2 + 1), [1.0] * (n2 + 1)]
         shared[0][1:n2:2] = xs
         shared[1][0:n2:2] = xd
+        row_parents, row_local = shared
     elif xd is not None:  # constants: every row's local derivatives are the x_i (then the
         shared = [tuple(xd), (*xd, 1.0)]  # bias's 1), one tuple for the layer
     fast = (not checks.grad_off or mode.grad_enabled) and not checks.anomaly
@@ -420,15 +421,13 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
         # rounding: as accurate or more, at times a last bit apart)
         total = sum(map(mul, wd, xd), 0.0)
         if interleaved:
-            parents = shared[0].copy()
-            parents[0:n2:2] = ws
-            local = shared[1].copy()
-            local[1:n2:2] = wd
+            row_parents[0:n2:2] = ws
+            row_local[1:n2:2] = wd
             if bias is None:
-                parents, local = tuple(parents[:n2]), tuple(local[:n2])
+                parents, local = tuple(row_parents[:n2]), tuple(row_local[:n2])
             else:
-                parents[n2] = bias
-                parents, local = tuple(parents), tuple(local)
+                row_parents[n2] = bias
+                parents, local = tuple(row_parents), tuple(row_local)
             pairing = _INTERLEAVED
         elif bias is None:  # parents w_1, …, w_n
             parents, local, pairing = tuple(ws), shared[0], _CONSTANTS
