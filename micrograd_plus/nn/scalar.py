@@ -188,11 +188,10 @@ def _check_inputs(nin: int, x: Sequence[Any]) -> None:
         raise ValueError(f"Neuron expects {nin} inputs, got {n}")
 
 
-def _forward_neurons(neurons: list, x: Sequence[Any]) -> list:
-    """``[neuron(x) for neuron in neurons]`` (a layer): their dot nodes made together, so
-    the inputs are read and checked once."""
+def _forward_neurons(neurons: list, x: Sequence[Any], acts: list) -> list:
+    """``[neuron(x) for neuron in neurons]`` (a layer of plain Neurons, whose activations are
+    ``acts``): their dot nodes made together, so the inputs are read and checked once."""
     _check_inputs(len(neurons[0].w), x)
-    acts = [neuron.activation for neuron in neurons]
     act = acts[0]
     same = act in _SAME_ACTIVATION and acts.count(act) == len(acts)  # the usual layer
     try:
@@ -249,8 +248,9 @@ class Layer(Module):
     def forward(self, x: Sequence[Any]) -> Any:
         _check_one_sample(x, "Layer")
         neurons = self.neurons
-        if list(map(type, neurons)).count(Neuron) == len(neurons):
-            out = _forward_neurons(neurons, x)  # x read once for all neurons
+        acts = [n.activation for n in neurons if n.__class__ is Neuron]
+        if len(acts) == len(neurons):
+            out = _forward_neurons(neurons, x, acts)  # x read once for all neurons
         else:  # a subclass of Neuron may have its own forward
             out = [n(x) for n in neurons]
         return out[0] if len(out) == 1 else out
