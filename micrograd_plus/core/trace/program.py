@@ -59,10 +59,17 @@ class Program:
                 return self.sym(value, True, tuple(syms))  # the same view on every replay
             else:
                 mode = "new"
+                if not kwargs and fn in _VIEW_METHODS and len(args) <= 3 and isinstance(
+                        values_of(args[0]), np.ndarray) and (fn is not np.reshape
+                                                             or len(args) == 2):
+                    fn = _VIEW_METHODS[fn]  # the ndarray method: numpy's function wraps it
         if mode == "out" and np.ndim(value) == 0:
             mode = "new"  # a numpy scalar: its arithmetic is cheaper than a 0-d out= call
             if not kwargs and fn in _SCALAR_OPS:
                 fn = _SCALAR_OPS[fn]  # the same IEEE operation, through numpy's scalar math
+                # (a 0-d constant array, Python's sum() starting at 0, is a numpy scalar too)
+                args = tuple(a[()] if type(a) is np.ndarray and a.ndim == 0 else a
+                             for a in args)
         if mode == "out" and fn is np.matmul and not kwargs and _dot_agrees(*values_of(args)):
             fn = np.dot  # the same BLAS call with less overhead (checked: same numbers)
         if mode == "out":
@@ -111,6 +118,8 @@ def _dot_agrees(a: Any, b: Any) -> bool:
     return bool(np.array_equal(np.dot(*tries), np.matmul(*tries)))
 
 
+_VIEW_METHODS = {np.reshape: np.ndarray.reshape, np.transpose: np.ndarray.transpose,
+                 np.swapaxes: np.ndarray.swapaxes, np.squeeze: np.ndarray.squeeze}
 _SCALAR_OPS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
                np.true_divide: operator.truediv}
 
