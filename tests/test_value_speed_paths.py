@@ -142,7 +142,7 @@ def _plain_order(root):
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["+", "*", "dot", "relu", "tanh", "nograd",
-                                           "detach"]),
+                                           "detach", "wide"]),
                           st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)),
                 min_size=1, max_size=25))
 def test_topological_order_is_the_plain_depth_first_order(recipe):
@@ -162,6 +162,8 @@ def test_topological_order_is_the_plain_depth_first_order(recipe):
         elif kind == "nograd":
             with no_grad():
                 out = a * b
+        elif kind == "wide":  # a neuron's dot: parents w_1, x_1, …, b
+            out = dot([a, b, c], [c.relu(), a, b], nodes[(i + j) % len(nodes)])
         else:
             out = a.detach()
         nodes.append(out)
