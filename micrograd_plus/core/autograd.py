@@ -266,14 +266,16 @@ def topological_order(root: Any) -> list:
         if start in visited:
             continue
         mark(start)
-        # two stacks: the nodes being expanded and how many of each one's parents are left
-        # to look at, resumed where it stopped, so every edge is looked at once; ints, which
-        # the garbage collector does not track, so a deep graph triggers no collections
-        nodes: list = [start]
-        left: list = [len(start._prev)]
-        while nodes:
-            node = nodes[-1]
-            i = left[-1]
+        # the node being expanded and how many of its parents are left to look at, in
+        # locals (CPython 3.11 indexes a list by -1 on its slow path); the nodes it
+        # interrupted wait on two stacks, resumed where they stopped, so every edge is
+        # looked at once; ints, which the garbage collector does not track, so a deep
+        # graph triggers no collections
+        node = start
+        i = len(start._prev)
+        waiting: list = []
+        waiting_left: list = []
+        while True:
             parents = node._prev
             while i:
                 i -= 1
@@ -297,14 +299,17 @@ def topological_order(root: Any) -> list:
                     elif all_visited(grandparents):  # parents all reached before (most of
                         emit(parent)  # a layer's neurons): done at once, checked in C
                         continue
-                    left[-1] = i
-                    nodes.append(parent)
-                    left.append(len(grandparents))
+                    waiting.append(node)
+                    waiting_left.append(i)
+                    node = parent
+                    i = len(grandparents)
                     break
             else:
-                nodes.pop()
-                left.pop()
                 emit(node)
+                if not waiting:
+                    break
+                node = waiting.pop()
+                i = waiting_left.pop()
     return order
 
 
