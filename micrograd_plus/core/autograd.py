@@ -670,8 +670,8 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
                 continue
             n = len(local)
             if n > 3:
-                for parent, d in zip(node._prev, local):
-                    parent._pass_grad += d * g
+                for parent, d in zip(node._prev, local):  # (+= spelt out: one
+                    parent._pass_grad = parent._pass_grad + d * g  # bytecode fewer)
             else:  # most nodes have one to three inputs: the same sums without a loop
                 parents = node._prev
                 parents[0]._pass_grad += local[0] * g
