@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd_plus import Value, dot, enable_grad, no_grad, nn, vsum
-from micrograd_plus.core import autograd
+from micrograd_plus.core import autograd, ops
+from micrograd_plus.core.autograd import AnomalyError, anomaly
 from micrograd_plus.core.value import _dot_general, dots
 
 
@@ -275,3 +276,100 @@ def test_a_node_made_to_not_require_grad_by_hand_is_left_out_of_backward():
     y = h * x
     y.backward()
     assert x.grad == 6.0 and h.grad == 0.0
+
+
+# -- a layer's dot nodes and their activations made in one loop -------------------------------
+def _same_activation_node(a: Value, b: Value) -> None:
+    assert (a._op, a.data, a._local, a._fn, a._args, a.requires_grad) == \
+        (b._op, b.data, b._local, b._fn, b._args, b.requires_grad)
+    assert len(a._prev) == len(b._prev) == 1
+    _same_node(a._prev[0], b._prev[0])
+
+
+@pytest.mark.parametrize("kind", ["values", "floats", "mixed"])
+@pytest.mark.parametrize("op", [ops.RELU, ops.TANH, ops.SIGMOID, ops.EXP])
+def test_dots_then_an_activation_equals_the_activation_method_node_by_node(kind, op):
+    xs = _inputs(kind, 3)
+    rows = [[Value(0.7 * (i - j) + 0.1) for j in range(3)] for i in range(5)]
+    biases = [Value(0.2 * i - 0.3) for i in range(5)]
+    fused = dots(rows, xs, biases, op)
+    plain = [getattr(z, op.method)() for z in dots(rows, xs, biases)]
+    for a, b in zip(fused, plain):
+        _same_activation_node(a, b)
+
+
+def test_dots_then_an_activation_under_no_grad_and_in_anomaly_mode():
+    xs = [Value(1.0), Value(-2.0)]
+    rows = [[Value(0.5), Value(0.25)], [Value(-1.0), Value(-3.0)]]
+    with no_grad():
+        out = dots(rows, xs, [None, None], ops.RELU)
+    assert [o.data for o in out] == [0.0, 5.0]
+    assert all(not o.requires_grad and o._prev == () for o in out)
+    big = [[Value(1000.0)], [Value(1.0)]]
+    with anomaly(), pytest.raises(AnomalyError, match="exp"):
+        dots(big, [Value(1.0)], [None, None], ops.EXP)  # e^1000 = inf: named at once
+    with pytest.raises(ValueError, match="log of a non-positive number"):
+        dots([[Value(-1.0)]], [1.0], [None], ops.LOG)  # the op's domain check
+
+
+def test_relu_nodes_share_their_mask_tuples_and_keep_their_derivatives():
+    a, b, c = Value(2.0).relu(), Value(-3.0).relu(), Value(5.0).relu()
+    assert a._local == (1.0,) and b._local == (0.0,) and a._local is c._local
+    nan = Value(float("nan")).relu()
+    assert nan._local == (1.0,)  # tested on the result: a NaN passes its gradient on
+    layer = dots([[Value(1.0)], [Value(-1.0)], [Value(2.0)]], [Value(1.0)], [None] * 3,
+                 ops.RELU)
+    assert [n._local for n in layer] == [(1.0,), (0.0,), (1.0,)]
+    assert layer[0]._local is layer[2]._local is a._local
+    assert Value(0.5).tanh()._local is not Value(0.5).tanh()._local  # not a selecting op
+
+
+def test_a_layer_of_mixed_activations_and_a_leaky_relu_layer():
+    layer = nn.Layer(2, 3, activation="leaky_relu", seed=4, negative_slope=0.1)
+    out = layer([Value(0.5), Value(-1.5)])
+    ref = _layer_outputs_one_by_one(layer, [Value(0.5), Value(-1.5)])
+    assert [o.data for o in out] == [r.data for r in ref]
+    assert [o._op for o in out] == ["leaky_relu"] * 3
+
+
+# -- Module.parameters(): a walk without names, in named_parameters()'s order -----------------
+def _names_order(model) -> list:
+    return [p for _, p in model.named_parameters()]
+
+
+def test_parameters_follow_named_parameters_after_reassignments():
+    model = nn.MLP(2, [3, 3, 1], seed=2)
+    assert model.parameters() == _names_order(model)
+    model.layers[1] = nn.Layer(3, 3, seed=9)  # a layer replaced
+    assert model.parameters() == _names_order(model)
+    assert model.layers[1].neurons[0].w[0] in model.parameters()
+    model.layers[0].neurons[2].w[1] = Value(4.0)  # a weight replaced in place
+    model.layers[2].neurons[0].b = None  # a bias dropped
+    model.extra = {"scale": Value(2.0), "note": "not a parameter", "n": 3}
+    shared = model.layers[0].neurons[0].w[0]
+    model.layers[2].neurons[0].w[1] = shared  # a parameter used twice: reported once
+    assert model.parameters() == _names_order(model)
+    assert model.parameters().count(shared) == 1
+    assert model.extra["scale"] in model.parameters()
+    model._private = Value(1.0)  # private attributes are never walked
+    assert model._private not in model.parameters()
+    model.zero_grad()
+    for p in model.parameters():
+        p.grad = 1.0
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_parameters_of_a_module_that_names_its_own_parameters():
+    class Picky(nn.Module):
+        def __init__(self):
+            self.a, self.b = Value(1.0), Value(2.0)
+
+        def named_parameters(self, prefix=""):
+            yield "b", self.b  # its own walk decides, as before
+
+    picky = Picky()
+    assert picky.parameters() == [picky.b]
+    picky.a.grad = picky.b.grad = 5.0
+    picky.zero_grad()
+    assert (picky.a.grad, picky.b.grad) == (5.0, 0.0)

@@ -40,6 +40,9 @@ _pow = fpow  # IEEE pow on floats, kept under its old name for importers
 _sigmoid = fsigmoid
 op_symbol = _ops.op_symbol
 op_rule = _ops.op_rule
+# the local derivative of a selecting one-input op (relu) is a mask, 0 or 1: one tuple each,
+# shared by every node, so such a node adds no tuple for the garbage collector to track
+_ONE, _ZERO = (1.0,), (0.0,)
 
 
 def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
@@ -93,13 +96,17 @@ def _checked(op: _ops.Op, *data: float, **params: Any) -> None:
 def _unary_method(op: _ops.Op) -> Any:
     """The Value method of a one-input op of the table: forward and local derivative."""
     forward, local, name, check = op.forward, op.local, op.name, op.check
+    masks = op.selects is True
 
     def method(self: "Value") -> "Value":
         x = self.data
         if check is not None:
             _checked(op, x)
         out = forward(FLOATS, x)
-        return _result(out, (self,), local(FLOATS, out, x), name, op)
+        d = local(FLOATS, out, x)
+        if masks:
+            d = _ONE if d[0] == 1.0 else _ZERO if d[0] == 0.0 else d
+        return _result(out, (self,), d, name, op)
 
     method.__name__ = op.name
     method.__doc__ = f"{op.name};  {op.rule}"
@@ -368,21 +375,24 @@ def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:
     return dots((ws,), xs, (bias,))[0]
 
 
-def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]) -> list:
+def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any],
+         then: _ops.Op | None = None) -> list:
     """``[dot(w, xs, b) for w, b in zip(rows, biases)]``, a layer's W·x + b: one node per
-    row, the inputs ``xs`` (shared by every row) read and checked once.
+    row, the inputs ``xs`` (shared by every row) read and checked once. With ``then`` (a
+    one-input op of the table that Values have as a method, such as ``ops.RELU``) each dot
+    node is followed by its activation node, ``then(dot(w, xs, b))``, made in the same loop.
 
     The hot spot of training. Value weights times Values or floats, checked by exact type,
     take lists built by C loops (not one edge at a time); anything else (constant weights,
-    ints, numpy numbers, a constant bias) takes the general path.
+    ints, numpy numbers, a constant bias) takes the general path. While the thread records
+    and anomaly mode is off (read once per call), nodes are made here without ``_result``'s
+    per-node checks.
     """
     n = len(xs)
-    kinds = list(map(type, xs))
-    interleaved = n > 0 and kinds.count(Value) == n  # parents w_1, x_1, w_2, x_2, …
-    if interleaved:
-        xd = [x.data for x in xs]
-    else:  # constants (parents w_1, …, w_n), or a mix for the general path
-        xd = xs if kinds.count(float) == n else None
+    xd = [x.data for x in xs if x.__class__ is Value]
+    interleaved = n > 0 and len(xd) == n  # parents w_1, x_1, w_2, x_2, …
+    if not interleaved:  # constants (parents w_1, …, w_n), or a mix for the general path
+        xd = xs if list(map(type, xs)).count(float) == n else None
     n2 = 2 * n
     if interleaved:  # what every row shares, in place: the x_i among the parents (w_i, x_i
         # pairs, then the bias), their data among the local derivatives (x_i, w_i pairs, then
@@ -392,13 +402,19 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
         shared[1][0:n2:2] = xd
     elif xd is not None:  # constants: every row's local derivatives are the x_i (then the
         shared = [tuple(xd), (*xd, 1.0)]  # bias's 1), one tuple for the layer
+    fast = (not checks.grad_off or mode.grad_enabled) and not checks.anomaly
+    if then is not None:
+        forward, rule, name, check = then.forward, then.local, then.name, then.check
+        masks = then.selects is True
+    born = _clock.epoch
     nodes = []
     for ws, bias in zip(rows, biases):
         if len(ws) != n:
             raise ValueError(f"dot: length mismatch, {len(ws)} weights vs {n} inputs")
         wd = [w.data for w in ws if w.__class__ is Value]
         if xd is None or len(wd) != n or (bias is not None and bias.__class__ is not Value):
-            nodes.append(_dot_general(ws, xs, bias))
+            z = _dot_general(ws, xs, bias)
+            nodes.append(z if then is None else getattr(z, then.method)())
             continue
         # left to right, as a loop of += would (Python >= 3.12's sum() also compensates
         # rounding: as accurate or more, at times a last bit apart)
@@ -420,7 +436,46 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             parents, local, pairing = (*ws, bias), shared[1], _CONSTANTS
         if bias is not None:
             total += bias.data
-        nodes.append(_result(total, parents, local, "dot", _ops.DOT, pairing))
+        if not fast:
+            z = _result(total, parents, local, "dot", _DOT, pairing)
+            nodes.append(z if then is None else getattr(z, then.method)())
+            continue
+        z = _new(Value)
+        z.data = total
+        z.grad = 0.0
+        z.label = ""
+        z._op = "dot"
+        z._hooks = None
+        z._pass_grad = 0.0
+        z._born = born
+        z._prev = parents
+        z._local = local
+        z._fn = _DOT
+        z._args = pairing
+        z.requires_grad = True
+        if then is None:
+            nodes.append(z)
+            continue
+        if check is not None:
+            _checked(then, total)
+        out = forward(FLOATS, total)
+        local = rule(FLOATS, out, total)
+        if masks:
+            local = _ONE if local[0] == 1.0 else _ZERO if local[0] == 0.0 else local
+        a = _new(Value)
+        a.data = out
+        a.grad = 0.0
+        a.label = ""
+        a._op = name
+        a._hooks = None
+        a._pass_grad = 0.0
+        a._born = born
+        a._prev = (z,)
+        a._local = local
+        a._fn = then
+        a._args = None
+        a.requires_grad = True
+        nodes.append(a)
     return nodes
 
 
@@ -467,6 +522,7 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
 # a dot node's pairing of parents (see core.ops._dot_partners), shared by every node
 _CONSTANTS = (None,)
 _INTERLEAVED = ("interleaved",)
+_DOT = _ops.DOT
 
 
 def _attach(op: _ops.Op) -> None:

@@ -57,7 +57,14 @@ class Module:
                 stack.append((f"{name}.{child_name}" if name else child_name, child))
 
     def parameters(self) -> list:
-        return [p for _, p in self.named_parameters()]
+        """The parameters of ``named_parameters()``, in its order, without their names."""
+        if type(self).named_parameters is not Module.named_parameters:
+            return [p for _, p in self.named_parameters()]
+        found = _parameters_of(self)
+        if len(set(map(id, found))) != len(found):  # a parameter shared by two modules
+            seen: set[int] = set()
+            found = [p for p in found if not (id(p) in seen or seen.add(id(p)))]
+        return found
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """(dotted name, module) for this module ('') and every submodule, depth first."""
@@ -82,8 +89,13 @@ class Module:
     # -- training helpers ------------------------------------------------------------------
     def zero_grad(self) -> None:
         """Reset every parameter's gradient: 0.0 for a Value, None for a Tensor (PyTorch)."""
-        for p in self.parameters():
-            p.grad = 0.0 if isinstance(p, Value) else None
+        cls = type(self)
+        if cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters:
+            params = _parameters_of(self)  # repeats of a shared parameter do no harm here
+        else:
+            params = self.parameters()
+        for p in params:
+            p.grad = 0.0 if p.__class__ is Value or isinstance(p, Value) else None
 
     def num_parameters(self) -> int:
         """Number of scalar parameters (a Tensor counts its elements)."""
@@ -189,6 +201,40 @@ def _children_of(obj: Any) -> list[tuple[str, Any]] | None:
         return None
     return [(k, v) for k, v in items if isinstance(v, (Module, list, tuple, dict))
             or _is_parameter(v)]
+
+
+def _parameters_of(module: "Module") -> list:
+    """Every parameter under ``module`` in ``named_parameters()``'s order (depth first, in
+    attribute order), repeats included, without building names: the walk of ``_children_of``
+    with each container's children iterated in place."""
+    found: list = []
+    add = found.append
+    stack = [iter(_walkable(module))]
+    while stack:
+        for v in stack[-1]:
+            if v.__class__ is Value:  # most children: a parameter, no container
+                add(v)
+            elif v.__class__ in _PLAIN:  # settings such as an activation's name
+                continue
+            elif isinstance(v, (Module, list, tuple, dict)):
+                stack.append(iter(_walkable(v)))
+                break  # its children come before the siblings that follow it
+            elif _is_parameter(v):
+                add(v)
+        else:
+            stack.pop()
+    return found
+
+
+# built-in types that are never parameters nor containers
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _walkable(obj: Any) -> Any:
+    """The children of a module or container, as ``_children_of`` sees them (unfiltered)."""
+    if isinstance(obj, Module):
+        return [v for k, v in vars(obj).items() if not k.startswith("_")]
+    return obj.values() if isinstance(obj, dict) else obj
 
 
 def _is_parameter(v: Any) -> bool:

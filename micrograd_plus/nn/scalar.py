@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..core import ops
 from ..core.autograd import mark_modified
 from ..core.checks import check_number
 from ..core.value import Value, dot, dots
@@ -40,6 +41,8 @@ def _check_activation(activation: Any) -> str:
 
 def _check_one_sample(x: Any, who: str) -> None:
     """A scalar model reads one sample; a 2-D array or a list of lists is a whole batch."""
+    if x.__class__ is list and not (x and isinstance(x[0], (list, tuple, np.ndarray))):
+        return  # a list of numbers or Values (the usual call), told apart at once
     if isinstance(x, Value):
         return
     shape = getattr(x, "shape", None)
@@ -189,22 +192,24 @@ def _forward_neurons(neurons: list, x: Sequence[Any]) -> list:
     """``[neuron(x) for neuron in neurons]`` (a layer): their dot nodes made together, so
     the inputs are read and checked once."""
     _check_inputs(len(neurons[0].w), x)
+    acts = [neuron.activation for neuron in neurons]
+    act = acts[0]
+    same = act in _SAME_ACTIVATION and acts.count(act) == len(acts)  # the usual layer
     try:
-        # one node per neuron: the textbook's z = Σ_j w_j·x_j + b
-        zs = dots([neuron.w for neuron in neurons], x, [neuron.b for neuron in neurons])
+        # one node per neuron: the textbook's z = Σ_j w_j·x_j + b, then its φ(z) if the
+        # whole layer has the same φ
+        zs = dots([neuron.w for neuron in neurons], x, [neuron.b for neuron in neurons],
+                  _SAME_ACTIVATION[act] if same else None)
     except TypeError:
         _check_one_sample(x, "Neuron")
         raise
-    acts = [neuron.activation for neuron in neurons]
-    act = acts[0]
-    if act in _SAME_ACTIVATION and acts.count(act) == len(acts):  # the usual layer
-        return zs if act == "linear" else list(map(_SAME_ACTIVATION[act], zs))
+    if same:
+        return zs
     return [neuron._activate(z) for neuron, z in zip(neurons, zs)]
 
 
 # activations without a parameter, applied to a whole layer at once
-_SAME_ACTIVATION = {"linear": None, "relu": Value.relu, "tanh": Value.tanh,
-                    "sigmoid": Value.sigmoid}
+_SAME_ACTIVATION = {"linear": None, "relu": ops.RELU, "tanh": ops.TANH, "sigmoid": ops.SIGMOID}
 
 
 class Layer(Module):
