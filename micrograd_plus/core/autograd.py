@@ -288,7 +288,7 @@ def topological_order(root: Any) -> list:
                         continue
                     if len(grandparents) == 1:  # a one-input op (relu of a neuron's dot)
                         only = grandparents[0]
-                        if only in visited or not only.requires_grad:
+                        if only in visited or not only.requires_grad:  # nothing to wait for
                             emit(parent)
                             continue
                         if all_visited(only._prev):  # its input is ready to go first
@@ -656,7 +656,7 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
             if node._hooks:
                 g = run_hooks(node, g)
             local = node._local
-            if not local:  # a leaf
+            if not local:  # a leaf, or a hand-built node (local None)
                 node.grad += g
                 if local is None:
                     node._vjp(g)  # a hand-built node: raises its explanation
