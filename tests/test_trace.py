@@ -3,6 +3,8 @@ cannot replay."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -539,4 +541,76 @@ def test_a_detached_parameter_is_read_on_every_call():
 
         f = trace(step) if traced else step
         runs.append([f(Tensor(np.ones((2, 3)))).item() for _ in range(6)])
+    assert runs[0] == runs[1]
+
+
+def _penalty_pair(n_models: int = 2, momentum: float = 0.5):
+    """Two identical sets of 3-layer models (6 parameters each) with SGD optimizers."""
+    made = []
+    for _ in range(2):
+        models = [_model("relu", (3, 6, 6, 2), seed=10 * k) for k in range(n_models)]
+        opts = [optim.SGD(m.parameters(), lr=0.1, momentum=momentum) for m in models]
+        made.append((models, opts))
+    return made
+
+
+def _penalized(model, opt):
+    params = model.parameters()
+
+    def step(x, t):
+        loss = losses.mse(model(x), t) + 1e-3 * sum((p * p).sum() for p in params)
+        return _learn(opt, loss)
+    return step
+
+
+def test_like_calls_on_every_parameter_become_one_call_on_a_flat_array(monkeypatch):
+    """α·Σ p² and SGD's update repeat one elementwise op per parameter: the replay makes
+    each such group one call (a concatenate gathers the parameters once) and still gives
+    the eager step's numbers bit for bit; the .grad arrays stay separate arrays."""
+    (m1, o1), (m2, o2) = _penalty_pair(1, momentum=0.0)
+    X, y = _data("mse")
+    eager, traced = _penalized(m1[0], o1[0]), trace(_penalized(m2[0], o2[0]))
+    for _ in range(6):
+        assert eager(Tensor(X), Tensor(y)).item() == traced(X, y).item()
+    for p, q in zip(m1[0].parameters(), m2[0].parameters()):
+        assert np.array_equal(p.data, q.data) and np.array_equal(p.grad, q.grad)
+    source = traced.compiled[0]
+    assert "axis=None, out=f" in source  # the parameters gathered into a flat array
+    params = m2[0].parameters()
+    grads = [p.grad for p in params]
+    assert all(g.shape == p.data.shape and g.flags.c_contiguous for g, p in zip(grads, params))
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(grads) for b in grads[i + 1:])
+    emit = importlib.import_module("micrograd_plus.core.trace.emit")
+    monkeypatch.setattr(emit, "batch_elementwise", lambda calls, roots: calls)
+    (_, _), (m3, o3) = _penalty_pair(1, momentum=0.0)
+    unbatched = trace(_penalized(m3[0], o3[0]))
+    for _ in range(3):
+        unbatched(X, y)
+    calls = [source.count("out="), unbatched.compiled[0].count("out=")]
+    assert calls[0] <= calls[1] - 15  # 6 parameters: 5 groups of 6 calls become 6 calls
+
+
+def test_a_group_never_reads_a_parameter_before_a_write_into_it():
+    """p·p of model A's parameters and of model B's have one key, but B's are read after B's
+    optimizer wrote into them: the replay must not read them earlier (eager's numbers)."""
+    runs = []
+    for traced in (False, True):
+        (models, opts), _ = _penalty_pair(2)
+        X, y = _data("mse")
+
+        def step(x, t, models=models, opts=opts):
+            loss = sum(losses.mse(m(x), t) for m in models)
+            for o in opts:
+                o.zero_grad()
+            loss.backward()
+            norms = []
+            for m, o in zip(models, opts):
+                o.step()
+                norms.append(sum((p * p).sum() for p in m.parameters()))
+            return norms[0], norms[1]
+
+        f = trace(step) if traced else step
+        runs.append([tuple(t.item() for t in f(Tensor(X), Tensor(y))) for _ in range(6)])
+        if traced:
+            assert f.compiled
     assert runs[0] == runs[1]

@@ -1,16 +1,18 @@
 """The Value engine's fast paths give what the plain paths give: ``dots`` (a layer's dot nodes
 made together) equals ``dot`` row by row, a Layer equals its neurons called one by one, the
-topological sort's shortcut keeps the order of the plain depth-first search, and the count
-of threads in ``no_grad`` returns to 0."""
+topological sort's shortcut keeps the order of the plain depth-first search, the backward
+pass's unrolled short nodes give the bits of one loop over every edge, and the count of
+threads in ``no_grad`` returns to 0."""
 
 from __future__ import annotations
 
+import struct
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd_plus import Value, dot, enable_grad, no_grad, nn
+from micrograd_plus import Value, dot, enable_grad, no_grad, nn, vsum
 from micrograd_plus.core import autograd, ops
 from micrograd_plus.core.autograd import AnomalyError, anomaly
 from micrograd_plus.core.value import _dot_general, dots
@@ -141,7 +143,7 @@ def _plain_order(root):
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["+", "*", "dot", "relu", "tanh", "nograd",
-                                           "detach"]),
+                                           "detach", "wide"]),
                           st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)),
                 min_size=1, max_size=25))
 def test_topological_order_is_the_plain_depth_first_order(recipe):
@@ -161,11 +163,91 @@ def test_topological_order_is_the_plain_depth_first_order(recipe):
         elif kind == "nograd":
             with no_grad():
                 out = a * b
+        elif kind == "wide":  # a neuron's dot: parents w_1, x_1, …, b
+            out = dot([a, b, c], [c.relu(), a, b], nodes[(i + j) % len(nodes)])
         else:
             out = a.detach()
         nodes.append(out)
     root = nodes[-1] + nodes[len(nodes) // 2] * nodes[-2]
     assert autograd.topological_order(root) == _plain_order(root)
+
+
+# -- the Value pass gives the bits of one plain loop over every edge ------------------------------
+def _plain_pass(root, seed, order):
+    """The scalar pass as one loop over every edge, as an independent oracle."""
+    for node in order:
+        node._pass_grad = 0.0
+    root._pass_grad = seed
+    for node in reversed(order):
+        g = node._pass_grad
+        if node._hooks:
+            g = autograd.run_hooks(node, g)
+        node.grad += g
+        if node._local:
+            sent = [d * g for d in node._local] if g - g == 0.0 else node._vjp(g)
+            for parent, pg in zip(node._prev, sent):
+                parent._pass_grad += pg
+
+
+def _bits(x):
+    return struct.pack("<d", x)
+
+
+DATA = [1.5, -0.5, 0.0, -0.0, 2.0, float("inf"), float("nan"), -3.0]
+SHAPES = ["+", "*", "square", "relu", "tanh", "sqrt", "dot3", "dot_wide", "dot_constants",
+          "sum", "times_constant", "nograd", "detach", "hook"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(DATA), min_size=2, max_size=4),
+       st.lists(st.tuples(st.sampled_from(SHAPES), st.lists(st.integers(0, 60), min_size=5,
+                                                            max_size=5)),
+                min_size=1, max_size=30),
+       st.sampled_from([1.0, -2.5, 0.0, -0.0, float("inf"), float("nan")]))
+def test_value_pass_is_the_plain_loop_bit_for_bit(data, recipe, seed):
+    """Nodes of one to many inputs (unrolled below four), a parent used twice, inputs that
+    do not require grad, hooks, inf/NaN/±0 data and seeds: every .grad has the oracle's bits."""
+    nodes = [Value(x) for x in data]
+    for shape, picks in recipe:
+        a, b, c, d, e = (nodes[k % len(nodes)] for k in picks)
+        if shape == "+":
+            out = a + b
+        elif shape == "*":
+            out = a * b
+        elif shape == "square":
+            out = a * a
+        elif shape == "relu":
+            out = a.relu()
+        elif shape == "tanh":
+            out = a.tanh()
+        elif shape == "sqrt":  # ∂ = inf at 0: inf·0 must stay NaN
+            out = abs(a) ** 0.5
+        elif shape == "dot3":
+            out = dot([a], [b], c)
+        elif shape == "dot_wide":
+            out = dot([a, b, c], [d, e, a], b)
+        elif shape == "dot_constants":
+            out = dot([a, b, c, d], [0.5, -1.0, 0.0, 2.0], e)
+        elif shape == "sum":
+            out = vsum([a, b, c, d, e])
+        elif shape == "times_constant":
+            out = 2.0 * a
+        elif shape == "nograd":
+            with no_grad():
+                out = a * b
+        elif shape == "detach":
+            out = a.detach()
+        else:
+            out = a * b
+            out.register_hook(lambda g: -g if picks[0] % 2 else None)
+        nodes.append(out)
+    root = nodes[-1] + nodes[len(nodes) // 2]
+    order = autograd.topological_order(root)
+    root.backward(seed)
+    got = [_bits(n.grad) for n in order]
+    root.zero_grad()
+    _plain_pass(root, seed, order)
+    assert got == [_bits(n.grad) for n in order]
 
 
 # -- the count of threads in no_grad -----------------------------------------------------------

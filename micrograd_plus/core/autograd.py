@@ -266,14 +266,16 @@ def topological_order(root: Any) -> list:
         if start in visited:
             continue
         mark(start)
-        # two stacks: the nodes being expanded and how many of each one's parents are left
-        # to look at, resumed where it stopped, so every edge is looked at once; ints, which
-        # the garbage collector does not track, so a deep graph triggers no collections
-        nodes: list = [start]
-        left: list = [len(start._prev)]
-        while nodes:
-            node = nodes[-1]
-            i = left[-1]
+        # the node being expanded and how many of its parents are left to look at, in
+        # locals (CPython 3.11 indexes a list by -1 on its slow path); the nodes it
+        # interrupted wait on two stacks, resumed where they stopped, so every edge is
+        # looked at once; ints, which the garbage collector does not track, so a deep
+        # graph triggers no collections
+        node = start
+        i = len(start._prev)
+        waiting: list = []
+        waiting_left: list = []
+        while True:
             parents = node._prev
             while i:
                 i -= 1
@@ -281,26 +283,33 @@ def topological_order(root: Any) -> list:
                 if parent not in visited and parent.requires_grad:
                     mark(parent)
                     grandparents = parent._prev
-                    # a leaf, or a node whose parents were all reached before (most of a
-                    # layer's neurons): done at once, its parents checked in C
-                    if all_visited(grandparents):
+                    if not grandparents:  # a leaf
                         emit(parent)
                         continue
-                    if len(grandparents) == 1:  # a one-input op (relu of a neuron's dot):
-                        only = grandparents[0]  # its input may be ready to go first
-                        if only.requires_grad and all_visited(only._prev):
+                    if len(grandparents) == 1:  # a one-input op (relu of a neuron's dot)
+                        only = grandparents[0]
+                        if only in visited or not only.requires_grad:  # nothing to wait for
+                            emit(parent)
+                            continue
+                        if all_visited(only._prev):  # its input is ready to go first
                             mark(only)
                             emit(only)
                             emit(parent)
                             continue
-                    left[-1] = i
-                    nodes.append(parent)
-                    left.append(len(grandparents))
+                    elif all_visited(grandparents):  # parents all reached before (most of
+                        emit(parent)  # a layer's neurons): done at once, checked in C
+                        continue
+                    waiting.append(node)
+                    waiting_left.append(i)
+                    node = parent
+                    i = len(grandparents)
                     break
             else:
-                nodes.pop()
-                left.pop()
                 emit(node)
+                if not waiting:
+                    break
+                node = waiting.pop()
+                i = waiting_left.pop()
     return order
 
 
@@ -647,18 +656,29 @@ def _scalar_pass(root: Any, seed: float, order: list) -> None:
             if node._hooks:
                 g = run_hooks(node, g)
             local = node._local
-            if local and node._born != epoch:  # made before some in-place change
+            if not local:  # a leaf, or a hand-built node (local None)
+                node.grad += g
+                if local is None:
+                    node._vjp(g)  # a hand-built node: raises its explanation
+                continue
+            if node._born != epoch:  # made before some in-place change
                 check_value_inputs(node)
             node.grad += g
-            if local:
-                if g - g == 0.0:  # finite
-                    for parent, d in zip(node._prev, local):
-                        parent._pass_grad += d * g
-                else:  # inf or NaN: the node's rule decides (a selecting op sends 0)
-                    for parent, pg in zip(node._prev, node._vjp(g)):
-                        parent._pass_grad += pg
-            elif local is None:
-                node._vjp(g)  # a hand-built node: raises its explanation
+            if g - g != 0.0:  # inf or NaN: the node's rule decides (a selecting op sends 0)
+                for parent, pg in zip(node._prev, node._vjp(g)):
+                    parent._pass_grad += pg
+                continue
+            n = len(local)
+            if n > 3:
+                for parent, d in zip(node._prev, local):  # (+= spelt out: one
+                    parent._pass_grad = parent._pass_grad + d * g  # bytecode fewer)
+            else:  # most nodes have one to three inputs: the same sums without a loop
+                parents = node._prev
+                parents[0]._pass_grad += local[0] * g
+                if n > 1:
+                    parents[1]._pass_grad += local[1] * g
+                    if n > 2:
+                        parents[2]._pass_grad += local[2] * g
     finally:
         _scalar_pass_running = False
 

@@ -46,7 +46,7 @@ from .mathspace import ARRAYS, NODES, TENSOR_FUNCTIONS, quiet_off, quiet_on, sum
 from .checks import check_number, require_torch
 
 __all__ = ["Tensor", "concatenate", "stack", "where", "maximum", "linear", "as_tensor",
-           "apply_op", "leaf", "broadcast_to", "sum_to_shape"]
+           "apply_op", "leaf", "broadcast_to", "sum_to_shape", "contributions"]
 
 _new = object.__new__
 _ndarray = np.ndarray
@@ -115,34 +115,10 @@ class Tensor(Node):
     # -- autograd protocol ----------------------------------------------------------------
     def _vjp(self, g: np.ndarray) -> list:
         """The op's rule on arrays, then each gradient summed to its parent's shape and dtype."""
-        op, args, parents = self._fn, self._args, self._prev
-        if args is None:
-            args = _NO_ARGS
-        datas = [p.data for p in parents]
+        parents = self._prev
         # numpy's warnings are silenced by the caller, once for the whole pass
-        local = op.local
-        if local is not None:
-            selects = op.selects
-            if selects.__class__ is not bool:
-                selects = selects(**args)
-            grads = local(ARRAYS, self.data, *datas, **args)
-        else:
-            grads = op.vjp(ARRAYS, g, self.data, *datas, **args)
-        out = []
-        for parent, pg, d in zip(parents, grads, datas):
-            if pg is None or not parent.requires_grad:
-                out.append(None)
-                continue
-            if local is not None:
-                pg = autograd.times(g, pg, selects)
-            if type(pg) is not _ndarray:
-                pg = np.asarray(pg)
-            if pg.shape != d.shape:
-                pg = sum_to(pg, d.shape)
-            if pg.dtype != d.dtype:
-                pg = pg.astype(d.dtype)
-            out.append(pg)
-        return out
+        return contributions(ARRAYS, self._fn, self._args or _NO_ARGS, g, self.data,
+                             [p.data for p in parents], parents)
 
     def _vjp_graph(self, g: Any) -> list:
         """The contributions as Tensors: the op's rule run on the nodes (create_graph)."""
@@ -580,6 +556,43 @@ def _apply(op: ops.Op, parents: tuple, args: dict | None = None, name: str | Non
 
 
 _NO_ARGS: dict = {}
+_NUMBERS = (np.generic, float, int)
+
+
+def contributions(m: Any, op: ops.Op, args: dict, g: Any, out: Any, datas: Sequence[Any],
+                  parents: Sequence[Any], traced: bool = False) -> list:
+    """What an op sends each input in a backward pass: ∂L/∂input_i given ∂L/∂out = ``g``.
+
+    The op's rule from the table, run in math space ``m`` on the result ``out`` and the
+    inputs' values ``datas``: ``local`` (∂out/∂input_i) times ``g`` for an elementwise op,
+    else ``vjp``; each gradient then summed back to the shape of ``datas[i]`` and cast to
+    its dtype; None for an input whose ``parents[i].requires_grad`` is false.
+    ``Tensor._vjp`` runs it on arrays; ``micrograd_plus.trace`` on its stand-ins (``traced``:
+    their numbers cannot be read, see ``autograd.times``).
+    """
+    local = op.local
+    if local is not None:
+        selects = op.selects
+        if selects.__class__ is not bool:
+            selects = selects(**args)
+        grads = local(m, out, *datas, **args)
+    else:
+        grads = op.vjp(m, g, out, *datas, **args)
+    result = []
+    for pg, d, parent in zip(grads, datas, parents):
+        if pg is None or not parent.requires_grad:
+            result.append(None)
+            continue
+        if local is not None:
+            pg = autograd.times(g, pg, selects, traced=traced)
+        if type(pg) is not _ndarray and (not traced or isinstance(pg, _NUMBERS)):
+            pg = np.asarray(pg)
+        if pg.shape != d.shape:
+            pg = sum_to(pg, d.shape)
+        if pg.dtype != d.dtype:
+            pg = pg.astype(d.dtype)
+        result.append(pg)
+    return result
 
 
 def _operator(op: ops.Op, a: Tensor, other: Any, reflected: bool = False) -> Tensor:

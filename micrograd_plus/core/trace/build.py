@@ -10,14 +10,14 @@ A rule a stand-in cannot record runs as it is, on arrays, on every replay.
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from .. import autograd
 from ..mathspace import ARRAYS
-from ..tensor import Tensor, leaf
-from .program import TRACED, Program, contributions
+from ..tensor import Tensor, contributions, leaf
+from .program import TRACED, Program
 from .record import InputData, Recorder, Refs, arg_ref
 from .standins import StandIn, Unsupported
 
@@ -154,15 +154,15 @@ class Builder:
             op, args = node._fn, node._args or {}
             datas = tuple(self.value_of(p) for p in parents)
             params = {key: self.param_of(v) for key, v in args.items()}
-            wanted = tuple((p.data.shape, p.data.dtype) if p.requires_grad else (None, None)
-                           for p in parents)
+            wanted = tuple(_Wanted(p.requires_grad) for p in parents)
             out = self.value_of(node)
             try:
-                per_parent = contributions(TRACED, op, params, g, out, datas, wanted)
+                per_parent = contributions(TRACED, op, params, g, out, datas, wanted,
+                                           traced=True)
             except Unsupported:
                 whole = self.prog.record(_opaque_vjp(op, tuple(params), wanted),
                                          (g, out) + datas + tuple(params.values()), {}, "new")
-                per_parent = [None if w[0] is None else
+                per_parent = [None if not w.requires_grad else
                               self.prog.record(operator.getitem, (whole, i), {}, "new")
                                  for i, w in enumerate(wanted)]
             for parent, pg in zip(parents, per_parent):
@@ -207,6 +207,12 @@ class Builder:
             self.c.scalars.append((opt, p, key, s))
             return s
         return v
+
+
+class _Wanted(NamedTuple):
+    """Whether an input of a recorded op gets a gradient (without keeping the input)."""
+
+    requires_grad: bool
 
 
 def _opaque_forward(op: Any) -> Callable:

@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import autograd
 from .build import Compiled
-from .passes import dead_code_out, reuse_buffers, write_in_place
+from .batch import batch_elementwise
+from .passes import dead_code_out, fold_not_into_where, reuse_buffers, write_in_place
 from .program import Program
 from .standins import StandIn
 
@@ -38,17 +39,19 @@ def emit(prog: Program, c: Compiled, outs: list, n_returned: int) -> None:
             grads.append((p, None))
         elif id(g) in made and id(g) not in exposed:
             exposed.add(id(g))  # .grad is the buffer the program writes on every call
-            grads.append((p, g.value))
+            grads.append((p, g))  # (its array is known after the passes)
         else:
             buf = np.empty_like(p.data)
             prog.effect(np.copyto, buf, g)
             grads.append((p, buf))
-    c.grads = grads
     roots = [outs, [made[i][4] for i in exposed]]
     calls = dead_code_out(prog.calls, roots)
+    calls = fold_not_into_where(calls, roots)
     calls = write_in_place(calls, roots, exposed)
     calls = dead_code_out(calls, roots)
+    calls = batch_elementwise(calls, roots)
     reuse_buffers(calls, roots, exposed)
+    c.grads = [(p, g.value if isinstance(g, StandIn) else g) for p, g in grads]
     names: dict = {}
     scope: dict = {}
 

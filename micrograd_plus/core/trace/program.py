@@ -1,10 +1,10 @@
-"""The program of a step being compiled, and one op's gradient on arrays or stand-ins.
+"""The program of a step being compiled, and the namespace the op table's rules run in.
 
 :class:`Program` is the list of numpy calls that stand-ins write down, in order, each made
 once (a call repeated with the same arguments and no write in between returns the first
-call's result). TRACED is
-the namespace the op table's rules run in while compiling; :func:`contributions` is an
-op's rule applied to a gradient, as ``Tensor._vjp`` applies it, on arrays or stand-ins.
+call's result). TRACED is the namespace the op table's rules run in while compiling
+(``core.tensor.contributions`` applies an op's rule to a gradient there, as
+``Tensor._vjp`` does on arrays).
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd
-from ..mathspace import ARRAYS, scatter, sum_to
+from ..mathspace import ARRAYS, scatter
 from ..ops import expand_raw
 from .standins import StandIn, record, standins_of, values_of
 
-__all__ = ["Program", "TRACED", "contributions"]
+__all__ = ["Program", "TRACED"]
 
 
 class Program:
@@ -59,10 +58,17 @@ class Program:
                 return self.sym(value, True, tuple(syms))  # the same view on every replay
             else:
                 mode = "new"
+                if not kwargs and fn in _VIEW_METHODS and len(args) <= 3 and isinstance(
+                        values_of(args[0]), np.ndarray) and (fn is not np.reshape
+                                                             or len(args) == 2):
+                    fn = _VIEW_METHODS[fn]  # the ndarray method: numpy's function wraps it
         if mode == "out" and np.ndim(value) == 0:
             mode = "new"  # a numpy scalar: its arithmetic is cheaper than a 0-d out= call
             if not kwargs and fn in _SCALAR_OPS:
                 fn = _SCALAR_OPS[fn]  # the same IEEE operation, through numpy's scalar math
+                # (a 0-d constant array, Python's sum() starting at 0, is a numpy scalar too)
+                args = tuple(a[()] if type(a) is np.ndarray and a.ndim == 0 else a
+                             for a in args)
         if mode == "out" and fn is np.matmul and not kwargs and _dot_agrees(*values_of(args)):
             fn = np.dot  # the same BLAS call with less overhead (checked: same numbers)
         if mode == "out":
@@ -111,6 +117,8 @@ def _dot_agrees(a: Any, b: Any) -> bool:
     return bool(np.array_equal(np.dot(*tries), np.matmul(*tries)))
 
 
+_VIEW_METHODS = {np.reshape: np.ndarray.reshape, np.transpose: np.ndarray.transpose,
+                 np.swapaxes: np.ndarray.swapaxes, np.squeeze: np.ndarray.squeeze}
 _SCALAR_OPS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
                np.true_divide: operator.truediv}
 
@@ -129,29 +137,3 @@ TRACED = SimpleNamespace(**{**vars(ARRAYS), "name": "traced", "expand": _texpand
                             "scatter": _tscatter})
 """The namespace the op table's rules run in while a step is compiled: ARRAYS, with the two
 helpers that write into a fresh array (expand, scatter) recorded as calls."""
-
-
-def contributions(m: Any, op: Any, args: dict, g: Any, out: Any, datas: tuple,
-                  wanted: tuple) -> tuple:
-    """Tensor._vjp on arrays (``m`` ARRAYS) or stand-ins (``m`` TRACED): the op's rule, each
-    gradient times g (elementwise ops), summed to its parent's shape, cast to its dtype."""
-    if op.local is not None:
-        grads = op.local(m, out, *datas, **args)
-        selects = op.selects_for(args)
-    else:
-        grads = op.vjp(m, g, out, *datas, **args)
-    result = []
-    for (shape, dtype), pg in zip(wanted, grads):
-        if pg is None or shape is None:
-            result.append(None)
-            continue
-        if op.local is not None:
-            pg = autograd.times(g, pg, selects, traced=True)
-        if not isinstance(pg, (np.ndarray, StandIn)):
-            pg = np.asarray(pg)
-        if np.shape(pg) != shape:
-            pg = sum_to(pg, shape)
-        if pg.dtype != dtype:
-            pg = pg.astype(dtype)
-        result.append(pg)
-    return tuple(result)
