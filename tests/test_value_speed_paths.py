@@ -373,3 +373,15 @@ def test_parameters_of_a_module_that_names_its_own_parameters():
     picky.a.grad = picky.b.grad = 5.0
     picky.zero_grad()
     assert (picky.a.grad, picky.b.grad) == (5.0, 0.0)
+
+
+def test_dots_rows_with_and_without_bias_share_no_parents():
+    """The rows of a layer on Value inputs fill the same scratch lists: each node still has
+    exactly its own weights, inputs and bias."""
+    xs = [Value(0.5), Value(-1.0), Value(2.0)]
+    rows = [[Value(0.1 * (i + j) - 0.3) for j in range(3)] for i in range(4)]
+    biases = [Value(1.0), None, Value(-2.0), None]
+    nodes = dots(rows, xs, biases, ops.TANH)
+    for node, ws, b in zip(nodes, rows, biases):
+        _same_activation_node(node, dot(ws, xs, b).tanh())
+        assert len(node._prev[0]._prev) == (7 if b is not None else 6)
