@@ -51,7 +51,8 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
 
     ``fn`` is the op's table entry and ``args`` its parameters (a tuple in the order of
     ``fn.params``), read when the backward pass
-    records a graph of the gradient (``create_graph=True``).
+    records a graph of the gradient (``create_graph=True``). ``dots`` sets the same fields
+    on the nodes of a layer, its checks made once per layer.
     """
     out = _new(Value)
     out.data = data
@@ -439,6 +440,8 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             z = _result(total, parents, local, "dot", _DOT, pairing)
             nodes.append(z if then is None else getattr(z, then.method)())
             continue
+        # the fields _result sets on a recording node (keep the two in step), without its
+        # per-node checks of grad mode and anomaly mode
         z = _new(Value)
         z.data = total
         z.grad = 0.0
