@@ -549,3 +549,18 @@ def test_other_bad_arguments():
         dot([Value(1.0), Value(2.0)], [1.0])
     with pytest.raises(TypeError, match=r"dot input"):
         dot([Value(1.0)], [None])
+
+
+def test_apply_op_remakes_an_interleaved_dot_and_refuses_one_with_constants():
+    from micrograd_plus.core import ops
+    from micrograd_plus.core.value import apply_op
+
+    w1, x1, w2, x2, b = (Value(v) for v in (1.5, 2.0, -2.0, 3.0, 0.5))
+    made = dot([w1, w2], [x1, x2], b)
+    again = apply_op(ops.DOT, [w1, x1, w2, x2, b], {"pairing": "interleaved"})
+    assert again.data == made.data == 1.5 * 2.0 - 2.0 * 3.0 + 0.5
+    assert again.local_grads == made.local_grads
+    with_constants = dot([w1, w2], [2.0, 3.0], b)
+    assert with_constants.data == -2.5
+    with pytest.raises(ValueError, match="make it with dot"):
+        apply_op(ops.DOT, list(with_constants._prev), {"pairing": None})

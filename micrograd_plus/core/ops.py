@@ -410,22 +410,27 @@ def _dot_partners(pairing: Any, n: int) -> tuple:
 
 
 def _dot_forward(m: Any, *parents: Any, pairing: Any) -> float:
-    """Σ w_i x_i + b, read back from the parents and their pairing (the engine's ``dot``
-    computes it directly)."""
-    partners = _dot_partners(pairing, len(parents))
+    """Σ w_i x_i + b, read back from the parents when every w_i and x_i is one (pairing
+    'interleaved': w_1, x_1, …, then maybe b). A constant partner lives only among the
+    node's local derivatives, so such a node cannot be remade from its parents: ``dot()``
+    computes its value directly."""
+    if pairing != "interleaved":
+        raise ValueError("a dot node with constant inputs keeps them among its local "
+                         "derivatives, not its parents: make it with dot(ws, xs, bias)")
     total = 0.0
-    for i, (p, j) in enumerate(zip(parents, partners)):
-        if j < 0:
-            total += m.raw(p)  # a weight times a constant input, or the bias: see _dot_local
-        elif i < j:
-            total += m.raw(p) * m.raw(parents[j])
+    for i in range(0, len(parents) - 1, 2):
+        total += m.raw(parents[i]) * m.raw(parents[i + 1])
+    if len(parents) % 2:
+        total += m.raw(parents[-1])  # the bias
     return total
 
 
 def _dot_local(m: Any, out: Any, *parents: Any, pairing: Any) -> tuple:
     """∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1, for the parents in order."""
     partners = _dot_partners(pairing, len(parents))
-    recorded = out._local
+    if pairing == "interleaved":  # every partner is a parent; an unpaired last one is b
+        return tuple(parents[j] if j >= 0 else 1.0 for j in partners)
+    recorded = out._local  # a constant partner is among the recorded derivatives
     return tuple(parents[j] if j >= 0 else recorded[i] for i, j in enumerate(partners))
 
 
