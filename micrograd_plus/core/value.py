@@ -51,8 +51,7 @@ def _result(data: float, parents: tuple, local: tuple, op: str, fn: Any = None,
 
     ``fn`` is the op's table entry and ``args`` its parameters (a tuple in the order of
     ``fn.params``), read when the backward pass
-    records a graph of the gradient (``create_graph=True``). ``dots`` sets the same fields
-    on the nodes of a layer, its checks made once per layer.
+    records a graph of the gradient (``create_graph=True``).
     """
     out = _new(Value)
     out.data = data
@@ -385,9 +384,7 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
 
     The hot spot of training. Value weights times Values or floats, checked by exact type,
     take lists built by C loops (not one edge at a time); anything else (constant weights,
-    ints, numpy numbers, a constant bias) takes the general path. While the thread records
-    and anomaly mode is off (read once per call), nodes are made here without ``_result``'s
-    per-node checks.
+    ints, numpy numbers, a constant bias) takes the general path.
     """
     n = len(xs)
     xd = [x.data for x in xs if x.__class__ is Value]
@@ -404,11 +401,7 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
         row_parents, row_local = shared
     elif xd is not None:  # constants: every row's local derivatives are the x_i (then the
         shared = [tuple(xd), (*xd, 1.0)]  # bias's 1), one tuple for the layer
-    fast = (not checks.grad_off or mode.grad_enabled) and not checks.anomaly
-    if then is not None:
-        forward, rule, name, check = then.forward, then.local, then.name, then.check
-        masks = then.selects is True
-    born = _clock.epoch
+    activate = None if then is None else getattr(Value, then.method)  # the op's method
     nodes = []
     for ws, bias in zip(rows, biases):
         if len(ws) != n:
@@ -416,7 +409,7 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
         wd = [w.data for w in ws if w.__class__ is Value]
         if xd is None or len(wd) != n or (bias is not None and bias.__class__ is not Value):
             z = _dot_general(ws, xs, bias)
-            nodes.append(z if then is None else getattr(z, then.method)())
+            nodes.append(z if activate is None else activate(z))
             continue
         # left to right, as a loop of += would (Python >= 3.12's sum() also compensates
         # rounding: as accurate or more, at times a last bit apart)
@@ -436,48 +429,8 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             parents, local, pairing = (*ws, bias), shared[1], _CONSTANTS
         if bias is not None:
             total += bias.data
-        if not fast:
-            z = _result(total, parents, local, "dot", _DOT, pairing)
-            nodes.append(z if then is None else getattr(z, then.method)())
-            continue
-        # the fields _result sets on a recording node (keep the two in step), without its
-        # per-node checks of grad mode and anomaly mode
-        z = _new(Value)
-        z.data = total
-        z.grad = 0.0
-        z.label = ""
-        z._op = "dot"
-        z._hooks = None
-        z._pass_grad = 0.0
-        z._born = born
-        z._prev = parents
-        z._local = local
-        z._fn = _DOT
-        z._args = pairing
-        z.requires_grad = True
-        if then is None:
-            nodes.append(z)
-            continue
-        if check is not None:
-            _checked(then, total)
-        out = forward(FLOATS, total)
-        local = rule(FLOATS, out, total)
-        if masks:
-            local = _ONE if local[0] == 1.0 else _ZERO if local[0] == 0.0 else local
-        a = _new(Value)
-        a.data = out
-        a.grad = 0.0
-        a.label = ""
-        a._op = name
-        a._hooks = None
-        a._pass_grad = 0.0
-        a._born = born
-        a._prev = (z,)
-        a._local = local
-        a._fn = then
-        a._args = None
-        a.requires_grad = True
-        nodes.append(a)
+        z = _result(total, parents, local, "dot", _DOT, pairing)
+        nodes.append(z if activate is None else activate(z))
     return nodes
 
 
