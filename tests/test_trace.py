@@ -614,3 +614,28 @@ def test_a_group_never_reads_a_parameter_before_a_write_into_it():
         if traced:
             assert f.compiled
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "momentum", "adam", "rmsprop", "adagrad", "adamw"])
+def test_a_penalty_over_every_parameter_replays_bit_for_bit_with_every_optimizer(opt_name):
+    """The groups the compiler batches (p·p, its gradient α·2p, the sums into .grad) meet
+    each optimizer's own per-parameter arithmetic and state: the replay keeps eager's bits."""
+    runs = []
+    X, y = _data("mse", n=12)
+    for traced in (False, True):
+        model = _model("tanh", (3, 5, 4, 2), seed=3)
+        params = model.parameters()
+        opt = _optimizer(opt_name, params)
+
+        def step(x, t, model=model, params=params, opt=opt):
+            loss = losses.mse(model(x), t) + 1e-2 * sum((p * p).sum() for p in params)
+            return _learn(opt, loss)
+
+        f = trace(step) if traced else step
+        losses_seen = [f(Tensor(X), Tensor(y)).item() for _ in range(8)]
+        runs.append((losses_seen, [p.data.copy() for p in params], [p.grad.copy() for p in params]))
+        if traced:
+            assert "out=f" in f.compiled[0]  # some calls were batched
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
+        assert np.array_equal(a, b)
