@@ -192,7 +192,7 @@ def _indent(text: str) -> str:
 def _children_of(obj: Any) -> list[tuple[str, Any]] | None:
     """Named walkable children of a container, or None when ``obj`` is a parameter."""
     if isinstance(obj, Module):
-        items = [(k, v) for k, v in vars(obj).items() if not k.startswith("_")]
+        items = _public(obj)
     elif isinstance(obj, (list, tuple)):
         items = [(str(i), v) for i, v in enumerate(obj)]
     elif isinstance(obj, dict):
@@ -230,10 +230,15 @@ def _parameters_of(module: "Module") -> list:
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+def _public(module: "Module") -> list[tuple[str, Any]]:
+    """A module's attributes that are walked: those whose name does not start with ``_``."""
+    return [(k, v) for k, v in vars(module).items() if not k.startswith("_")]
+
+
 def _walkable(obj: Any) -> Any:
     """The children of a module or container, as ``_children_of`` sees them (unfiltered)."""
     if isinstance(obj, Module):
-        return [v for k, v in vars(obj).items() if not k.startswith("_")]
+        return [v for _, v in _public(obj)]
     return obj.values() if isinstance(obj, dict) else obj
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .passes import arrays_read
-from .standins import StandIn, standins_of
+from .standins import StandIn, standins_of, values_of
 
 __all__ = ["batch_elementwise"]
 
@@ -118,6 +118,11 @@ def _key(call: tuple) -> Any:
     return fn, out.dtype, tuple(pattern)
 
 
+def _columns(group: list) -> list:
+    """The group's operands by position: column k holds every member's k-th argument."""
+    return [list(column) for column in zip(*[call[2] for _, call in group])]
+
+
 def _written(call: tuple) -> Any:
     return call[4].value if call[0] == "write" else call[2][0]
 
@@ -130,10 +135,6 @@ def _ready(call: tuple, i: int, first: int, ready_at: dict, writes: list) -> boo
             if ready_at.get(id(s), -1) >= first:
                 return False
     return not _changed(arrays_read(call), first, i, writes)
-
-
-def _arrays(column: list) -> list:
-    return [a.value if isinstance(a, StandIn) else a for a in column]
 
 
 def _changed(arrays: list, start: int, stop: int, writes: list) -> bool:
@@ -158,7 +159,7 @@ class _Layout:
         operand j), or None when its gathers
         would cost more than the calls saved. Notes where its results will lie."""
         first = group[0][0]
-        columns = [list(column) for column in zip(*[call[2] for _, call in group])]
+        columns = _columns(group)
         plan: list = []
         for k, column in enumerate(columns):
             same = [j for j in range(k) if all(map(operator.is_, columns[j], column))]
@@ -181,9 +182,8 @@ class _Layout:
         """The calls that replace ``group``: gathers, then the one call on flat arrays."""
         first = group[0][0]
         fn, dtype = group[0][1][1], group[0][1][4].value.dtype
-        columns = [list(column) for column in zip(*[call[2] for _, call in group])]
         made, operands = [], []
-        for (kind, value), column in zip(plan, columns):
+        for (kind, value), column in zip(plan, _columns(group)):
             if kind == "relocate":
                 value = self._lay(column, dtype)
             elif kind == "laid":
@@ -222,7 +222,7 @@ class _Layout:
         """Whether a gather of ``column`` planned before still holds its numbers at
         ``first``."""
         at = self.planned.get(key)
-        return at is not None and not _changed(_arrays(column), at, first, self.writes)
+        return at is not None and not _changed(values_of(column), at, first, self.writes)
 
     def _relocatable(self, a: Any) -> bool:
         """A result of an 'out' call, with its own C-contiguous array that nothing else
@@ -260,8 +260,8 @@ class _Layout:
         (a copy made before that is still current, None)."""
         key = tuple(map(id, column))
         known = self.gathered.get(key)
-        if known is not None and not _changed(_arrays(column), known[1], first, self.writes):
+        if known is not None and not _changed(values_of(column), known[1], first, self.writes):
             return known[0], None
-        flat = self._flat(sum(np.size(a) for a in _arrays(column)), dtype)
+        flat = self._flat(sum(np.size(a) for a in values_of(column)), dtype)
         self.gathered[key] = (flat, first)
         return flat, ("out", np.concatenate, (tuple(column),), {"axis": None}, flat)
