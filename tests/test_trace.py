@@ -301,17 +301,18 @@ def test_data_dependent_branch_is_refused():
         step(X, y)
 
 
-def test_value_graphs_are_refused():
+def test_a_step_of_tensor_ops_and_a_value_graph_is_refused():
     w = Value(0.5)
+    t = Tensor([1.0, 2.0], requires_grad=True)
 
     @trace
     def step():
         loss = (w * 2.0 - 1.0) ** 2
         w.grad = 0.0
         loss.backward()
-        return None
+        return (t * 2.0).sum()
 
-    with pytest.raises(TraceError, match="Value"):
+    with pytest.raises(TraceError, match="Tensor ops and a Value graph"):
         step()
 
 

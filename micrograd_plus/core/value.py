@@ -30,6 +30,7 @@ from . import autograd
 from .autograd import Node, checks, init_leaf, mode
 from .autograd import clock as _clock
 from . import ops as _ops
+from . import tensor as _tensor
 from .checks import check_number
 from .mathspace import FLOATS, NODES, fpow, fsigmoid
 
@@ -251,7 +252,12 @@ class Value(Node):
         """
         autograd.check_requires_grad(self)
         seed = check_number(grad, "backward() seed gradient")
+        recorder = _tensor.recorder  # micrograd_plus.trace is recording a step
+        if recorder is not None:
+            recorder.value_backward(self, seed, create_graph)
         autograd.run_backward(self, seed, create_graph=create_graph)
+        if recorder is not None:
+            recorder.after_value_backward()
 
     def detach(self) -> "Value":
         """A new leaf with the same data that records no graph (``requires_grad=False``)."""

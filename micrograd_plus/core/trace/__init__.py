@@ -71,6 +71,7 @@ from .emit import STALE, emit
 from .program import Program
 from .record import Recorder, first_difference, signature
 from .standins import Unsupported, recording
+from . import scalar
 
 __all__ = ["trace", "Traced", "TraceError"]
 
@@ -94,9 +95,18 @@ def _compile(rec: Recorder, result: Any) -> Compiled:
         quiet_off(token)
 
 
-def _key(args: tuple) -> tuple:
+def _key(args: tuple, flat: list) -> tuple:
+    """The cache key of a call's arguments; the numbers of its list arguments (a Value
+    step's inputs) are appended to ``flat``."""
     key: list = [autograd.is_grad_enabled()]
     for a in args:
+        if isinstance(a, list):
+            try:
+                key.append(("L", scalar.flatten(a, flat)))
+            except Unsupported as e:
+                raise TraceError(f"a traced step's list arguments hold numbers: got {e}") \
+                    from None
+            continue
         if isinstance(a, Tensor):
             if a.requires_grad:
                 raise TraceError("a traced step's Tensor arguments must not require grad "
@@ -131,19 +141,26 @@ class Traced:
     @property
     def compiled(self) -> list:
         """The compiled replays' Python source, one per signature (for reading)."""
-        return [c.source for c in self._cache.values() if isinstance(c, Compiled)]
+        return [c.source for c in self._cache.values()
+                if isinstance(c, (Compiled, scalar.ScalarCompiled))]
 
     def __call__(self, *args: Any) -> Any:
         if self._eager is not None or autograd.checks.anomaly or _tensor_mod.recorder:
             return self.fn(*args)
         args = tuple(Tensor(a, dtype=None) if isinstance(a, np.ndarray) else a for a in args)
-        key = _key(args)
+        flat: list = []
+        key = _key(args, flat)
         entry = self._cache.get(key)
         if isinstance(entry, Compiled):
             with autograd._backward_lock:
                 out = _replay(entry, args)
             if out is not STALE:
                 return out
+            entry = None
+        elif isinstance(entry, scalar.ScalarCompiled):
+            with autograd._backward_lock:
+                if not entry.stale():
+                    return scalar.rebuild(entry.template, entry.replay(flat))
             entry = None
         if entry is None:
             entry = self._cache[key] = []
@@ -152,24 +169,38 @@ class Traced:
     def _record(self, key: tuple, records: list, args: tuple) -> Any:
         autograd.clock.epoch += 1  # every Tensor made from now on is born inside the call
         rec = Recorder([a for a in args if isinstance(a, Tensor)], autograd.clock.epoch)
+        args = tuple(scalar.value_args(a, rec.value_inputs) if isinstance(a, list) else a
+                     for a in args)
+        if records:
+            rec.value_earlier = records[0][0].value_given
         _tensor_mod.recorder = rec
         try:
             result = self.fn(*args)
         finally:
             _tensor_mod.recorder = None
         rec.after_backward()
-        if rec.problem is None and not any(e[0] == "op" for e in rec.events):
-            rec.problem = ("no Tensor op in the traced step (Value graphs are not traced: "
-                           "trace Tensor steps only)")
+        tensors = any(e[0] == "op" for e in rec.events)
+        values = rec.value_root is not None or bool(rec.value_inputs) or _holds_value(result)
+        if rec.problem is None and tensors == values:
+            rec.problem = ("Tensor ops and a Value graph in one step" if tensors else
+                           "no Tensor op and no Value graph in the traced step")
         if rec.problem is None:
             records.append((rec, result))
             if len(records) == 2:
                 (first, _), (second, _) = records
-                rec.problem = first_difference(signature(first), signature(second))
+                try:
+                    rec.problem = (_value_difference(first, second, records)
+                                   if values else
+                                   first_difference(signature(first), signature(second)))
+                except Unsupported as e:
+                    rec.problem = f"{e} in the traced step"
                 if rec.problem is None:
                     try:
                         with autograd._backward_lock:  # one compile at a time (recording)
-                            self._cache[key] = _compile(second, result)
+                            self._cache[key] = (
+                                scalar.compile_step(second, result,
+                                                    scalar.template(result, second.epoch))
+                                if values else _compile(second, result))
                     except Unsupported as e:
                         rec.problem = f"{e} in the traced step"
                     except Exception as e:  # a gap in the tracer, not in the step
@@ -189,6 +220,19 @@ class Traced:
                              "instead of raising)")
         warnings.warn(message + " It runs eagerly from now on.", RuntimeWarning, stacklevel=3)
         self._eager = problem
+
+
+def _holds_value(result: Any) -> bool:
+    found: list = []
+    scalar._collect(result, found)
+    return bool(found)
+
+
+def _value_difference(first: Recorder, second: Recorder, records: list) -> str | None:
+    """Where the two recorded Value graphs part (None when they are the same)."""
+    a = scalar.signature(first, records[0][1])
+    b = scalar.signature(second, records[1][1])
+    return first_difference(a, b)
 
 
 def _replay(c: Compiled, args: tuple) -> Any:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
+from .scalar import walk_graph
 
 __all__ = ["Recorder", "Refs", "InputData", "arg_ref", "signature", "first_difference"]
 
@@ -33,6 +34,17 @@ class Recorder:
         self.given_grads: dict = {}  # id(leaf) -> (leaf, the .grad backward left, a copy)
         self._pending: list | None = None  # the order of a backward pass that just ran
         self.thread = threading.get_ident()  # other threads' ops are not this step's
+        # a Value step (core.trace.scalar): its inputs, its backward pass and optimizers
+        self.value_inputs: list = []  # the input Values made from list arguments
+        self.value_root: Any = None
+        self.value_seed = 1.0
+        self.value_order: list = []  # autograd's order of the pass
+        self.value_grads: list = []  # each node's gradient after it, for the compiler's check
+        self.value_snapshot: dict = {}  # id(leaf made before the call) -> its data then
+        self.value_given: dict = {}  # id(leaf) -> the .grad float the pass left
+        self.value_earlier: dict = {}  # the same of the previous recorded call
+        self.value_steps: list = []  # optimizers stepped after the pass
+        self.value_epoch: float = float("inf")  # the clock at the pass
 
     def untraceable(self, what: str) -> None:
         if self.problem is None and threading.get_ident() == self.thread:
@@ -73,6 +85,36 @@ class Recorder:
         self.events.append(("backward", root, np.array(seed), order, prior))
         self._pending = order  # leaves' new .grad arrays are noted after the pass
 
+    def value_backward(self, root: Any, seed: float, create_graph: bool) -> None:
+        """A Value ``backward()`` is about to run (see core.trace.scalar)."""
+        if threading.get_ident() != self.thread:
+            return
+        if create_graph:
+            return self.untraceable("backward(create_graph=True)")
+        if self.value_root is not None:
+            return self.untraceable("a second backward()")
+        order = autograd.topological_order(root)
+        for node in order:
+            if node._hooks:
+                return self.untraceable(f"a hook on {autograd.describe(node)}")
+            if not node._prev and node._born < self.epoch:
+                g = node.grad
+                if type(g) is not float or g != 0.0 or g is self.value_earlier.get(id(node)):
+                    return self.untraceable(
+                        f"a gradient accumulated into the .grad of {autograd.describe(node)} "
+                        "from before the call (call zero_grad() inside the step: replays "
+                        "set .grad)")
+        self.value_root, self.value_seed, self.value_order = root, seed, order
+        self.value_epoch = autograd.clock.epoch
+        self.value_snapshot = {id(n): n.data for n in walk_graph([root])
+                               if not n._prev and n._born < self.epoch}
+
+    def after_value_backward(self) -> None:
+        if threading.get_ident() != self.thread or self.value_root is None:
+            return
+        self.value_grads = [n.grad for n in self.value_order]
+        self.value_given = {id(n): n.grad for n in self.value_order if not n._prev}
+
     def after_backward(self) -> None:
         order = self._pending
         if order is None:
@@ -86,14 +128,15 @@ class Recorder:
         if threading.get_ident() != self.thread:
             return
         self.after_backward()
+        values = [p for group in opt.param_groups for p in group["params"]
+                  if not isinstance(p, Tensor)]
+        if values:
+            return self.value_step(opt, values)
         grads, states = [], []
         for group in opt.param_groups:
             for p in group["params"]:
                 g = p.grad
                 if g is None or getattr(p, "requires_grad", True) is False:
-                    grads.append(None)
-                elif not isinstance(p, Tensor):
-                    self.untraceable("an optimizer step on Value parameters")
                     grads.append(None)
                 else:
                     given = self.given_grads.get(id(p))
@@ -107,6 +150,22 @@ class Recorder:
                 states.append(dict(opt.state.get(p, {})))
         hyper = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
         self.events.append(("step", opt, grads, states, hyper))
+
+
+    def value_step(self, opt: Any, params: list) -> None:
+        if len(params) != sum(len(g["params"]) for g in opt.param_groups):
+            return self.untraceable("an optimizer of Values and Tensors")
+        if self.value_root is None:
+            return self.untraceable("an optimizer step without a backward() before it")
+        given = self.value_given
+        for p in params:
+            g = p.grad
+            if g is not given.get(id(p)) and not (id(p) not in given and type(g) is float
+                                                   and g == 0.0):
+                return self.untraceable(
+                    f"a .grad of {autograd.describe(p)} not made by a backward() of this "
+                    "step, or changed after it")
+        self.value_steps.append(opt)
 
 
 def _same(a: Any, b: Any) -> bool:
