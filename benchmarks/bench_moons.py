@@ -17,6 +17,10 @@ step, step 1 included) before any time is reported. Variants, timed in one proce
 - ``micrograd_plus, GC off``: the same with ``gc.disable()`` during its timed steps: what
   the cycle collector costs it (its graphs hold no cycles, but the collector still walks
   the thousands of nodes each step makes);
+- ``micrograd_plus, traced``: the same step under ``micrograd_plus.trace`` with the update
+  by ``optim.SGD`` (the same arithmetic as ``p.data -= lr * p.grad``; a hand-written update
+  cannot be replayed): its first two calls record (untimed), later calls run the graph
+  compiled into straight-line float code, then the optimizer's step;
 - ``floor: plain floats``: the same step on plain Python floats, forward and backward written
   by hand (no graph, no nodes): what a scalar engine in pure Python cannot beat.
 
@@ -44,7 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import micrograd_plus  # noqa: E402
-from micrograd_plus import Value, dot, vsum  # noqa: E402
+from micrograd_plus import Value, dot, optim, trace, vsum  # noqa: E402
 from micrograd_plus.data import make_moons  # noqa: E402
 from micrograd_plus.nn import MLP  # noqa: E402
 
@@ -54,6 +58,7 @@ MG_ON, MG_OFF = "micrograd 0.1.0, GC on", "micrograd 0.1.0, GC off"
 DROP_IN, PLUS, FLOOR = "micrograd_plus (micrograd's code)", "micrograd_plus", \
     "floor: plain floats, hand-written backward"
 PLUS_OFF = "micrograd_plus, GC off"
+TRACED = "micrograd_plus, traced (trace + optim.SGD)"
 
 
 def micrograd_step(model: Any, value_cls: type, X: np.ndarray, y: np.ndarray,
@@ -83,6 +88,28 @@ def plus_step(model: MLP, X: list, y: list, lr: float) -> float:
     for p in params:
         p.data -= lr * p.grad
     return total_loss.data
+
+
+def traced_stepper(model: MLP, X: list, y: list) -> Callable[[float], float]:
+    """``plus_step`` under ``trace``: the update by ``optim.SGD``, its learning rate set
+    before each call (the optimizer's step runs after the replay, so no new record)."""
+    params = model.parameters()
+    opt = optim.SGD(params, lr=1.0)
+
+    @trace
+    def step(X: list, y: list) -> Value:
+        scores = [model(x) for x in X]
+        losses = [(1.0 - yi * s).relu() for yi, s in zip(y, scores)]
+        total_loss = vsum(losses) * (1.0 / len(losses)) + ALPHA * dot(params, params)
+        opt.zero_grad()
+        total_loss.backward()
+        opt.step()
+        return total_loss
+
+    def run(lr: float) -> float:
+        opt.param_groups[0]["lr"] = lr
+        return step(X, y).data
+    return run
 
 
 class FloorMLP:
@@ -154,15 +181,18 @@ class Timer:
     wall time also counts the time other processes held the CPU.
     """
 
-    def __init__(self, step: Callable[[float], float], gc_off: bool = False) -> None:
+    def __init__(self, step: Callable[[float], float], gc_off: bool = False,
+                 warmup: int = 1) -> None:
         self.step = step
         self.gc_off = gc_off
+        self.warmup = warmup  # untimed steps of the first run (a traced step's records)
         self.wall: list[float] = []
         self.cpu: list[float] = []
         self.losses: list[float] = []
 
     def run(self, times: int) -> None:
-        """One untimed warm-up step, then ``times`` timed steps, back to back.
+        """Untimed warm-up steps (one, or ``warmup`` in the first run), then ``times`` timed
+        steps, back to back.
 
         Back to back so each step pays for the garbage its predecessor left (micrograd's
         graphs are cycles, freed only by the collector): the steady state of a training
@@ -172,15 +202,16 @@ class Timer:
         gc.collect()
         if self.gc_off:
             gc.disable()
+        skip, self.warmup = self.warmup, 1
         try:
-            for i in range(times + 1):
+            for i in range(times + skip):
                 k = len(self.losses)
                 lr = 1.0 - 0.9 * k / 100  # the demo's learning-rate schedule
                 w0, c0 = time.perf_counter(), time.process_time()
                 self.losses.append(self.step(lr))
                 cpu = (time.process_time() - c0) * 1e3
                 wall = (time.perf_counter() - w0) * 1e3
-                if i:
+                if i >= skip:
                     self.cpu.append(cpu)
                     self.wall.append(wall)
         finally:
@@ -245,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
     plus_model = MLP(2, SIZES, seed=1337)
     plus_off_model = MLP(2, SIZES, seed=1337)
+    traced_model = MLP(2, SIZES, seed=1337)
     drop_in_model = MLP(2, SIZES, seed=1337)
     timers: dict[str, Timer] = {}
     if MGMLP is not None:
@@ -252,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         copy_weights(mg_on, mg_off)
         copy_weights(mg_on, plus_model)
         copy_weights(mg_on, plus_off_model)
+        copy_weights(mg_on, traced_model)
         copy_weights(mg_on, drop_in_model)
         timers[MG_ON] = Timer(lambda lr: micrograd_step(mg_on, MGValue, X, y, lr))
         timers[MG_OFF] = Timer(lambda lr: micrograd_step(mg_off, MGValue, X, y, lr),
@@ -260,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     timers[DROP_IN] = Timer(lambda lr: micrograd_step(drop_in_model, Value, X, y, lr))
     timers[PLUS] = Timer(lambda lr: plus_step(plus_model, Xf, yf, lr))
     timers[PLUS_OFF] = Timer(lambda lr: plus_step(plus_off_model, Xf, yf, lr), gc_off=True)
+    timers[TRACED] = Timer(traced_stepper(traced_model, Xf, yf), warmup=3)
     timers[FLOOR] = Timer(lambda lr: floor.step(Xf, yf, lr))
 
     for _ in range(args.rounds):
@@ -278,17 +312,20 @@ def main(argv: list[str] | None = None) -> int:
     print()
     width = max(map(len, [*timers, MG_ON]))
     print(f"{'variant':<{width}}  {'wall ms/step [min–max]':>28}  {'CPU ms':>9}  "
-          "micrograd_plus is (wall; CPU)")
+          f"{'/ floor':>7}  micrograd_plus is (wall; CPU)")
     if MGMLP is None:
         for name in (MG_ON, MG_OFF):
             print(f"{name:<{width}}  not installed (pip install micrograd==0.1.0, or the "
                   "'bench' extra)")
     ours = timers[PLUS].summary()
+    floor_ms = timers[FLOOR].summary()[0]
     for name, timer in timers.items():
         wall, lo, hi, cpu = timer.summary()
         spread = f"{wall:.2f} [{lo:.2f}–{hi:.2f}]"
         note = "" if name == PLUS else f"{speedup(wall, ours[0])}; {speedup(cpu, ours[3])}"
-        print(f"{name:<{width}}  {spread:>28}  {cpu:9.2f}  {note}")
+        print(f"{name:<{width}}  {spread:>28}  {cpu:9.2f}  {wall / floor_ms:6.2f}x  {note}")
+    print("(/ floor: the variant's median wall time over the floor's; the last column compares "
+          "micrograd_plus's eager step with each variant)")
     return 0
 
 
