@@ -172,7 +172,7 @@ class Traced:
         args = tuple(scalar.value_args(a, rec.value_inputs) if isinstance(a, list) else a
                      for a in args)
         if records:
-            rec.value_earlier = records[0][0].value_given
+            rec.value_start = scalar.start_grads(records[0][0])
         _tensor_mod.recorder = rec
         try:
             result = self.fn(*args)
@@ -184,23 +184,26 @@ class Traced:
         if rec.problem is None and tensors == values:
             rec.problem = ("Tensor ops and a Value graph in one step" if tensors else
                            "no Tensor op and no Value graph in the traced step")
+        graph = None
+        if rec.problem is None and values:
+            try:  # what a Value step recorded, checked now (a number returned, …)
+                graph = scalar.Graph(rec, result)
+                rec.value_signature = graph.signature()
+                template = scalar.template(result, rec.epoch)
+            except Unsupported as e:
+                rec.problem = f"{e} in the traced step"
         if rec.problem is None:
             records.append((rec, result))
             if len(records) == 2:
                 (first, _), (second, _) = records
-                try:
-                    rec.problem = (_value_difference(first, second, records)
-                                   if values else
-                                   first_difference(signature(first), signature(second)))
-                except Unsupported as e:
-                    rec.problem = f"{e} in the traced step"
+                rec.problem = (first_difference(first.value_signature, second.value_signature)
+                               if values else
+                               first_difference(signature(first), signature(second)))
                 if rec.problem is None:
                     try:
                         with autograd._backward_lock:  # one compile at a time (recording)
-                            self._cache[key] = (
-                                scalar.compile_step(second, result,
-                                                    scalar.template(result, second.epoch))
-                                if values else _compile(second, result))
+                            self._cache[key] = (scalar.compile_step(graph, template)
+                                                if values else _compile(second, result))
                     except Unsupported as e:
                         rec.problem = f"{e} in the traced step"
                     except Exception as e:  # a gap in the tracer, not in the step
@@ -226,13 +229,6 @@ def _holds_value(result: Any) -> bool:
     found: list = []
     scalar._collect(result, found)
     return bool(found)
-
-
-def _value_difference(first: Recorder, second: Recorder, records: list) -> str | None:
-    """Where the two recorded Value graphs part (None when they are the same)."""
-    a = scalar.signature(first, records[0][1])
-    b = scalar.signature(second, records[1][1])
-    return first_difference(a, b)
 
 
 def _replay(c: Compiled, args: tuple) -> Any:

@@ -42,8 +42,13 @@ class Recorder:
         self.value_grads: list = []  # each node's gradient after it, for the compiler's check
         self.value_snapshot: dict = {}  # id(leaf made before the call) -> its data then
         self.value_given: dict = {}  # id(leaf) -> the .grad float the pass left
-        self.value_earlier: dict = {}  # the same of the previous recorded call
+        # id(parameter) -> its .grad when the call began (for the second recorded call:
+        # the parameters the first one reached and stepped), to tell which ones the step
+        # zeroes itself
+        self.value_start: dict | None = None
+        self.value_set: set = set()  # ids of the leaves whose .grad the step zeroes first
         self.value_steps: list = []  # optimizers stepped after the pass
+        self.value_signature: list = []  # the graph and events, to compare two calls
         self.value_epoch: float = float("inf")  # the clock at the pass
 
     def untraceable(self, what: str) -> None:
@@ -98,21 +103,32 @@ class Recorder:
             if node._hooks:
                 return self.untraceable(f"a hook on {autograd.describe(node)}")
             if not node._prev and node._born < self.epoch:
-                g = node.grad
-                if type(g) is not float or g != 0.0 or g is self.value_earlier.get(id(node)):
+                if not self._zeroed(node, node.grad):
                     return self.untraceable(
-                        f"a gradient accumulated into the .grad of {autograd.describe(node)} "
-                        "from before the call (call zero_grad() inside the step: replays "
-                        "set .grad)")
+                        f"a .grad of {autograd.describe(node)} set inside the step to "
+                        f"{node.grad!r} (only zero_grad() and backward() can be replayed)")
         self.value_root, self.value_seed, self.value_order = root, seed, order
         self.value_epoch = autograd.clock.epoch
         self.value_snapshot = {id(n): n.data for n in walk_graph([root])
                                if not n._prev and n._born < self.epoch}
 
+    def _zeroed(self, p: Any, g: Any) -> bool:
+        """Whether the step leaves ``p.grad`` as it found it (then a replay adds to it, as
+        backward does) or set it to 0 (then a replay sets it); False for anything else."""
+        if self.value_start is None or id(p) not in self.value_start:
+            return True  # the first recorded call: nothing to compare with yet
+        start = self.value_start[id(p)]
+        if g is start:
+            return True
+        if type(g) is float and g == 0.0:
+            self.value_set.add(id(p))
+            return True
+        return False
+
     def after_value_backward(self) -> None:
         if threading.get_ident() != self.thread or self.value_root is None:
             return
-        self.value_grads = [n.grad for n in self.value_order]
+        self.value_grads = [n._pass_grad for n in self.value_order]  # (this pass only)
         self.value_given = {id(n): n.grad for n in self.value_order if not n._prev}
 
     def after_backward(self) -> None:
@@ -160,11 +176,11 @@ class Recorder:
         given = self.value_given
         for p in params:
             g = p.grad
-            if g is not given.get(id(p)) and not (id(p) not in given and type(g) is float
-                                                   and g == 0.0):
-                return self.untraceable(
-                    f"a .grad of {autograd.describe(p)} not made by a backward() of this "
-                    "step, or changed after it")
+            if g is given.get(id(p)) or (id(p) not in given and self._zeroed(p, g)):
+                continue
+            return self.untraceable(
+                f"a .grad of {autograd.describe(p)} not made by a backward() of this "
+                "step, or changed after it")
         self.value_steps.append(opt)
 
 

@@ -44,8 +44,8 @@ from ..mathspace import FLOATS
 from ..value import _INTERLEAVED, Value
 from .standins import Unsupported
 
-__all__ = ["Sym", "SOURCE", "ScalarCompiled", "value_args", "walk_graph", "signature",
-           "compile_step"]
+__all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "walk_graph",
+           "start_grads", "template", "rebuild", "compile_step"]
 
 _DATA = attrgetter("data")
 _NEEDS = attrgetter("requires_grad")
@@ -137,7 +137,7 @@ _SCOPE.update(SUM=sum, MAP=map, MUL=mul, REDUCE=reduce, ADD=add, NAN=math.nan, I
 # -- arguments ---------------------------------------------------------------------------
 def value_args(arg: list, inputs: list) -> list:
     """A list argument for a recording call: every number (or Value that does not require
-    grad) replaced by a new input Value, appended to ``inputs`` in reading order."""
+    grad) replaced by a new input Value, appended to ``inputs`` in :func:`flatten`'s order."""
     out: list = []
     stack = [(arg, out)]
     while stack:
@@ -155,42 +155,22 @@ def value_args(arg: list, inputs: list) -> list:
 
 
 def flatten(arg: list, flat: list) -> tuple:
-    """The structure of a list argument (nested lengths, for the cache key); its numbers
-    are appended to ``flat`` in the order :func:`value_args` reads them."""
+    """The nesting of a list argument, for the cache key: for each list, in the order they
+    are read, a string with 'L' for a list element and 'n' for a number. Its numbers are
+    appended to ``flat`` in the order :func:`value_args` makes inputs of them."""
     shape: list = []
-    stack = [(arg, shape)]
+    stack = [arg]
     while stack:
-        src, dst = stack.pop()
-        for x in src:
+        kinds = []
+        for x in stack.pop():
             if isinstance(x, list):
-                sub: list = []
-                dst.append(sub)
-                stack.append((x, sub))
+                kinds.append("L")
+                stack.append(x)
             else:
+                kinds.append("n")
                 flat.append(_number(x))
-                dst.append(0)
-    return _frozen(shape)
-
-
-def _frozen(shape: list) -> tuple:
-    out: list = []
-    stack = [(shape, out)]
-    pending = []
-    while stack:
-        src, dst = stack.pop()
-        pending.append(dst)
-        for x in src:
-            if isinstance(x, list):
-                sub: list = []
-                dst.append(sub)
-                stack.append((x, sub))
-            else:
-                dst.append(x)
-    for lst in reversed(pending):  # children first
-        for i, x in enumerate(lst):
-            if isinstance(x, list):
-                lst[i] = tuple(x)
-    return tuple(out)
+        shape.append("".join(kinds))
+    return tuple(shape)
 
 
 def _number(x: Any) -> float:
@@ -302,8 +282,13 @@ def _collect(result: Any, out: list) -> None:
             stack.extend(reversed(list(x.values())))
 
 
-def signature(rec: Any, result: Any) -> list:
-    return Graph(rec, result).signature()
+def start_grads(first: Any) -> dict:
+    """The ``.grad`` of every parameter the first recorded call reached or stepped, as the
+    second call begins (see ``Recorder._zeroed``)."""
+    params = [n for n in first.value_order if not n._prev and n._born < first.epoch]
+    params += [p for opt in first.value_steps for grp in opt.param_groups
+               for p in grp["params"]]
+    return {id(p): p.grad for p in params}
 
 
 def template(result: Any, epoch: int) -> Any:
@@ -355,6 +340,7 @@ class ScalarCompiled:
         self.externals: list = []  # leaves made before the call, read on every replay
         self.flags: tuple = ()  # their requires_grad when compiled
         self.grad_leaves: list = []  # the leaves whose .grad the function returns
+        self.setting: list = []  # for each: True when the step zeroes it first (replace)
         self.zeroed: list = []  # optimizer parameters the graph does not reach: .grad = 0
         self.optimizers: list = []  # (optimizer, its parameter count), stepped in order
         self.template: Any = None
@@ -370,8 +356,8 @@ class ScalarCompiled:
 
     def replay(self, flat: list) -> Any:
         grads, outs = self.run(list(map(_DATA, self.externals)), flat)
-        for p, g in zip(self.grad_leaves, grads):
-            p.grad = g
+        for p, g, replace in zip(self.grad_leaves, grads, self.setting):
+            p.grad = g if replace else p.grad + g  # backward's grad += g after zero_grad
         for p in self.zeroed:
             p.grad = 0.0
         for opt, _ in self.optimizers:
@@ -464,7 +450,7 @@ class _Writer:
         g = self.g
         rec = g.rec
         order = rec.value_order
-        index, names = g.index, self.names
+        index = g.index
         lines = self.lines
         root = rec.value_root
         gname = {id(n): f"g{index[id(n)]}" for n in order}
@@ -523,9 +509,9 @@ def _fail(op: Any, datas: tuple, params: dict) -> None:
     raise op.error(op.check(*datas, **params))
 
 
-def compile_step(rec: Any, result: Any, template: Any) -> ScalarCompiled:
-    """The compiled function of a record (the second call's), checked against it."""
-    graph = Graph(rec, result)
+def compile_step(graph: Graph, template: Any) -> ScalarCompiled:
+    """The compiled function of a record's graph (the second call's), checked against it."""
+    rec = graph.rec
     stepped = {id(p) for opt in rec.value_steps for grp in opt.param_groups
                for p in grp["params"]}
     for n in graph.nodes:
@@ -556,9 +542,10 @@ def compile_step(rec: Any, result: Any, template: Any) -> ScalarCompiled:
     c.externals = w.externals
     c.flags = tuple(map(_NEEDS, w.externals))
     c.grad_leaves = grad_leaves
+    c.setting = [id(p) in rec.value_set for p in grad_leaves]
     reached = {id(p) for p in grad_leaves}
     c.zeroed = [p for opt in rec.value_steps for grp in opt.param_groups
-                for p in grp["params"] if id(p) not in reached]
+                for p in grp["params"] if id(p) not in reached and id(p) in rec.value_set]
     c.optimizers = [(opt, sum(len(grp["params"]) for grp in opt.param_groups))
                     for opt in rec.value_steps]
     c.template = template
@@ -574,9 +561,8 @@ def _verify(c: ScalarCompiled, graph: Graph, w: _Writer, rec: Any) -> None:
     """Run the function on the recorded call's numbers: every value and gradient must be
     the call's own, else the compiler has a gap and the step is not traced."""
     before = rec.value_snapshot
-    E = [before.get(id(p), p.data) for p in w.externals]
-    I = [v.data for v in rec.value_inputs]
-    seen = c.run(E, I, True)
+    externals = [before.get(id(p), p.data) for p in w.externals]
+    seen = c.run(externals, [v.data for v in rec.value_inputs], True)
     for k, n in enumerate(graph.nodes):
         name = f"v{k}"
         if name in seen and not _same(seen[name], n.data):
