@@ -1,7 +1,8 @@
 """Traced training steps: record a fixed-shape step once, replay it with preallocated buffers.
 
 ``trace(step)`` wraps a function that runs Tensor ops, ``backward()`` and optimizer steps
-(the whole training step), like tinygrad's ``TinyJit`` or a CUDA graph:
+(the whole training step), like tinygrad's ``TinyJit`` or a CUDA graph. A step of Value
+(scalar) ops is traced too: see the end of this docstring and :mod:`.scalar`. For Tensors:
 
 1. The first two calls run eagerly (ordinary results) and record what happened: every op
    (``core.tensor`` reports it), each ``backward()`` and each ``Optimizer.step()``. The two
@@ -40,7 +41,7 @@ What a replay does not see (and so refuses or freezes), checked where it can be:
   TraceError. Pass such data as an argument (Tensors or arrays), or call ``model.eval()``.
 - Gradients accumulated across calls (no ``zero_grad`` inside the step), hooks,
   ``retain_grad``, ``create_graph``, inputs that require grad: TraceError.
-- Value (scalar engine) graphs are not recorded: a step with no Tensor op is a TraceError.
+- A step of both Tensor ops and a Value graph: TraceError.
 - Array parameters of ops are frozen (indices, ``where`` conditions, class targets),
   except an array equal to an argument's data (cross_entropy's targets made from a label
   argument), which is read from that argument on every call.
@@ -49,6 +50,19 @@ What a replay does not see (and so refuses or freezes), checked where it can be:
 - Anything else Python reads at record time is frozen: ``module.training``, a seed
   gradient given to ``backward``, values read from ``.data``. Call ``step.reset()`` after
   changing such state.
+
+Value steps (no Tensor op; see :mod:`.scalar`): list arguments (nested lists of numbers)
+become input Values; the second recorded call's graph is written as one straight-line
+Python function on floats (forward, and the backward pass in autograd's order), checked
+against that call's every value and gradient; a replay runs it, stores the parameters'
+``.grad`` (replaced where the step zeroes them, added to where it does not, as backward
+does) and calls the recorded optimizers' ``step()`` as they are, so a learning-rate
+schedule needs no new record. As with ``jax.jit``, Python code in the step runs only while
+recording: a number read from a Value inside the step (``.data``, ``float()``) is the
+recorded call's, so return Values (a number among the results is refused). Refused as well:
+``p.data -= lr * p.grad`` by hand (use an optimizer), a ``.grad`` set to anything but 0,
+hooks, ``create_graph``, a second ``backward()``, ops under ``no_grad``, nodes made after an
+optimizer step, a ``dot`` mixing Values and constants.
 
 With ``trace(step, fallback=True)`` a step that cannot be traced warns once and runs
 eagerly from then on, instead of raising. In anomaly mode (``anomaly()``) every call runs
@@ -270,9 +284,10 @@ def trace(fn: Callable | None = None, *, fallback: bool = False) -> Any:
     Parameters
     ----------
     fn : the step. Its arguments: Tensors that do not require grad and numpy arrays (the
-        data of a batch; arrays are passed to ``fn`` as Tensors), or hashable constants
-        (a new value records again). It returns Tensors (or tuples, lists, dicts of them,
-        or None); a replay returns copies of them without a graph.
+        data of a batch; arrays are passed to ``fn`` as Tensors), lists (nested lists of
+        numbers: a Value step's data, passed to ``fn`` as lists of Values), or hashable
+        constants (a new value records again). It returns Tensors or Values (or tuples,
+        lists, dicts of them, or None); a replay returns copies of them without a graph.
     fallback : when the step cannot be traced, warn and run it eagerly from then on
         (default: raise :class:`TraceError`).
 
