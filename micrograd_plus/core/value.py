@@ -428,11 +428,11 @@ def dots(rows: Sequence[Sequence[Any]], xs: Sequence[Any], biases: Sequence[Any]
             else:
                 row_parents[n2] = bias
                 parents, local = tuple(row_parents), tuple(row_local)
-            pairing = _INTERLEAVED
+            pairing = DOT_INTERLEAVED
         elif bias is None:  # parents w_1, …, w_n
-            parents, local, pairing = tuple(ws), shared[0], _CONSTANTS
+            parents, local, pairing = tuple(ws), shared[0], DOT_CONSTANTS
         else:
-            parents, local, pairing = (*ws, bias), shared[1], _CONSTANTS
+            parents, local, pairing = (*ws, bias), shared[1], DOT_CONSTANTS
         if bias is not None:
             total += bias.data
         z = _result(total, parents, local, "dot", _DOT, pairing)
@@ -481,8 +481,8 @@ def _dot_general(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Valu
 
 
 # a dot node's pairing of parents (see core.ops._dot_partners), shared by every node
-_CONSTANTS = (None,)
-_INTERLEAVED = ("interleaved",)
+DOT_CONSTANTS = (None,)
+DOT_INTERLEAVED = ("interleaved",)
 _DOT = _ops.DOT
 
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from .. import autograd, ops as _ops
 from ..mathspace import FLOATS
-from ..value import _INTERLEAVED, Value
+from ..value import DOT_CONSTANTS, DOT_INTERLEAVED, Value
 from .standins import Unsupported
 
 __all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "walk_graph",
@@ -251,10 +251,10 @@ class Graph:
                 if n._hooks:
                     raise Unsupported(f"a hook on {autograd.describe(n)}")
                 args = n._args
-                if n._fn is _ops.DOT and args is not _INTERLEAVED and args != (None,):
+                if n._fn is _ops.DOT and args != DOT_INTERLEAVED and args != DOT_CONSTANTS:
                     raise Unsupported("a dot of Values mixed with constants (make both "
                                       "sides Values, or the inputs all plain numbers)")
-                consts = n._local if args == (None,) else None
+                consts = n._local if args == DOT_CONSTANTS else None
                 self.kinds.append(("op", n._fn.key, args, consts, n.requires_grad,
                                    tuple(self.index[id(p)] for p in n._prev)))
 
@@ -416,7 +416,7 @@ class _Writer:
     def value_of(self, n: Any) -> str:
         op, ps = n._fn, self.parents(n)
         if op is _ops.DOT:
-            if n._args is _INTERLEAVED:  # parents w_1, x_1, …, w_m, x_m [, b]
+            if n._args == DOT_INTERLEAVED:  # parents w_1, x_1, …, w_m, x_m [, b]
                 m = len(ps) // 2
                 ws, xs = self.tuple_of(ps[0:2 * m:2]), self.tuple_of(ps[1:2 * m:2])
                 bias = f" + {ps[-1]}" if len(ps) % 2 else ""
@@ -486,7 +486,7 @@ class _Writer:
         op, ps = n._fn, self.parents(n)
         k = self.g.index[id(n)]
         if op is _ops.DOT:
-            if n._args is _INTERLEAVED:
+            if n._args == DOT_INTERLEAVED:
                 out = []
                 for i in range(0, len(ps) - 1, 2):
                     out += [ps[i + 1], ps[i]]
