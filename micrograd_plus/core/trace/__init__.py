@@ -186,7 +186,9 @@ class Traced:
         args = tuple(scalar.value_args(a, rec.value_inputs) if isinstance(a, list) else a
                      for a in args)
         if records:
-            rec.value_start = scalar.start_grads(records[0][0])
+            params = scalar.known_parameters(records[0][0])
+            rec.value_start = {k: p.grad for k, p in params.items()}
+            rec.value_start_data = {k: p.data for k, p in params.items()}
         _tensor_mod.recorder = rec
         try:
             result = self.fn(*args)
@@ -210,7 +212,8 @@ class Traced:
             records.append((rec, result))
             if len(records) == 2:
                 (first, _), (second, _) = records
-                rec.problem = (first_difference(first.value_signature, second.value_signature)
+                rec.problem = (scalar.difference(first.value_signature,
+                                                 second.value_signature)
                                if values else
                                first_difference(signature(first), signature(second)))
                 if rec.problem is None:

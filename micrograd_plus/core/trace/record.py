@@ -46,6 +46,7 @@ class Recorder:
         # the parameters the first one reached and stepped), to tell which ones the step
         # zeroes itself
         self.value_start: dict | None = None
+        self.value_start_data: dict = {}  # the same parameters' .data
         self.value_set: set = set()  # ids of the leaves whose .grad the step zeroes first
         self.value_steps: list = []  # optimizers stepped after the pass
         self.value_signature: list = []  # the graph and events, to compare two calls

@@ -34,6 +34,7 @@ number among the results (return the Value).
 from __future__ import annotations
 
 import math
+import numbers
 from functools import reduce
 from operator import add, attrgetter, mul
 from types import SimpleNamespace
@@ -45,7 +46,7 @@ from ..value import DOT_CONSTANTS, DOT_INTERLEAVED, Value
 from .standins import Unsupported
 
 __all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "walk_graph",
-           "start_grads", "template", "rebuild", "compile_step"]
+           "known_parameters", "template", "rebuild", "compile_step"]
 
 _DATA = attrgetter("data")
 _NEEDS = attrgetter("requires_grad")
@@ -174,18 +175,17 @@ def flatten(arg: list, flat: list) -> tuple:
 
 
 def _number(x: Any) -> float:
+    if type(x) is float:
+        return x
     if isinstance(x, Value):
         if x.requires_grad:
             raise Unsupported("a Value that requires grad in a list argument (inputs of a "
                               "traced step do not get gradients: pass numbers)")
         return x.data
-    if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise Unsupported(f"a {type(x).__name__} in a list argument (a traced Value step "
                           "takes nested lists of numbers)")
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        raise Unsupported(f"a {type(x).__name__} in a list argument") from None
+    return float(x)
 
 
 # -- the recorded graph ------------------------------------------------------------------
@@ -236,6 +236,7 @@ class Graph:
                     raise Unsupported(f"a Value computed before the call "
                                       f"({autograd.describe(n)}) used in it (only leaves made "
                                       "before the call, such as parameters, can be)")
+                _unchanged_before_backward(n, rec)
                 self.kinds.append(("ext", id(n)))
             elif n._born > rec.value_epoch:
                 raise Unsupported(f"a Value made after an optimizer step "
@@ -270,6 +271,43 @@ class Graph:
         return sig
 
 
+def _unchanged_before_backward(p: Any, rec: Any) -> None:
+    """Refuse a parameter changed inside the step before its backward pass (by
+    ``set_weights``, ``load_state_dict`` or by hand): a replay would not change it."""
+    modified = getattr(p, "_modified", -1)
+    now = rec.value_snapshot.get(id(p), p.data)
+    start = rec.value_start_data.get(id(p), now)
+    if rec.epoch < modified <= rec.value_epoch or not _same(start, now):
+        raise Unsupported(f"a change of {autograd.describe(p)} inside the step before "
+                          "its backward() (change parameters outside the traced step)")
+
+
+def difference(a: list, b: list) -> str | None:
+    """Where two recorded Value graphs part, in words (None when they are the same)."""
+    from .record import first_difference
+    if first_difference(a, b) is None:
+        return None
+    for k, (x, y) in enumerate(zip(a, b)):
+        if x == y or x[0] == y[0] == "const" and _same(x[1], y[1]) and x[2] == y[2]:
+            continue
+        if x[0] == y[0] == "const":
+            return (f"the constant {x[1]!r} of one call is {y[1]!r} on the other (a number "
+                    "computed in Python inside the step, such as Value(x.data) or a float "
+                    "from data: pass data as list arguments)")
+        if x[0] == y[0] == "op" and x[1] == y[1]:
+            return (f"node {k} ('{x[1]}') has other inputs or constants on the two calls "
+                    "(Python control flow on data, or numbers computed in Python?)")
+        return (f"node {k} is {_kind_words(x)} on one call and {_kind_words(y)} on the "
+                "other (Python control flow on data?)")
+    return (f"the calls made graphs of {len(a)} and {len(b)} entries (Python control flow "
+            "on data?)")
+
+
+def _kind_words(x: tuple) -> str:
+    return {"in": "an input", "ext": "a parameter", "const": "a constant",
+            "op": f"op '{x[1]}'"}.get(x[0], x[0])
+
+
 def _collect(result: Any, out: list) -> None:
     stack = [result]
     while stack:
@@ -282,13 +320,14 @@ def _collect(result: Any, out: list) -> None:
             stack.extend(reversed(list(x.values())))
 
 
-def start_grads(first: Any) -> dict:
-    """The ``.grad`` of every parameter the first recorded call reached or stepped, as the
-    second call begins (see ``Recorder._zeroed``)."""
+def known_parameters(first: Any) -> dict:
+    """id -> parameter, for every parameter the first recorded call reached or stepped:
+    the second call notes their ``.grad`` and ``.data`` as it begins (see
+    ``Recorder._zeroed`` and :func:`_unchanged_before_backward`)."""
     params = [n for n in first.value_order if not n._prev and n._born < first.epoch]
     params += [p for opt in first.value_steps for grp in opt.param_groups
                for p in grp["params"]]
-    return {id(p): p.grad for p in params}
+    return {id(p): p for p in params}
 
 
 def template(result: Any, epoch: int) -> Any:
@@ -516,7 +555,7 @@ def compile_step(graph: Graph, template: Any) -> ScalarCompiled:
                for p in grp["params"]}
     for n in graph.nodes:
         before = rec.value_snapshot.get(id(n), n.data)
-        if id(n) not in stepped and not _same(before, n.data):
+        if id(n) not in stepped and not _same(before, n.data):  # changed after backward
             raise Unsupported(f"a change of the .data of {autograd.describe(n)} by hand "
                               "(p.data -= lr * p.grad cannot be replayed: update with an "
                               "optimizer, such as optim.SGD(params, lr))")
