@@ -284,11 +284,8 @@ def _unchanged_before_backward(p: Any, rec: Any) -> None:
 
 def difference(a: list, b: list) -> str | None:
     """Where two recorded Value graphs part, in words (None when they are the same)."""
-    from .record import first_difference
-    if first_difference(a, b) is None:
-        return None
     for k, (x, y) in enumerate(zip(a, b)):
-        if x == y or x[0] == y[0] == "const" and _same(x[1], y[1]) and x[2] == y[2]:
+        if _equal(x, y):
             continue
         if x[0] == y[0] == "const":
             return (f"the constant {x[1]!r} of one call is {y[1]!r} on the other (a number "
@@ -299,8 +296,17 @@ def difference(a: list, b: list) -> str | None:
                     "(Python control flow on data, or numbers computed in Python?)")
         return (f"node {k} is {_kind_words(x)} on one call and {_kind_words(y)} on the "
                 "other (Python control flow on data?)")
+    if len(a) == len(b):
+        return None
     return (f"the calls made graphs of {len(a)} and {len(b)} entries (Python control flow "
             "on data?)")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Equal entries of two signatures, NaN equal to NaN."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(map(_equal, a, b))
+    return type(a) is type(b) and _same(a, b)
 
 
 def _kind_words(x: tuple) -> str:
