@@ -17,6 +17,7 @@ import numpy as np
 from .. import autograd
 from ..mathspace import ARRAYS
 from ..tensor import Tensor, contributions, leaf
+from . import results
 from .program import TRACED, Program
 from .record import InputData, Recorder, Refs, arg_ref
 from .standins import StandIn, Unsupported
@@ -127,7 +128,8 @@ class Builder:
                 raise Unsupported(f"a .grad of {autograd.describe(p)} replaced after the "
                                   "backward pass")
         outs: list = []
-        c.template = _template(result, lambda t: outs.append(self.value_of(t)) or len(outs) - 1)
+        c.template = results.template(
+            result, Tensor, lambda t: ("t", outs.append(self.value_of(t)) or len(outs) - 1))
         for opt, p, key, v in self.final_state:
             slot = next((b for o, q, k, b in c.arrays if o is opt and q is p and k == key), None)
             if slot is not None:
@@ -230,28 +232,7 @@ def _opaque_vjp(op: Any, keys: tuple, wanted: tuple) -> Callable:
     return vjp
 
 
-def _template(result: Any, index: Callable) -> Any:
-    """The step's return value with each Tensor replaced by its output slot."""
-    if isinstance(result, Tensor):
-        return ("t", index(result))
-    if isinstance(result, (tuple, list)):
-        return (type(result).__name__, [_template(x, index) for x in result])
-    if isinstance(result, dict):
-        return ("dict", {k: _template(v, index) for k, v in result.items()})
-    if result is None or isinstance(result, (str, bool)):
-        return ("const", result)
-    raise Unsupported(f"a return value of type {type(result).__name__} (return Tensors, or "
-                      "tuples, lists, dicts of them; call .item() outside the step)")
-
-
 def rebuild(template: tuple, outs: tuple) -> Any:
-    kind, body = template
-    if kind == "t":  # a copy (the buffer is reused by the next call), without Tensor's checks
-        return leaf(np.array(outs[body]))
-    if kind == "tuple":
-        return tuple(rebuild(x, outs) for x in body)
-    if kind == "list":
-        return [rebuild(x, outs) for x in body]
-    if kind == "dict":
-        return {k: rebuild(v, outs) for k, v in body.items()}
-    return body
+    """A replay's return value: each Tensor a copy (the buffer is reused by the next call),
+    made without Tensor's checks."""
+    return results.rebuild(template, outs, lambda a: leaf(np.array(a)))

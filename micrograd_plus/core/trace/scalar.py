@@ -43,6 +43,7 @@ from typing import Any
 from .. import autograd, ops as _ops
 from ..mathspace import FLOATS
 from ..value import DOT_CONSTANTS, DOT_INTERLEAVED, Value
+from . import results
 from .standins import Unsupported
 
 __all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "walk_graph",
@@ -343,37 +344,17 @@ def template(result: Any, epoch: int) -> Any:
 
     def slot(x: Any) -> tuple:
         count[0] += 1
-        if x._born < epoch and not x._prev:
-            return ("const", x)
-        return ("v", count[0] - 1)
-    return _template(result, slot)
+        return ("const", x) if x._born < epoch and not x._prev else ("t", count[0] - 1)
+    return results.template(result, Value, slot)
 
 
-def _template(result: Any, slot: Any) -> Any:
-    if isinstance(result, Value):
-        return slot(result)
-    if isinstance(result, (tuple, list)):
-        return (type(result).__name__, [_template(x, slot) for x in result])
-    if isinstance(result, dict):
-        return ("dict", {k: _template(v, slot) for k, v in result.items()})
-    if result is None or isinstance(result, (str, bool)):
-        return ("const", result)
-    raise Unsupported(f"a return value of type {type(result).__name__} (return Values, or "
-                      "tuples, lists, dicts of them: a number read inside the step would be "
-                      "the recorded call's)")
+def rebuild(template: Any, outs: tuple) -> Any:
+    """A replay's return value: each Value a new leaf holding its number."""
+    return results.rebuild(template, outs, _new_leaf)
 
 
-def rebuild(template: tuple, outs: tuple) -> Any:
-    kind, body = template
-    if kind == "v":
-        return Value(outs[body], requires_grad=False)
-    if kind == "tuple":
-        return tuple(rebuild(x, outs) for x in body)
-    if kind == "list":
-        return [rebuild(x, outs) for x in body]
-    if kind == "dict":
-        return {k: rebuild(v, outs) for k, v in body.items()}
-    return body
+def _new_leaf(x: float) -> Value:
+    return Value(x, requires_grad=False)
 
 
 # -- the compiled step -------------------------------------------------------------------
