@@ -14,8 +14,10 @@ floats, each node a local variable:
   ``g_parent = g_parent + ∂node/∂parent · g_node`` per edge, the local derivative by the
   op's ``local`` rule on stand-ins (a selecting op sends 0 where its derivative is 0);
 - the function returns the parameters' gradients and the step's results; the replay
-  stores the gradients in ``.grad`` and runs the recorded optimizers' ``step()`` as they are
-  (so a learning-rate schedule needs no new record).
+  stores the gradients in ``.grad`` (replacing what a parameter held where the second
+  recorded call saw the step zero it, adding to it where the step left it alone, as
+  ``backward()`` does) and runs the recorded optimizers' ``step()`` as they are (so a
+  learning-rate schedule needs no new record).
 
 Before it is used, the compiled function is run on the recorded call's numbers and must
 give every node's value and gradient of that call exactly (NaN equal to NaN); anything
@@ -24,11 +26,14 @@ it cannot reproduce makes the step untraceable rather than wrong.
 What a Value step may do: build Values from its list arguments (nested lists of numbers or
 of Values that do not require grad; they become new input Values on each recorded call),
 from parameters made before the call and from constants; one ``backward()``; optimizer
-steps after it. Refused (``TraceError``): a parameter changed by hand
-(``p.data -= lr * p.grad``: use ``optim.SGD``), gradients accumulated across calls, hooks,
-``create_graph``, a second ``backward()``, ops under ``no_grad``, nodes made after an
-optimizer step, Tensor ops in the same step, a ``dot`` mixing Values and constants, a
-number among the results (return the Value).
+steps after it. Refused (``TraceError``): a parameter changed inside the step by hand
+(``p.data -= lr * p.grad``: use ``optim.SGD``) or before its ``backward()``, a ``.grad`` set
+to anything but 0, hooks, ``create_graph``, a second ``backward()``, ops under ``no_grad``,
+nodes made after an optimizer step, Tensor ops in the same step, a ``dot`` mixing Values
+and constants, a number among the results (return the Value), two recorded calls whose
+graphs differ (a branch on data, a constant computed from data). As with ``jax.jit``,
+Python code in the step runs only while recording: a branch on data that takes the same
+way on both recorded calls is frozen.
 """
 
 from __future__ import annotations
