@@ -29,6 +29,7 @@ import numpy as np
 from .core import ops
 from .core import tensor as _tensor
 from .core import value as _value
+from .core.mathspace import quiet
 from .core.tensor import Tensor
 from .core.value import Value, vsum
 
@@ -307,8 +308,10 @@ def _objects(items: list) -> np.ndarray:
 
 
 def _each(f: Any, *xs: np.ndarray) -> np.ndarray:
-    """``f`` applied element by element over object arrays of one shape."""
-    return np.frompyfunc(f, len(xs), 1)(*xs)
+    """``f`` applied element by element over object arrays of one shape (numpy's loop
+    would warn of the inf and NaN that Value arithmetic gives as IEEE results)."""
+    with quiet():
+        return np.frompyfunc(f, len(xs), 1)(*xs)
 
 
 def _batch_of(x: Any) -> Any:

@@ -205,13 +205,21 @@ class Node:
     def zero_grad(self) -> None:
         """Clear ``grad`` on this node and on every node it depends on."""
         cleared = self._cleared_grad
-        for node in topological_order(self):
+        order = topological_order(self)
+        for node in order:
             node.grad = cleared
+        if watch_zero_grad is not None:
+            watch_zero_grad(order)
 
     @property
     def is_leaf(self) -> bool:
         """True for a node no operation made: an input, a parameter, or a constant."""
         return not self._prev
+
+
+watch_zero_grad: Callable[[Any], None] | None = None
+"""While ``micrograd_plus.trace`` records a step: told of the nodes every ``zero_grad()``
+(of a node, a module or an optimizer) has just cleared."""
 
 
 def init_leaf(node: Any, data: Any, grad: Any, label: str, requires_grad: bool) -> Any:

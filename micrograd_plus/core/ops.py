@@ -313,6 +313,17 @@ _LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs here, so p = 0 or 1 stays finit
 _BCE_EPS = 9.999999960041972e-13  # and keeps p·(1 − p) from 0 (its 1e-12 as float32)
 
 
+def _unit_check(name: str, p: float, t: float, probability: bool) -> str | None:
+    """BCE's domain on floats: a probability p and a target t in [0, 1] (what
+    ``losses.bce`` checks of a whole batch, for one element)."""
+    if probability and not 0.0 <= p <= 1.0:
+        return (f"{name}: input {p!r} is not a probability in [0, 1]; pass raw scores to "
+                "bce_with_logits instead")
+    if not 0.0 <= t <= 1.0:
+        return f"{name}: target {t!r} is not in [0, 1]"
+    return None
+
+
 def _bce_forward(m: Any, p: Any, t: Any) -> Any:
     log_p = m.where(p > 0.0, m.log(p), -np.inf)
     log_q = m.where(p < 1.0, m.log1p(-p), -np.inf)
@@ -328,7 +339,7 @@ def _bce_local(m: Any, out: Any, p: Any, t: Any) -> tuple:
 BCE = _declare(
     "bce", symbol="BCE", rule="∂BCE/∂p = (p − t)/(p(1 − p)), ∂BCE/∂t = ln(1 − p) − ln p",
     matrix=("({a} − {b}) ⊘ ({a} ⊙ (1 − {a}))", "(ln(1 − {a}) − ln {a})"),
-    forward=_bce_forward, local=_bce_local,
+    forward=_bce_forward, local=_bce_local, check=lambda p, t: _unit_check("bce", p, t, True),
     reference=lambda torch, p, t: torch.nn.functional.binary_cross_entropy(
         p, t, reduction="none"), sample="uu",
 )
@@ -338,6 +349,7 @@ BCE_WITH_LOGITS = _declare(
     # PyTorch's arrangement, so infinite logits give its inf/NaN
     forward=lambda m, x, t: (1.0 - t) * x + m.maximum(-x, 0.0) + m.log1p(m.exp(-abs(x))),
     local=lambda m, out, x, t: (m.sigmoid(x) - t, -x),
+    check=lambda x, t: _unit_check("bce_with_logits", x, t, False),
     reference=lambda torch, x, t: torch.nn.functional.binary_cross_entropy_with_logits(
         x, t, reduction="none"), sample="ru",
 )

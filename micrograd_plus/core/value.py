@@ -358,16 +358,24 @@ def apply_op(op: _ops.Op, inputs: Sequence[Any], params: dict | None = None) -> 
 
 
 def vsum(values: Sequence[Any]) -> Value:
-    """Σ v_i as one node;  ∂/∂v_i = 1.  Plain numbers are constants, not graph nodes."""
+    """Σ v_i as one node;  ∂/∂v_i = 1.  Plain numbers are constants, not graph nodes.
+
+    With constants among the terms the node keeps them in order (None where a parent
+    goes): ``_args = (terms,)``, so the sum can be computed again as it was (trace)."""
     parents = []
+    terms = []
     total = 0.0
     for v in values:
         if isinstance(v, Value):
             parents.append(v)
+            terms.append(None)
             total += v.data
         else:
-            total += check_number(v, "vsum element")
-    return _result(total, tuple(parents), (1.0,) * len(parents), "sum", _ops.VSUM)
+            c = check_number(v, "vsum element")
+            terms.append(c)
+            total += c
+    args = (tuple(terms),) if len(terms) != len(parents) else None
+    return _result(total, tuple(parents), (1.0,) * len(parents), "sum", _ops.VSUM, args)
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any], bias: Any = None) -> Value:

@@ -12,6 +12,7 @@ import random
 from typing import Any, Iterator, NamedTuple
 
 
+from ..core import autograd
 from ..core.autograd import mark_modified
 from ..core.checks import real_array, real_number
 from ..core.value import Value
@@ -96,6 +97,8 @@ class Module:
             params = self.parameters()
         for p in params:
             p.grad = 0.0 if p.__class__ is Value or isinstance(p, Value) else None
+        if autograd.watch_zero_grad is not None:
+            autograd.watch_zero_grad(params)
 
     def num_parameters(self) -> int:
         """Number of scalar parameters (a Tensor counts its elements)."""

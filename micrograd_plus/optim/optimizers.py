@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..core import tensor as _tensor
+from ..core import autograd
 from ..core.autograd import Node, enable_grad, mark_modified
 from ..core.checks import real_array, real_number
 
@@ -277,6 +278,8 @@ class Optimizer:
                         g[...] = 0.0
                 elif g is not None:
                     p.grad = 0.0
+        if autograd.watch_zero_grad is not None:
+            autograd.watch_zero_grad([p for group in self.param_groups for p in group["params"]])
 
     def state_dict(self) -> dict:
         """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as torch."""

@@ -72,6 +72,7 @@ eagerly, with its checks. ``step.compiled`` shows the compiled functions' source
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from typing import Any, Callable
 
@@ -86,6 +87,9 @@ from .program import Program
 from .record import Recorder, first_difference, signature
 from .standins import Unsupported, recording
 from . import scalar
+from .vrecord import logging_nodes
+
+_recording = threading.RLock()
 
 __all__ = ["trace", "Traced", "TraceError"]
 
@@ -163,7 +167,13 @@ class Traced:
             return self.fn(*args)
         args = tuple(Tensor(a, dtype=None) if isinstance(a, np.ndarray) else a for a in args)
         flat: list = []
-        key = _key(args, flat)
+        try:
+            key = _key(args, flat)
+        except TraceError as e:
+            if not self.fallback:
+                raise
+            self._give_up(str(e))
+            return self.fn(*args)
         entry = self._cache.get(key)
         if isinstance(entry, Compiled):
             with autograd._backward_lock:
@@ -181,22 +191,27 @@ class Traced:
         return self._record(key, entry, args)
 
     def _record(self, key: tuple, records: list, args: tuple) -> Any:
+        with _recording:  # one call at a time is recorded (the recorder is global)
+            return self._record_alone(key, records, args)
+
+    def _record_alone(self, key: tuple, records: list, args: tuple) -> Any:
         autograd.clock.epoch += 1  # every Tensor made from now on is born inside the call
         rec = Recorder([a for a in args if isinstance(a, Tensor)], autograd.clock.epoch)
-        args = tuple(scalar.value_args(a, rec.value_inputs) if isinstance(a, list) else a
+        args = tuple(scalar.value_args(a, rec.value.inputs) if isinstance(a, list) else a
                      for a in args)
-        if records:
-            params = scalar.known_parameters(records[0][0])
-            rec.value_start = {k: p.grad for k, p in params.items()}
-            rec.value_start_data = {k: p.data for k, p in params.items()}
+        rec.value.begin(records[0][0].value if records else None)
         _tensor_mod.recorder = rec
+        autograd.watch_zero_grad = rec.value_zero_grad
         try:
-            result = self.fn(*args)
+            with logging_nodes(rec.value):
+                result = self.fn(*args)
         finally:
             _tensor_mod.recorder = None
+            autograd.watch_zero_grad = None
         rec.after_backward()
+        rec.value.end()
         tensors = any(e[0] == "op" for e in rec.events)
-        values = rec.value_root is not None or bool(rec.value_inputs) or _holds_value(result)
+        values = rec.value.root is not None or bool(rec.value.inputs) or _holds_value(result)
         if rec.problem is None and tensors == values:
             rec.problem = ("Tensor ops and a Value graph in one step" if tensors else
                            "no Tensor op and no Value graph in the traced step")
@@ -204,7 +219,7 @@ class Traced:
         if rec.problem is None and values:
             try:  # what a Value step recorded, checked now (a number returned, …)
                 graph = scalar.Graph(rec, result)
-                rec.value_signature = graph.signature()
+                rec.value.signature = graph.signature()
                 template = scalar.template(result, rec.epoch)
             except Unsupported as e:
                 rec.problem = f"{e} in the traced step"
@@ -212,8 +227,8 @@ class Traced:
             records.append((rec, result))
             if len(records) == 2:
                 (first, _), (second, _) = records
-                rec.problem = (scalar.difference(first.value_signature,
-                                                 second.value_signature)
+                rec.problem = (scalar.difference(first.value.signature,
+                                                 second.value.signature)
                                if values else
                                first_difference(signature(first), signature(second)))
                 if rec.problem is None:

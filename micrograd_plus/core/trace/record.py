@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import autograd
 from ..tensor import Tensor
-from .scalar import walk_graph
+from .vrecord import ValueRecord
 
 __all__ = ["Recorder", "Refs", "InputData", "arg_ref", "signature", "first_difference"]
 
@@ -34,23 +34,7 @@ class Recorder:
         self.given_grads: dict = {}  # id(leaf) -> (leaf, the .grad backward left, a copy)
         self._pending: list | None = None  # the order of a backward pass that just ran
         self.thread = threading.get_ident()  # other threads' ops are not this step's
-        # a Value step (core.trace.scalar): its inputs, its backward pass and optimizers
-        self.value_inputs: list = []  # the input Values made from list arguments
-        self.value_root: Any = None
-        self.value_seed = 1.0
-        self.value_order: list = []  # autograd's order of the pass
-        self.value_grads: list = []  # each node's gradient after it, for the compiler's check
-        self.value_snapshot: dict = {}  # id(leaf made before the call) -> its data then
-        self.value_given: dict = {}  # id(leaf) -> the .grad float the pass left
-        # id(parameter) -> its .grad when the call began (for the second recorded call:
-        # the parameters the first one reached and stepped), to tell which ones the step
-        # zeroes itself
-        self.value_start: dict | None = None
-        self.value_start_data: dict = {}  # the same parameters' .data
-        self.value_set: set = set()  # ids of the leaves whose .grad the step zeroes first
-        self.value_steps: list = []  # optimizers stepped after the pass
-        self.value_signature: list = []  # the graph and events, to compare two calls
-        self.value_epoch: float = float("inf")  # the clock at the pass
+        self.value = ValueRecord(epoch, self.untraceable)  # a Value step's (vrecord)
 
     def untraceable(self, what: str) -> None:
         if self.problem is None and threading.get_ident() == self.thread:
@@ -92,45 +76,17 @@ class Recorder:
         self._pending = order  # leaves' new .grad arrays are noted after the pass
 
     def value_backward(self, root: Any, seed: float, create_graph: bool) -> None:
-        """A Value ``backward()`` is about to run (see core.trace.scalar)."""
-        if threading.get_ident() != self.thread:
-            return
-        if create_graph:
-            return self.untraceable("backward(create_graph=True)")
-        if self.value_root is not None:
-            return self.untraceable("a second backward()")
-        order = autograd.topological_order(root)
-        for node in order:
-            if node._hooks:
-                return self.untraceable(f"a hook on {autograd.describe(node)}")
-            if not node._prev and node._born < self.epoch:
-                if not self._zeroed(node, node.grad):
-                    return self.untraceable(
-                        f"a .grad of {autograd.describe(node)} set inside the step to "
-                        f"{node.grad!r} (only zero_grad() and backward() can be replayed)")
-        self.value_root, self.value_seed, self.value_order = root, seed, order
-        self.value_epoch = autograd.clock.epoch
-        self.value_snapshot = {id(n): n.data for n in walk_graph([root])
-                               if not n._prev and n._born < self.epoch}
-
-    def _zeroed(self, p: Any, g: Any) -> bool:
-        """Whether the step leaves ``p.grad`` as it found it (then a replay adds to it, as
-        backward does) or set it to 0 (then a replay sets it); False for anything else."""
-        if self.value_start is None or id(p) not in self.value_start:
-            return True  # the first recorded call: nothing to compare with yet
-        start = self.value_start[id(p)]
-        if g is start:
-            return True
-        if type(g) is float and g == 0.0:
-            self.value_set.add(id(p))
-            return True
-        return False
+        """A Value ``backward()`` is about to run (see :mod:`.vrecord`)."""
+        if threading.get_ident() == self.thread:
+            self.value.backward(root, seed, create_graph)
 
     def after_value_backward(self) -> None:
-        if threading.get_ident() != self.thread or self.value_root is None:
-            return
-        self.value_grads = [n._pass_grad for n in self.value_order]  # (this pass only)
-        self.value_given = {id(n): n.grad for n in self.value_order if not n._prev}
+        if threading.get_ident() == self.thread:
+            self.value.after_backward()
+
+    def value_zero_grad(self, nodes: Any) -> None:
+        if threading.get_ident() == self.thread:
+            self.value.zero_grad(nodes)
 
     def after_backward(self) -> None:
         order = self._pending
@@ -148,7 +104,9 @@ class Recorder:
         values = [p for group in opt.param_groups for p in group["params"]
                   if not isinstance(p, Tensor)]
         if values:
-            return self.value_step(opt, values)
+            if len(values) != sum(len(g["params"]) for g in opt.param_groups):
+                return self.untraceable("an optimizer of Values and Tensors")
+            return self.value.step(opt, values)
         grads, states = [], []
         for group in opt.param_groups:
             for p in group["params"]:
@@ -167,22 +125,6 @@ class Recorder:
                 states.append(dict(opt.state.get(p, {})))
         hyper = [{k: v for k, v in group.items() if k != "params"} for group in opt.param_groups]
         self.events.append(("step", opt, grads, states, hyper))
-
-
-    def value_step(self, opt: Any, params: list) -> None:
-        if len(params) != sum(len(g["params"]) for g in opt.param_groups):
-            return self.untraceable("an optimizer of Values and Tensors")
-        if self.value_root is None:
-            return self.untraceable("an optimizer step without a backward() before it")
-        given = self.value_given
-        for p in params:
-            g = p.grad
-            if g is given.get(id(p)) or (id(p) not in given and self._zeroed(p, g)):
-                continue
-            return self.untraceable(
-                f"a .grad of {autograd.describe(p)} not made by a backward() of this "
-                "step, or changed after it")
-        self.value_steps.append(opt)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -50,9 +50,10 @@ from ..mathspace import FLOATS
 from ..value import DOT_CONSTANTS, DOT_INTERLEAVED, Value
 from . import results
 from .standins import Unsupported
+from .vrecord import walk_graph
 
 __all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "walk_graph",
-           "known_parameters", "template", "rebuild", "compile_step"]
+           "template", "rebuild", "compile_step"]
 
 _DATA = attrgetter("data")
 _NEEDS = attrgetter("requires_grad")
@@ -195,29 +196,6 @@ def _number(x: Any) -> float:
 
 
 # -- the recorded graph ------------------------------------------------------------------
-def walk_graph(roots: list) -> list:
-    """Every node the ``roots`` depend on, inputs before outputs (whether or not they
-    require grad): the forward order. Iterative, like ``autograd.topological_order``."""
-    order: list = []
-    seen: set = set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, iter(root._prev))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    stack.append((p, iter(p._prev)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
-
-
 class Graph:
     """One record's Value graph, each node classified: an input (made from an argument), an
     external node (made before the call: a parameter), a constant (a leaf made in the call)
@@ -225,14 +203,23 @@ class Graph:
 
     def __init__(self, rec: Any, result: Any) -> None:
         self.rec = rec
-        roots = [rec.value_root] if rec.value_root is not None else []
+        roots = [rec.value.root] if rec.value.root is not None else []
         self.results: list = []
         _collect(result, self.results)
-        self.nodes = walk_graph(roots + self.results)
+        # every node the call made before its optimizer steps, used or not (eagerly a
+        # domain error of an unused one is raised all the same), in the order it made them
+        # (so of two errors the replay raises the one the call met first)
+        made = [n for n in rec.value.made if n._prev and n._born <= rec.value.pass_epoch]
+        self.nodes = walk_graph(roots + self.results + made)
         if len(self.nodes) > MAX_NODES:
             raise Unsupported(f"a graph of {len(self.nodes)} nodes (more than {MAX_NODES})")
+        rank = {id(n): k for k, n in enumerate(rec.value.made)}
+        if any(n._prev and n._fn is not None and id(n) not in rank
+               for n in self.nodes if n._born >= rec.epoch):
+            raise Unsupported("a Value made by another thread during the call")
+        self.nodes.sort(key=lambda n: rank.get(id(n), -1))  # leaves first, as they were
         self.index = {id(n): k for k, n in enumerate(self.nodes)}
-        inputs = {id(v): i for i, v in enumerate(rec.value_inputs)}
+        inputs = {id(v): i for i, v in enumerate(rec.value.inputs)}
         self.kinds: list = []
         for n in self.nodes:
             if id(n) in inputs:
@@ -244,7 +231,7 @@ class Graph:
                                       "before the call, such as parameters, can be)")
                 _unchanged_before_backward(n, rec)
                 self.kinds.append(("ext", id(n)))
-            elif n._born > rec.value_epoch:
+            elif n._born > rec.value.pass_epoch:
                 raise Unsupported(f"a Value made after an optimizer step "
                                   f"({autograd.describe(n)})")
             elif not n._prev:
@@ -270,9 +257,9 @@ class Graph:
         two recorded calls."""
         rec = self.rec
         sig: list = list(self.kinds)
-        if rec.value_root is not None:
-            sig.append(("backward", self.index[id(rec.value_root)], rec.value_seed))
-        sig.append(("steps", tuple(id(opt) for opt in rec.value_steps)))
+        if rec.value.root is not None:
+            sig.append(("backward", self.index[id(rec.value.root)], rec.value.seed))
+        sig.append(("steps", tuple(id(opt) for opt in rec.value.steps)))
         sig.append(("results", tuple(self.index[id(r)] for r in self.results)))
         return sig
 
@@ -281,9 +268,9 @@ def _unchanged_before_backward(p: Any, rec: Any) -> None:
     """Refuse a parameter changed inside the step before its backward pass (by
     ``set_weights``, ``load_state_dict`` or by hand): a replay would not change it."""
     modified = getattr(p, "_modified", -1)
-    now = rec.value_snapshot.get(id(p), p.data)
-    start = rec.value_start_data.get(id(p), now)
-    if rec.epoch < modified <= rec.value_epoch or not _same(start, now):
+    now = rec.value.snapshot.get(id(p), p.data)
+    start = rec.value.start_data.get(id(p), now)
+    if rec.epoch < modified <= rec.value.pass_epoch or not _same(start, now):
         raise Unsupported(f"a change of {autograd.describe(p)} inside the step before "
                           "its backward() (change parameters outside the traced step)")
 
@@ -332,16 +319,6 @@ def _collect(result: Any, out: list) -> None:
             stack.extend(reversed(list(x.values())))
 
 
-def known_parameters(first: Any) -> dict:
-    """id -> parameter, for every parameter the first recorded call reached or stepped:
-    the second call notes their ``.grad`` and ``.data`` as it begins (see
-    ``Recorder._zeroed`` and :func:`_unchanged_before_backward`)."""
-    params = [n for n in first.value_order if not n._prev and n._born < first.epoch]
-    params += [p for opt in first.value_steps for grp in opt.param_groups
-               for p in grp["params"]]
-    return {id(p): p for p in params}
-
-
 def template(result: Any, epoch: int) -> Any:
     """The step's return value with each Value replaced by its output slot (slots in the
     order :func:`_collect` finds them); a leaf made before the call is returned itself."""
@@ -373,6 +350,8 @@ class ScalarCompiled:
         self.grad_leaves: list = []  # the leaves whose .grad the function returns
         self.setting: list = []  # for each: True when the step zeroes it first (replace)
         self.zeroed: list = []  # optimizer parameters the graph does not reach: .grad = 0
+        self.unsure: list = []  # parameters whose .grad must be 0 for this replay to hold
+        self.zero_after: list = []  # parameters the step zeroes after its optimizer steps
         self.optimizers: list = []  # (optimizer, its parameter count), stepped in order
         self.template: Any = None
         self.run: Any = None
@@ -382,6 +361,7 @@ class ScalarCompiled:
         """Something the function was compiled for has changed (then record again)."""
         return (tuple(map(_NEEDS, self.externals)) != self.flags
                 or any(map(_HOOKS, self.grad_leaves))
+                or any(p.grad != 0.0 for p in self.unsure)
                 or any(sum(len(g["params"]) for g in opt.param_groups) != n
                        for opt, n in self.optimizers))
 
@@ -393,6 +373,8 @@ class ScalarCompiled:
             p.grad = 0.0
         for opt, _ in self.optimizers:
             opt.step()
+        for p in self.zero_after:
+            p.grad = 0.0
         return outs
 
 
@@ -438,7 +420,7 @@ class _Writer:
                 self.check(n)
                 self.lines.append(f"    v{k} = {self.value_of(n)}")
         self.externals = externals
-        self.n_inputs = len(g.rec.value_inputs)
+        self.n_inputs = len(g.rec.value.inputs)
 
     def parents(self, n: Any) -> list:
         index, names = self.g.index, self.names
@@ -456,8 +438,11 @@ class _Writer:
             # [, 1]; a bias's b·1 ends the same left-to-right sum as the eager + b
             consts = self.constant(tuple(n._local))
             return f"SUM(MAP(MUL, {self.tuple_of(ps)}, {consts}), 0.0)"
-        if op is _ops.VSUM:
-            return f"REDUCE(ADD, {self.tuple_of(ps)}, 0.0)" if ps else "0.0"
+        if op is _ops.VSUM:  # its constants among the terms, where they were
+            terms = iter(ps)
+            terms = [next(terms) if c is None else _src(c) for c in n._args[0]] \
+                if n._args else ps
+            return f"REDUCE(ADD, {self.tuple_of(terms)}, 0.0)" if terms else "0.0"
         params = n._params()
         try:
             return _src(op.forward(SOURCE, *map(Sym, ps), **params))
@@ -480,13 +465,13 @@ class _Writer:
         """The backward lines; returns the leaves whose gradients the function returns."""
         g = self.g
         rec = g.rec
-        order = rec.value_order
+        order = rec.value.order
         index = g.index
         lines = self.lines
-        root = rec.value_root
+        root = rec.value.root
         gname = {id(n): f"g{index[id(n)]}" for n in order}
         started: set = set()
-        lines.append(f"    g{index[id(root)]} = {_src(rec.value_seed)}")
+        lines.append(f"    g{index[id(root)]} = {_src(rec.value.seed)}")
         started.add(id(root))
         for n in reversed(order):
             if not n._prev:
@@ -543,10 +528,13 @@ def _fail(op: Any, datas: tuple, params: dict) -> None:
 def compile_step(graph: Graph, template: Any) -> ScalarCompiled:
     """The compiled function of a record's graph (the second call's), checked against it."""
     rec = graph.rec
-    stepped = {id(p) for opt in rec.value_steps for grp in opt.param_groups
+    stepped = {id(p) for opt in rec.value.steps for grp in opt.param_groups
                for p in grp["params"]}
-    for n in graph.nodes:
-        before = rec.value_snapshot.get(id(n), n.data)
+    params = rec.value.parameters()
+    for p in params:
+        _unchanged_before_backward(p, rec)
+    for n in graph.nodes + params:
+        before = rec.value.snapshot.get(id(n), n.data)
         if id(n) not in stepped and not _same(before, n.data):  # changed after backward
             raise Unsupported(f"a change of the .data of {autograd.describe(n)} by hand "
                               "(p.data -= lr * p.grad cannot be replayed: update with an "
@@ -554,7 +542,7 @@ def compile_step(graph: Graph, template: Any) -> ScalarCompiled:
     w = _Writer(graph)
     w.scope["FAIL"] = _fail
     w.forward()
-    grad_leaves = w.backward() if rec.value_root is not None else []
+    grad_leaves = w.backward() if rec.value.root is not None else []
     index = graph.index
     grads = ", ".join(f"g{index[id(p)]}" for p in grad_leaves)
     outs = ", ".join(w.names[index[id(r)]] for r in graph.results)
@@ -573,12 +561,14 @@ def compile_step(graph: Graph, template: Any) -> ScalarCompiled:
     c.externals = w.externals
     c.flags = tuple(map(_NEEDS, w.externals))
     c.grad_leaves = grad_leaves
-    c.setting = [id(p) in rec.value_set for p in grad_leaves]
+    c.setting = [id(p) in rec.value.replace for p in grad_leaves]
     reached = {id(p) for p in grad_leaves}
-    c.zeroed = [p for opt in rec.value_steps for grp in opt.param_groups
-                for p in grp["params"] if id(p) not in reached and id(p) in rec.value_set]
+    c.zeroed = [p for opt in rec.value.steps for grp in opt.param_groups
+                for p in grp["params"] if id(p) not in reached and id(p) in rec.value.replace]
     c.optimizers = [(opt, sum(len(grp["params"]) for grp in opt.param_groups))
-                    for opt in rec.value_steps]
+                    for opt in rec.value.steps]
+    c.unsure = [p for p in params if id(p) in rec.value.unsure]
+    c.zero_after = [p for p in params if id(p) in rec.value.zero_after]
     c.template = template
     _verify(c, graph, w, rec)
     return c
@@ -591,15 +581,15 @@ def _same(a: Any, b: Any) -> bool:
 def _verify(c: ScalarCompiled, graph: Graph, w: _Writer, rec: Any) -> None:
     """Run the function on the recorded call's numbers: every value and gradient must be
     the call's own, else the compiler has a gap and the step is not traced."""
-    before = rec.value_snapshot
+    before = rec.value.snapshot
     externals = [before.get(id(p), p.data) for p in w.externals]
-    seen = c.run(externals, [v.data for v in rec.value_inputs], True)
+    seen = c.run(externals, [v.data for v in rec.value.inputs], True)
     for k, n in enumerate(graph.nodes):
         name = f"v{k}"
         if name in seen and not _same(seen[name], n.data):
             raise Unsupported(f"'{n._op}' ({autograd.describe(n)}), which the compiler "
                               f"computes as {seen[name]!r}")
-    for n, grad in zip(rec.value_order, rec.value_grads):
+    for n, grad in zip(rec.value.order, rec.value.grads):
         name = f"g{graph.index[id(n)]}"
         if name in seen and not _same(seen[name], grad):
             raise Unsupported(f"the gradient of '{n._op or 'leaf'}' "
