@@ -211,7 +211,8 @@ class Traced:
         rec.after_backward()
         rec.value.end()
         tensors = any(e[0] == "op" for e in rec.events)
-        values = rec.value.root is not None or bool(rec.value.inputs) or _holds_value(result)
+        values = bool(rec.value.root is not None or rec.value.inputs
+                      or scalar.values_in(result))
         if rec.problem is None and tensors == values:
             rec.problem = ("Tensor ops and a Value graph in one step" if tensors else
                            "no Tensor op and no Value graph in the traced step")
@@ -255,12 +256,6 @@ class Traced:
                              "instead of raising)")
         warnings.warn(message + " It runs eagerly from now on.", RuntimeWarning, stacklevel=3)
         self._eager = problem
-
-
-def _holds_value(result: Any) -> bool:
-    found: list = []
-    scalar._collect(result, found)
-    return bool(found)
 
 
 def _replay(c: Compiled, args: tuple) -> Any:

@@ -52,8 +52,8 @@ from . import results
 from .standins import Unsupported
 from .vrecord import walk_graph
 
-__all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "walk_graph",
-           "template", "rebuild", "compile_step"]
+__all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "values_in",
+           "difference", "template", "rebuild", "compile_step"]
 
 _DATA = attrgetter("data")
 _NEEDS = attrgetter("requires_grad")
@@ -204,8 +204,7 @@ class Graph:
     def __init__(self, rec: Any, result: Any) -> None:
         self.rec = rec
         roots = [rec.value.root] if rec.value.root is not None else []
-        self.results: list = []
-        _collect(result, self.results)
+        self.results = values_in(result)
         # every node the call made before its optimizer steps, used or not (eagerly a
         # domain error of an unused one is raised all the same), in the order it made them
         # (so of two errors the replay raises the one the call met first)
@@ -307,7 +306,9 @@ def _kind_words(x: tuple) -> str:
             "op": f"op '{x[1]}'"}.get(x[0], x[0])
 
 
-def _collect(result: Any, out: list) -> None:
+def values_in(result: Any) -> list:
+    """The Values of a step's return value, in reading order (its template's slots)."""
+    out: list = []
     stack = [result]
     while stack:
         x = stack.pop()
@@ -317,11 +318,12 @@ def _collect(result: Any, out: list) -> None:
             stack.extend(reversed(x))
         elif isinstance(x, dict):
             stack.extend(reversed(list(x.values())))
+    return out
 
 
 def template(result: Any, epoch: int) -> Any:
     """The step's return value with each Value replaced by its output slot (slots in the
-    order :func:`_collect` finds them); a leaf made before the call is returned itself."""
+    order :func:`values_in` finds them); a leaf made before the call is returned itself."""
     count = [0]
 
     def slot(x: Any) -> tuple:
@@ -405,14 +407,13 @@ class _Writer:
 
     def forward(self) -> None:
         g = self.g
-        externals, inputs = [], []
+        externals = []
         for k, (n, kind) in enumerate(zip(g.nodes, g.kinds)):
             if kind[0] == "ext":
                 self.names.append(f"e{len(externals)}")
                 externals.append(n)
             elif kind[0] == "in":
                 self.names.append(f"i{kind[1]}")
-                inputs.append(kind[1])
             elif kind[0] == "const":
                 self.names.append(_src(n.data))
             else:
@@ -438,10 +439,10 @@ class _Writer:
             # [, 1]; a bias's b·1 ends the same left-to-right sum as the eager + b
             consts = self.constant(tuple(n._local))
             return f"SUM(MAP(MUL, {self.tuple_of(ps)}, {consts}), 0.0)"
-        if op is _ops.VSUM:  # its constants among the terms, where they were
-            terms = iter(ps)
-            terms = [next(terms) if c is None else _src(c) for c in n._args[0]] \
-                if n._args else ps
+        if op is _ops.VSUM:  # with its constant terms where they were (vsum's _args)
+            parents = iter(ps)
+            terms = ([next(parents) if c is None else _src(c) for c in n._args[0]]
+                     if n._args else ps)
             return f"REDUCE(ADD, {self.tuple_of(terms)}, 0.0)" if terms else "0.0"
         params = n._params()
         try:
