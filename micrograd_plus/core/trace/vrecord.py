@@ -106,9 +106,7 @@ class ValueRecord:
         """Note the parameters the previous recorded call reached or stepped, as they are."""
         if previous is None:
             return
-        params = [n for n in previous.order if not n._prev and n._born < previous.epoch]
-        params += [p for opt in previous.steps for g in opt.param_groups for p in g["params"]]
-        self.known = {id(p): p for p in params}
+        self.known = {id(p): p for p in previous._touched()}
         self.start_grad = {k: p.grad for k, p in self.known.items()}
         self.start_data = {k: p.data for k, p in self.known.items()}
 
@@ -161,9 +159,7 @@ class ValueRecord:
     def end(self) -> None:
         """At the end of the call: gradients zeroed after the pass (or changed: refused)."""
         self.after_backward()
-        params = [n for n in self.order if not n._prev and n._born < self.epoch]
-        params += [p for opt in self.steps for g in opt.param_groups for p in g["params"]]
-        for p in params:
+        for p in self._touched():
             seen = self.given.get(id(p), self.at_step.get(id(p)))
             g = p.grad
             if g is seen:
@@ -188,10 +184,13 @@ class ValueRecord:
             return True
         return False
 
-    def parameters(self) -> list:
-        """The leaves made before the call that the pass reached or an optimizer stepped,
-        and those of the previous recorded call."""
+    def _touched(self) -> list:
+        """The leaves made before the call that the pass reached or an optimizer stepped."""
         params = [n for n in self.order if not n._prev and n._born < self.epoch]
-        params += [p for opt in self.steps for g in opt.param_groups for p in g["params"]]
+        return params + [p for opt in self.steps for g in opt.param_groups for p in g["params"]]
+
+    def parameters(self) -> list:
+        """The leaves this call touched and those the previous recorded call touched."""
+        params = self._touched()
         seen = {id(p) for p in params}
         return params + [p for k, p in self.known.items() if k not in seen]
