@@ -42,6 +42,7 @@ TIMED = re.compile(r"\d+\.\d+ \[\d+\.\d+–\d+\.\d+\]")  # median [min–max]
 def test_bench_moons_quick_checks_every_variant_against_micrograd_plus():
     out = run("bench_moons.py", "--quick")
     variants = ["micrograd_plus (micrograd's code)", "micrograd_plus, GC off",
+                "micrograd_plus, traced (trace + optim.SGD)",
                 "floor: plain floats, hand-written backward"]
     if has("micrograd"):
         variants += ["micrograd 0.1.0, GC on", "micrograd 0.1.0, GC off"]
@@ -54,6 +55,8 @@ def test_bench_moons_quick_checks_every_variant_against_micrograd_plus():
         line = row(out, name)
         assert TIMED.search(line) and re.search(r"\d\.\d\dx (faster|slower)", line), line
     assert TIMED.search(row(out, "micrograd_plus "))
+    for name in variants:  # each row's time over the floor's
+        assert re.search(r"\d+\.\d\dx  ", row(out, name)), row(out, name)
 
 
 def test_bench_chain_quick_checks_the_gradient_of_every_engine():
