@@ -640,3 +640,36 @@ def test_a_penalty_over_every_parameter_replays_bit_for_bit_with_every_optimizer
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1] + runs[0][2], runs[1][1] + runs[1][2]):
         assert np.array_equal(a, b)
+
+
+def test_a_value_graph_too_large_to_compile_is_refused_on_its_first_call(monkeypatch):
+    """Compiling costs memory in proportion to the graph: beyond scalar.MAX_NODES a Value
+    step is refused (on its first recorded call), or runs eagerly with fallback=True."""
+    from micrograd_plus.core.trace import scalar
+    monkeypatch.setattr(scalar, "MAX_NODES", 50)
+    w = Value(0.5)
+    opt = optim.SGD([w], lr=0.01)
+
+    def step(xs):
+        loss = Value(0.0)
+        for x in xs:
+            loss = loss + (w * x).tanh()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    xs = [0.1 * k for k in range(30)]  # 3 nodes per term: 90 nodes
+    with pytest.raises(TraceError, match="graph of .* nodes"):
+        trace(step)(xs)
+    relaxed = trace(step, fallback=True)
+    with pytest.warns(RuntimeWarning, match="nodes"):
+        relaxed(xs)
+    for _ in range(3):
+        relaxed(xs)
+    assert relaxed.compiled == []
+    small = trace(step)
+    monkeypatch.setattr(scalar, "MAX_NODES", 1000)
+    for _ in range(3):
+        small(xs)
+    assert len(small.compiled) == 1
