@@ -15,6 +15,7 @@ import re
 import sys
 import threading
 import warnings
+from functools import partial
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -140,6 +141,31 @@ def V(x):
     """An input as a Value (what trace makes of a list argument's number; eagerly a new leaf
     that does not require grad), so that a step can call methods on its inputs."""
     return x if isinstance(x, Value) else Value(x, requires_grad=False)
+
+
+def step_build(init, loss_of, make_opt, results: bool = False):
+    """A builder of the common set-up: the parameters (a Value of each number of ``init``, or,
+    where ``init`` is a function, the parameters of the model it makes), one optimizer
+    ``make_opt(params)``, and a step that computes ``loss_of(w, *args)`` (w the list of Values
+    or the model), then ``opt.zero_grad(); loss.backward(); opt.step()`` and returns the loss.
+    With ``results``, loss_of returns (loss, more), and the step returns that pair."""
+    def build():
+        if callable(init):
+            w = init()
+            params = w.parameters()
+        else:
+            w = params = [Value(v) for v in init]
+        opt = make_opt(params)
+
+        def step(*args):
+            out = loss_of(w, *args)
+            loss = out[0] if results else out
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return out
+        return params, [opt], step
+    return build
 
 
 # -- the moons step (micrograd's demo) ----------------------------------------------------
@@ -289,20 +315,11 @@ OP_USES = {
 
 
 def op_build(uses):
-    def build():
-        w = [Value(0.75), Value(-0.5), Value(1.25)]
-        opt = optim.SGD(w, lr=0.01)
-
-        def step(x):
-            a, b, c = x[0] + w[0], x[1] + w[1], x[2] * w[2]
-            rs = uses(a, b, c, x, w)
-            loss = vsum([r * x[2] for r in rs] + [r * w[2] for r in rs])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss, rs
-        return w, [opt], step
-    return build
+    def loss_of(w, x):
+        a, b, c = x[0] + w[0], x[1] + w[1], x[2] * w[2]
+        rs = uses(a, b, c, x, w)
+        return vsum([r * x[2] for r in rs] + [r * w[2] for r in rs]), rs
+    return step_build([0.75, -0.5, 1.25], loss_of, partial(optim.SGD, lr=0.01), results=True)
 
 
 # inputs of a call given the parameters w (numbers): so that a = x0 + w0 is exactly 0
@@ -359,18 +376,8 @@ def test_every_value_op_replays_like_eager_at_its_edges(name, edge):
 
 
 def test_an_infinite_gradient_through_relus_zero_derivative_gives_zero_not_nan():
-    def build():
-        w = [Value(0.75), Value(0.5)]
-        opt = optim.SGD(w, lr=0.1)
-
-        def step(x):
-            loss = (x[0] + w[0]).relu() * x[1] + w[1] * w[1]
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    pair = Pair(step_build([0.75, 0.5], lambda w, x: (x[0] + w[0]).relu() * x[1] + w[1] * w[1],
+                           partial(optim.SGD, lr=0.1)))
     pair.run([([1.0, 2.0],)] * 3)
     assert pair.t_params[0].grad == 2.0
     for x0 in (-pair.t_params[0].data, -pair.t_params[0].data - 1.0):  # at the kink, below
@@ -381,18 +388,8 @@ def test_an_infinite_gradient_through_relus_zero_derivative_gives_zero_not_nan()
 
 def test_a_vsum_with_a_constant_among_its_terms_replays():
     """vsum takes plain numbers as constants (not parents): Σ over [a, 0.1, b]."""
-    def build():
-        w = [Value(0.5), Value(-0.3)]
-        opt = optim.SGD(w, lr=0.1)
-
-        def step(x):
-            loss = vsum([w[0] * x[0], 0.1, w[1] * x[1]])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    pair = Pair(step_build([0.5, -0.3], lambda w, x: vsum([w[0] * x[0], 0.1, w[1] * x[1]]),
+                           partial(optim.SGD, lr=0.1)))
     pair.run([([0.7 + k, 0.3],) for k in range(5)])
     assert pair.calls == 2
 
@@ -447,20 +444,16 @@ def _binary(op: str, a, b):
     return dot([a, b], [b, b], a)
 
 
-def _program_step(program, n_out, w, opt):
-    def step(x):
+def _program_loss(program, n_out):
+    def loss_of(w, x):
         pool = list(w) + [V(v) for v in x]
         for op, i, j in program:
             a, b = pool[i % len(pool)], pool[j % len(pool)]
             pool.append(_unary(op, a) if op in UNARY else _binary(op, a, b))
         made = pool[len(w) + len(x):]
         # every parameter in the loss (one out of it: test_a_parameter_stepped_but_...)
-        loss = vsum(made[-n_out:] + [p * p for p in w])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss, made[:n_out]
-    return step
+        return vsum(made[-n_out:] + [p * p for p in w]), made[:n_out]
+    return loss_of
 
 
 def _some_float():
@@ -479,11 +472,10 @@ def _some_float():
        opt_name=st.sampled_from(["sgd-nesterov", "adam-amsgrad", "rmsprop-centered",
                                  "adagrad"]))
 def test_random_programs_replay_bit_for_bit(program, n_out, w0, inputs, opt_name):
-    def build():
-        w = [Value(v) for v in w0]
-        opts = OPTIMIZERS[opt_name](w)
-        return w, opts, _program_step(program, n_out, w, opts[0])
-    pair = Pair(build)
+    def make_opt(w):
+        (opt,) = OPTIMIZERS[opt_name](w)
+        return opt
+    pair = Pair(step_build(w0, _program_loss(program, n_out), make_opt, results=True))
     pair.run([(x,) for x in inputs])
     assert pair.calls == 2
 
@@ -491,19 +483,11 @@ def test_random_programs_replay_bit_for_bit(program, n_out, w0, inputs, opt_name
 def test_a_parameter_stepped_but_outside_the_loss_may_be_among_the_results():
     """A result computed from a parameter that the loss does not reach, which the optimizer
     still changes (weight decay): eagerly the result is the value before the step."""
-    def build():
-        w = [Value(0.5), Value(2.0)]
-        opt = optim.SGD(w, lr=0.1, weight_decay=0.1)
-
-        def step(x):
-            r = -w[1]
-            loss = (w[0] * x[0]) ** 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss, r
-        return w, [opt], step
-    pair = Pair(build)
+    def loss_of(w, x):
+        r = -w[1]
+        return (w[0] * x[0]) ** 2, r
+    pair = Pair(step_build([0.5, 2.0], loss_of, partial(optim.SGD, lr=0.1, weight_decay=0.1),
+                           results=True))
     pair.run([([1.0 + k],) for k in range(5)])
     assert pair.calls == 2
 
@@ -511,19 +495,10 @@ def test_a_parameter_stepped_but_outside_the_loss_may_be_among_the_results():
 def test_a_parameter_outside_the_loss_set_by_hand_inside_the_step_is_not_lost():
     """The step sets an optimizer's parameter that the loss does not reach by hand (then the
     optimizer's weight decay moves it): a replay must do the same, or refuse."""
-    def build():
-        w = [Value(0.5), Value(2.0)]
-        opt = optim.SGD(w, lr=0.1, weight_decay=0.5)
-
-        def step(x):
-            w[1].data = 0.8
-            loss = (w[0] * x[0]) ** 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    def loss_of(w, x):
+        w[1].data = 0.8
+        return (w[0] * x[0]) ** 2
+    pair = Pair(step_build([0.5, 2.0], loss_of, partial(optim.SGD, lr=0.1, weight_decay=0.5)))
     pair.run([([1.0 + k],) for k in range(5)], refusal_ok=True)
 
 
@@ -558,20 +533,11 @@ def _leaves(rows) -> list:
 
 
 def test_the_same_numbers_nested_differently_record_again():
-    def build():
-        w = [Value(0.5), Value(-1.5), Value(2.0), Value(0.25)]
-        opt = optim.SGD(w, lr=0.1)
-
-        def step(rows):
-            xs = _leaves(rows)
-            loss = vsum([(V(v) * w[i % 4] + w[(i + 1) % 4]).tanh() * (i + 1)
-                         for i, v in enumerate(xs)])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    def loss_of(w, rows):
+        xs = _leaves(rows)
+        return vsum([(V(v) * w[i % 4] + w[(i + 1) % 4]).tanh() * (i + 1)
+                     for i, v in enumerate(xs)])
+    pair = Pair(step_build([0.5, -1.5, 2.0, 0.25], loss_of, partial(optim.SGD, lr=0.1)))
     flat, nested = [[1.0, 2.0, 3.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]]
     deep = [[[1.0], 2.0], [3.0, [4.0, []]]]
     pair.run([(flat,)] * 3 + [(nested,)] * 3 + [(deep,)] * 3)
@@ -584,20 +550,10 @@ def test_the_same_numbers_nested_differently_record_again():
 
 
 def test_a_hashable_argument_records_once_per_value():
-    def build():
-        model = MLP(2, [4, 1], seed=3)
-        params = model.parameters()
-        opt = optim.SGD(params, lr=0.1)
-
-        def step(X, y, margin):
-            loss = vsum([(margin - yi * model(x)).relu() for x, yi in zip(X, y)])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return params, [opt], step
+    def loss_of(model, X, y, margin):
+        return vsum([(margin - yi * model(x)).relu() for x, yi in zip(X, y)])
     X, y = moons(6)
-    pair = Pair(build)
+    pair = Pair(step_build(lambda: MLP(2, [4, 1], seed=3), loss_of, partial(optim.SGD, lr=0.1)))
     pair.run([(X, y, 1.0)] * 3 + [(X, y, 0.5)] * 3 + [(X, y, 1.0), (X, y, 0.5)])
     assert pair.calls == 4 and len(pair.step.compiled) == 2
 
@@ -821,60 +777,38 @@ def test_zero_grad_after_the_optimizer_step_leaves_the_grads_zero_on_replays():
     pair.run([moons(4, seed=k) for k in range(5)], refusal_ok=True)
 
 
-def test_grads_zeroed_outside_the_step_then_accumulated_are_not_replayed_as_set():
-    """The step does backward and step; the caller zeroes the grads before the first three
-    calls and then lets them accumulate: eagerly .grad adds up; a replay must do the same
-    or refuse, never overwrite .grad silently."""
-    pair = Pair(_update_build("outside"))
+@pytest.mark.parametrize("order,calls,zeroed", [
+    pytest.param("outside", 6, 3, id="then-accumulated-are-not-replayed-as-set"),
+    pytest.param("zero-first", 5, 2, id="and-inside-then-only-inside-replay-as-set"),
+])
+def test_grads_zeroed_outside_the_step(order, calls, zeroed):
+    """The caller zeroes the grads before the first ``zeroed`` calls, then no longer does.
+    "outside": the step does backward and step only; the caller zeroes the grads before the
+    first three calls and then lets them accumulate: eagerly .grad adds up; a replay must do
+    the same or refuse, never overwrite .grad silently. "zero-first": the caller zeroes the
+    grads before the two recording calls, and the step zeroes them too; later only the step
+    does: eagerly each .grad is this call's gradient."""
+    pair = Pair(_update_build(order))
     pair.check("before")
-    for k in range(6):
-        if k < 3:
-            for opt in pair.e_opts + pair.t_opts:
-                opt.zero_grad()
-        pair.call(*moons(4, seed=k), what=f"call {k + 1}", refusal_ok=True)
-
-
-def test_grads_zeroed_outside_and_inside_the_step_then_only_inside_replay_as_set():
-    """The caller zeroes the grads before the two recording calls, and the step zeroes them
-    too; later only the step does: eagerly each .grad is this call's gradient."""
-    pair = Pair(_update_build("zero-first"))
-    pair.check("before")
-    for k in range(5):
-        if k < 2:
+    for k in range(calls):
+        if k < zeroed:
             for opt in pair.e_opts + pair.t_opts:
                 opt.zero_grad()
         pair.call(*moons(4, seed=k), what=f"call {k + 1}", refusal_ok=True)
 
 
 def test_a_nan_constant_in_the_step_replays():
-    def build():
-        w = [Value(0.5), Value(-1.0)]
-        opt = optim.SGD(w, lr=0.1)
-
-        def step(x):
-            loss = (w[0] * x[0]).tanh() + w[1] * NAN + (w[1] * x[1]) ** 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    pair = Pair(step_build([0.5, -1.0],
+                           lambda w, x: (w[0] * x[0]).tanh() + w[1] * NAN + (w[1] * x[1]) ** 2,
+                           partial(optim.SGD, lr=0.1)))
     pair.run([([0.5 * k, 1.0],) for k in range(5)])
     assert pair.calls == 2
 
 
 # -- after compiling ------------------------------------------------------------------------
-def _small_build():
-    w = [Value(0.5), Value(-0.3), Value(0.2)]
-    opt = optim.SGD(w, lr=0.1, momentum=0.5)
-
-    def step(x):
-        loss = (w[0] * x[0] + w[1]).tanh() * w[2] + w[1] * w[1]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return w, [opt], step
+_small_build = step_build([0.5, -0.3, 0.2],
+                          lambda w, x: (w[0] * x[0] + w[1]).tanh() * w[2] + w[1] * w[1],
+                          partial(optim.SGD, lr=0.1, momentum=0.5))
 
 
 @pytest.mark.parametrize("fallback", [False, True])
@@ -916,18 +850,8 @@ def test_requires_grad_changed_after_compiling_records_again():
 def test_grads_set_by_hand_between_calls_are_replaced_as_zero_grad_and_backward_would():
     """Between calls every .grad is set by hand, that of an optimizer's parameter the loss
     does not reach too: the step's zero_grad() clears them all eagerly, so does a replay."""
-    def build():
-        w = [Value(0.5), Value(-0.3), Value(0.2)]
-        opt = optim.Adam(w, lr=0.1)
-
-        def step(x):
-            loss = (w[0] * x[0] + w[1]).tanh()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    pair = Pair(step_build([0.5, -0.3, 0.2], lambda w, x: (w[0] * x[0] + w[1]).tanh(),
+                           partial(optim.Adam, lr=0.1)))
     pair.run([([0.7],)] * 3)
     for k in range(3):
         for ps in (pair.e_params, pair.t_params):
@@ -960,24 +884,15 @@ def test_compiled_is_the_source_of_a_python_function():
 
 # -- domain errors on a replay --------------------------------------------------------------
 def _domain_build(kind):
-    def build():
-        w = [Value(1.5), Value(0.5)]
-        opt = optim.SGD(w, lr=0.01)
-
-        def step(x):
-            if kind == "log":
-                z = V(x[0]).log() * w[0]
-            elif kind == "sqrt":
-                z = V(x[0]).sqrt() * w[0]
-            else:
-                z = w[0] / V(x[0])
-            loss = (z + w[1]) ** 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    return build
+    def loss_of(w, x):
+        if kind == "log":
+            z = V(x[0]).log() * w[0]
+        elif kind == "sqrt":
+            z = V(x[0]).sqrt() * w[0]
+        else:
+            z = w[0] / V(x[0])
+        return (z + w[1]) ** 2
+    return step_build([1.5, 0.5], loss_of, partial(optim.SGD, lr=0.01))
 
 
 @pytest.mark.parametrize("kind,bad,error", [
@@ -1001,20 +916,11 @@ def test_an_input_outside_an_ops_domain_raises_on_replay_as_eagerly(kind, bad, e
 
 
 def test_of_two_domain_errors_the_replay_raises_the_one_eager_meets_first():
-    def build():
-        w = [Value(0.5), Value(0.25)]
-        opt = optim.SGD(w, lr=0.001)
-
-        def step(x):
-            lg = (V(x[0]) * w[0]).log()
-            q = 1.0 / (V(x[1]) + w[1])
-            loss = q + lg
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    def loss_of(w, x):
+        lg = (V(x[0]) * w[0]).log()
+        q = 1.0 / (V(x[1]) + w[1])
+        return q + lg
+    pair = Pair(step_build([0.5, 0.25], loss_of, partial(optim.SGD, lr=0.001)))
     pair.run([([1.0, 1.0],), ([2.0, 1.0],), ([1.5, 1.0],)])
     pair.call([-1.0, -pair.t_params[1].data], what="log(negative) then 1/0")
 
@@ -1022,19 +928,10 @@ def test_of_two_domain_errors_the_replay_raises_the_one_eager_meets_first():
 def test_a_domain_error_of_a_node_the_results_do_not_use_is_raised_on_replay():
     """An op computed in the step but neither returned nor in the loss (a metric thrown
     away): eagerly its domain error is raised all the same."""
-    def build():
-        w = [Value(0.5)]
-        opt = optim.SGD(w, lr=0.1)
-
-        def step(x):
-            V(x[1]).sqrt()
-            loss = (w[0] * x[0]) ** 2
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    def loss_of(w, x):
+        V(x[1]).sqrt()
+        return (w[0] * x[0]) ** 2
+    pair = Pair(step_build([0.5], loss_of, partial(optim.SGD, lr=0.1)))
     pair.run([([1.0, 4.0],), ([2.0, 9.0],), ([3.0, 1.0],)])
     pair.call([1.0, -1.0], what="sqrt(-1) of an unused node")
 
@@ -1042,18 +939,9 @@ def test_a_domain_error_of_a_node_the_results_do_not_use_is_raised_on_replay():
 def test_a_bce_target_outside_the_unit_interval_on_replay_is_refused_as_eagerly():
     """losses.bce checks its targets (and probabilities) lie in [0, 1]: a replay must not
     train on a target that the eager step refuses."""
-    def build():
-        w = [Value(0.5), Value(0.1)]
-        opt = optim.SGD(w, lr=0.1)
-
-        def step(x):
-            loss = losses.bce([(V(x[0]) * w[0] + w[1]).sigmoid()], [x[1]])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
-        return w, [opt], step
-    pair = Pair(build)
+    pair = Pair(step_build([0.5, 0.1],
+                           lambda w, x: losses.bce([(V(x[0]) * w[0] + w[1]).sigmoid()], [x[1]]),
+                           partial(optim.SGD, lr=0.1)))
     pair.run([([1.0, 0.5],), ([2.0, 1.0],), ([1.5, 0.0],)], refusal_ok=True)
     pair.call([1.0, 1.5], what="target 1.5", refusal_ok=True)
     pair.call([NAN, 0.5], what="probability NaN", refusal_ok=True)
@@ -1141,21 +1029,13 @@ def test_a_thread_recording_while_another_records_does_not_spoil_either_record()
             return float.__float__(self)
 
     def build(seed, wait):
-        def made():
-            model = MLP(2, [4, 1], seed=seed)
-            params = model.parameters()
-            opt = optim.SGD(params, lr=0.1)
-
-            def step(X, y):
-                loss = vsum([(1.0 - yi * model(x)).relu() for x, yi in zip(X, y)])
-                if pause["on"]:
-                    wait()
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                return loss
-            return params, [opt], step
-        return made
+        def loss_of(model, X, y):
+            loss = vsum([(1.0 - yi * model(x)).relu() for x, yi in zip(X, y)])
+            if pause["on"]:
+                wait()  # after the forward pass, before zero_grad, backward and step
+            return loss
+        return step_build(lambda: MLP(2, [4, 1], seed=seed), loss_of,
+                          partial(optim.SGD, lr=0.1))
 
     X, y = moons(6)
     pa = Pair(build(1, lambda: (a_inside.set(), b_inside.wait(3))))
