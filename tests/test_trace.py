@@ -673,3 +673,26 @@ def test_a_value_graph_too_large_to_compile_is_refused_on_its_first_call(monkeyp
     for _ in range(3):
         small(xs)
     assert len(small.compiled) == 1
+
+
+@pytest.mark.parametrize("read", [float, Value.item])
+def test_reading_a_values_number_inside_a_traced_value_step_is_refused(read):
+    """float(v) and v.item() inside the step would give the recorded call's number on every
+    replay (as .item() of a Tensor): refused after the eager call; reading .data cannot be
+    seen (a slot), which the docs say."""
+    w = Value(0.75)
+    opt = optim.SGD([w], lr=0.1)
+    seen = []
+
+    def step(x):
+        loss = (w * x[0] - 1.0) ** 2
+        seen.append(read(loss))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(TraceError, match="read of a Value's number"):
+        trace(step)([2.0])
+    assert seen == [0.25] and w.data == 0.75 - 0.1 * 2.0  # ∂/∂w = 2·(0.75·2 − 1)·2 = 2
+    assert float(w) == w.data  # outside a traced step, as ever

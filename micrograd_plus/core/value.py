@@ -269,10 +269,11 @@ class Value(Node):
         return tuple(self._local or ())
 
     def item(self) -> float:
+        if _tensor.recorder is not None:  # a traced step would freeze the number read
+            _tensor.recorder.untraceable("a read of a Value's number (.item(), float())")
         return self.data
 
-    def __float__(self) -> float:
-        return self.data
+    __float__ = item
 
     # -- operations: generated from the op table ------------------------------------------
     __add__ = _binary_method(_ops.ADD)

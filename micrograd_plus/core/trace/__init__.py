@@ -58,8 +58,9 @@ against that call's every value and gradient; a replay runs it, stores the param
 ``.grad`` (replaced where the step zeroes them, added to where it does not, as backward
 does) and calls the recorded optimizers' ``step()`` as they are, so a learning-rate
 schedule needs no new record. As with ``jax.jit``, Python code in the step runs only while
-recording: a number read from a Value inside the step (``.data``, ``float()``) is the
-recorded call's, so return Values (a number among the results is refused). Refused as well:
+recording: a number read from a Value inside the step is the recorded call's. ``float(v)``
+and ``v.item()`` are refused; a read of ``.data`` cannot be seen: return Values (a number
+among the results is refused). Refused as well:
 ``p.data -= lr * p.grad`` by hand (use an optimizer), a ``.grad`` set to anything but 0,
 hooks, ``create_graph``, a second ``backward()``, ops under ``no_grad``, nodes made after an
 optimizer step, a ``dot`` mixing Values and constants.

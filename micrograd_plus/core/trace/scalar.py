@@ -31,9 +31,10 @@ steps after it. Refused (``TraceError``): a parameter changed inside the step by
 to anything but 0, hooks, ``create_graph``, a second ``backward()``, ops under ``no_grad``,
 nodes made after an optimizer step, Tensor ops in the same step, a ``dot`` mixing Values
 and constants, a number among the results (return the Value), two recorded calls whose
-graphs differ (a branch on data, a constant computed from data). As with ``jax.jit``,
-Python code in the step runs only while recording: a branch on data that takes the same
-way on both recorded calls is frozen.
+graphs differ (a branch on data, a constant computed from data), ``float(v)`` or
+``v.item()`` of a Value. As with ``jax.jit``, Python code in the step runs only while
+recording: a number read from ``.data`` (which cannot be seen) and a branch on data that
+takes the same way on both recorded calls are frozen.
 """
 
 from __future__ import annotations
