@@ -68,10 +68,7 @@ def huber(pred: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -
         raise ValueError(f"huber: delta must be a positive number, got {delta!r}")
     delta = float(delta)
     m, y, t = _pair(pred, target, "huber", reduction)
-    d = y - t
-    a = abs(d)
-    return m.reduce(m.where(m.data(a) < delta, 0.5 * d ** 2, delta * (a - 0.5 * delta)),
-                    reduction)
+    return m.reduce(m.node(ops.HUBER, y - t, delta=delta), reduction)
 
 
 # ---- binary classification ------------------------------------------------------------------
@@ -194,12 +191,8 @@ class TensorBatch:
         return x.relu()
 
     @staticmethod
-    def where(cond: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
-        return _tensor.where(cond, a, b)
-
-    @staticmethod
-    def node(op: ops.Op, *xs: Tensor) -> Tensor:
-        return _tensor.apply_op(op, xs)
+    def node(op: ops.Op, *xs: Tensor, **params: Any) -> Tensor:
+        return _tensor.apply_op(op, xs, params)
 
     @staticmethod
     def per_sample(op: ops.Op, z: Tensor, k: np.ndarray) -> Tensor:
@@ -256,12 +249,8 @@ class ValueBatch:
         return _each(Value.relu, x)
 
     @staticmethod
-    def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.where(cond, a, b)
-
-    @staticmethod
-    def node(op: ops.Op, *xs: np.ndarray) -> np.ndarray:
-        return _each(lambda *e: _value.apply_op(op, e), *xs)
+    def node(op: ops.Op, *xs: np.ndarray, **params: Any) -> np.ndarray:
+        return _each(lambda *e: _value.apply_op(op, e, params), *xs)
 
     @staticmethod
     def per_sample(op: ops.Op, z: np.ndarray, k: np.ndarray) -> np.ndarray:

@@ -49,7 +49,7 @@ PARAMS = {
     "clip": [{"lo": -0.5, "hi": 0.5}, {"lo": None, "hi": 1.0}],
     "maximum": [{}],
     "where": [{"cond": np.array([[True, False, True], [False, True, True]])}],
-    "bce": [{}], "bce_with_logits": [{}],
+    "bce": [{}], "bce_with_logits": [{}], "huber": [{"delta": 1.0}, {"delta": 0.3}],
     "cross_entropy": [{"target": np.array([0, 3, 1])}],
     "vcross_entropy": [{"target": 0}, {"target": 2}],
     "vsum": [{}],

@@ -44,6 +44,9 @@ CALLS = {
     "bce": lambda p, t: (losses.bce(p, t, reduction="none") if isinstance(p, Tensor)
                          else losses.bce([p], [t], reduction="sum")),
     "bce_with_logits": lambda x, t: losses.bce_with_logits(x, t, reduction="none"),
+    "huber": lambda d, delta: (losses.huber(d, np.zeros(d.shape), delta, reduction="none")
+                               if isinstance(d, Tensor)
+                               else losses.huber([d], [0.0], delta, reduction="none")[0]),
     "cross_entropy": lambda z, target: losses.cross_entropy(z, target, reduction="none"),
     "vcross_entropy": lambda *z, target: losses.cross_entropy(list(z), target),
     "vsum": lambda *xs: vsum(xs),
@@ -81,6 +84,7 @@ EXAMPLES = {
     "where": ([(2, 3), (2, 3)], {"cond": np.array([[True, False, True], [False, True, True]])}),
     "bce": ([(2, 3), (2, 3)], {}),
     "bce_with_logits": ([(2, 3), (2, 3)], {}),
+    "huber": ([(3, 4)], {"delta": 1.0}),  # inputs in (−2, 2): both sides of δ
     "cross_entropy": ([(3, 4)], {"target": np.array([0, 3, 1])}),
     "vcross_entropy": ([(), (), ()], {"target": 2}),
     "vsum": ([(), (), ()], {}),

@@ -696,3 +696,36 @@ def test_reading_a_values_number_inside_a_traced_value_step_is_refused(read):
         trace(step)([2.0])
     assert seen == [0.25] and w.data == 0.75 - 0.1 * 2.0  # ∂/∂w = 2·(0.75·2 − 1)·2 = 2
     assert float(w) == w.data  # outside a traced step, as ever
+
+
+@pytest.mark.parametrize("engine", ["tensor", "value"])
+def test_huber_replays_the_side_of_delta_each_call_takes(engine):
+    """huber's branch (|d| < δ or not) is taken inside its op, on each call's data: recorded
+    on small errors, a replay with a large one gives the eager loss and gradient. (Before,
+    the branch was chosen in Python while recording, and a replay kept it: 12.5, not 4.5.)"""
+    def build():
+        if engine == "tensor":
+            w = Tensor(np.array([1.0]), requires_grad=True)
+        else:
+            w = Value(1.0)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x, y):
+            pred = w * x if engine == "tensor" else [w * x[0]]
+            loss = losses.huber(pred, y, delta=1.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return w, step
+
+    def args(x):
+        return (np.array([x]), np.array([0.0])) if engine == "tensor" else ([x], [0.0])
+
+    (w_e, eager), (w_t, traced) = build(), build()
+    traced = trace(traced)
+    for x in (0.1, 0.2, 0.3, 5.0, -4.0, 0.5):
+        a, b = eager(*args(x)), traced(*args(x))
+        assert float(np.ravel(a.data)[0]) == float(np.ravel(b.data)[0]), x
+        assert np.array_equal(np.ravel(w_e.data), np.ravel(w_t.data)), x
+    assert len(traced.compiled) == 1

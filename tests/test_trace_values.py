@@ -305,6 +305,7 @@ OP_USES = {
     "bce": lambda a, b, c, x, w: [losses.bce([a.sigmoid(), b.sigmoid()], [x[3], 0.25])],
     "bce_with_logits": lambda a, b, c, x, w: [losses.bce_with_logits([a, b, c],
                                                                      [x[3], 1.0, 0.0])],
+    "huber": lambda a, b, c, x, w: [losses.huber([a, b, c], [x[3], 0.5, -0.5], delta=0.75)],
     "vcross_entropy": lambda a, b, c, x, w: [losses.cross_entropy([a, b, c], 1),
                                              losses.cross_entropy([[b, a], [c, a]], [0, 1])],
     "vsum": lambda a, b, c, x, w: [vsum([a, b, a]), vsum([a, x[3], b, w[0]]), vsum([c])],

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import MATRIX_TARGET, matrix_graph, needs_dot
 
-from micrograd_plus import Tensor, nn
+from micrograd_plus import Tensor, losses, nn
 from micrograd_plus.debug import BackpropStepper, format_chain_rule
 from micrograd_plus.core.tensor import concatenate, maximum, stack, where
 from micrograd_plus.viz import HIGHLIGHT, draw_graph, grad_color, node_name, run_dot
@@ -201,6 +201,7 @@ def _ops_graph():
         a.reshape(3, 2), a.T, a[0], concatenate([a, c]), stack([a, c]),
         where(a.data > 1.0, a, c), a.softmax(), a.log_softmax(), linear(a, lin_w, lin_b),
         broadcast_to(r, (2, 3)), sum_to_shape(a, (1, 3)),
+        losses.huber(a, c.data, delta=0.5, reduction="none"),
     ]
     weights = np.random.default_rng(1)
     total = None

@@ -309,6 +309,18 @@ WHERE = _declare(
 )
 
 # -- losses as single nodes ------------------------------------------------------------------
+HUBER = _declare(
+    "huber", symbol="Huber", word="huber", params=("delta",),
+    rule="∂huber(d)/∂d = d if |d| < δ else δ·sign(d)",
+    matrix="({a} where |{a}| < {delta}, else {delta}·sign({a}))",
+    # the branch is taken on the data inside the op, so a traced step replays it per call
+    forward=lambda m, d, delta: m.where(abs(m.raw(d)) < delta, 0.5 * m.pow(d, 2.0),
+                                        delta * (abs(d) - 0.5 * delta)),
+    local=lambda m, out, d, delta: (m.where(abs(m.raw(d)) < delta, d,
+                                            delta * m.sign(m.raw(d))),),
+    reference=lambda torch, d, delta: torch.nn.functional.huber_loss(
+        d, torch.zeros_like(d), delta=delta, reduction="none"),
+)
 _LOG_FLOOR = -100.0  # PyTorch clamps BCE's logs here, so p = 0 or 1 stays finite
 _BCE_EPS = 9.999999960041972e-13  # and keeps p·(1 − p) from 0 (its 1e-12 as float32)
 
