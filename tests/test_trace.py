@@ -729,3 +729,24 @@ def test_huber_replays_the_side_of_delta_each_call_takes(engine):
         assert float(np.ravel(a.data)[0]) == float(np.ravel(b.data)[0]), x
         assert np.array_equal(np.ravel(w_e.data), np.ravel(w_t.data)), x
     assert len(traced.compiled) == 1
+
+
+def test_a_mask_from_comparing_a_tensor_inside_the_step_is_refused():
+    """x > 0 inside the step is a boolean array of this call's data: a where() condition
+    made of it would be frozen by a replay, so the comparison is refused (like .item())."""
+    from micrograd_plus.core.tensor import where
+
+    w = Tensor(np.array([1.0, -1.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    @trace
+    def step(x):
+        z = w * x
+        loss = where(z > 0, z, z * 0.1).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(TraceError, match="comparison of a Tensor"):
+        step(np.array([1.0, 2.0]))

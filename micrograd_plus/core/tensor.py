@@ -384,23 +384,23 @@ class Tensor(Node):
 
     # comparisons give plain boolean arrays; == stays identity (see the module docstring)
     def __lt__(self, other: Any) -> np.ndarray:
-        return self.data < _data(other)
+        return _compared(self) < _data(other)
 
     def __le__(self, other: Any) -> np.ndarray:
-        return self.data <= _data(other)
+        return _compared(self) <= _data(other)
 
     def __gt__(self, other: Any) -> np.ndarray:
-        return self.data > _data(other)
+        return _compared(self) > _data(other)
 
     def __ge__(self, other: Any) -> np.ndarray:
-        return self.data >= _data(other)
+        return _compared(self) >= _data(other)
 
     def eq(self, other: Any) -> np.ndarray:
         """Elementwise ``==`` as a boolean array (``==`` itself compares identity)."""
-        return self.data == _data(other)
+        return _compared(self) == _data(other)
 
     def ne(self, other: Any) -> np.ndarray:
-        return self.data != _data(other)
+        return _compared(self) != _data(other)
 
     __hash__ = object.__hash__
 
@@ -699,6 +699,14 @@ def _as_array(x: Any, dtype: np.dtype, what: str) -> np.ndarray:
 
 def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+def _compared(t: Tensor) -> np.ndarray:
+    """A Tensor's values for a comparison: a mask of this call's data, which a traced step
+    would freeze (a ``where`` condition, a branch), so the tracer refuses it."""
+    if recorder is not None:
+        recorder.untraceable("a comparison of a Tensor's values (<, >, eq, ne)")
+    return t.data
 
 
 def _is_int(x: Any) -> bool:

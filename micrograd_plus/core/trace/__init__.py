@@ -35,7 +35,8 @@ records again.
 What a replay does not see (and so refuses or freezes), checked where it can be:
 
 - Python control flow on data (``if loss.item() > 1``), ``.item()``/``float()``/``bool()``
-  of a Tensor and in-place Tensor methods (``add_``) inside the step: TraceError.
+  of a Tensor, comparisons (``x > 0``: a mask of this call's data, for ``where``) and
+  in-place Tensor methods (``add_``) inside the step: TraceError.
 - A Tensor made inside the step from new data each call (a training-mode ``Dropout``
   mask, a batch converted inside): frozen at the second call, so the two records differ:
   TraceError. Pass such data as an argument (Tensors or arrays), or call ``model.eval()``.
