@@ -126,8 +126,7 @@ class ValueRecord:
             if not node._prev and node._born < self.epoch and not self._decide(node, node.grad):
                 return self.untraceable(
                     f"a .grad of {autograd.describe(node)} set inside the step to "
-                    f"{node.grad!r} (only "
-                    "zero_grad() and backward() can be replayed)")
+                    f"{node.grad!r} (only zero_grad() and backward() can be replayed)")
         self.root, self.seed, self.order = root, seed, order
         self.pass_epoch = autograd.clock.epoch
         self.snapshot = {id(n): n.data for n in walk_graph([root])
