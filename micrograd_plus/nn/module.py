@@ -94,7 +94,7 @@ class Module:
         if cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters:
             params = _parameters_of(self)  # repeats of a shared parameter do no harm here
         else:
-            params = self.parameters()
+            params = list(self.parameters())
         for p in params:
             p.grad = 0.0 if p.__class__ is Value or isinstance(p, Value) else None
         if autograd.watch_zero_grad is not None:
