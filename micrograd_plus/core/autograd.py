@@ -35,6 +35,7 @@ __all__ = [
     "init_leaf",
     "arrivals",
     "topological_order",
+    "reading_order",
     "walk",
     "Step",
     "grad",
@@ -318,6 +319,34 @@ def topological_order(root: Any) -> list:
                     break
                 node = waiting.pop()
                 i = waiting_left.pop()
+    return order
+
+
+def reading_order(roots: Any, requiring_grad: bool = True) -> list:
+    """The nodes ``roots`` (a node, or a list or tuple of them) depend on, in the order a
+    reader follows the graph: inputs before the op that reads them, an op's inputs in the
+    order it reads them. A topological order, by an iterative depth-first search (no
+    recursion). ``requiring_grad``: only nodes that require grad (the roots always), as
+    the explorer's values table shows them; False: every node (what a traced step runs).
+    """
+    roots = roots if isinstance(roots, (list, tuple)) else (roots,)
+    order: list = []
+    visited: set = set()
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack: list = [(root, iter(root._prev))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited and (parent.requires_grad or not requiring_grad):
+                    visited.add(parent)
+                    stack.append((parent, iter(parent._prev)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
 
 

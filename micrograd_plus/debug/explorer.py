@@ -1,9 +1,10 @@
 """Interactive backprop explorer: one self-contained HTML page per graph.
 
 ``explore(root, "lunch.html")`` writes a page that holds the Graphviz SVG of the graph
-(``viz.draw_graph``), the forward order (``reading_order``, a topological order) and the backward
-stepper's records (``debug.BackpropStepper``) as JSON, with plain JavaScript and CSS inline:
-no network access, works from ``file://``, offline and inside Jupyter (an iframe ``srcdoc``).
+(``viz.draw_graph``), the forward order (``autograd.reading_order``, a topological order)
+and the backward stepper's records (``debug.BackpropStepper``) as JSON, with plain
+JavaScript and CSS inline: no network access, works from ``file://``, offline and inside
+Jupyter (an iframe ``srcdoc``).
 
 The page replays the computation: step 0 shows the inputs and parameters, each forward step
 computes one operation node, each backward step finishes one node's gradient and sends
@@ -122,7 +123,7 @@ def _build(root: Any, rankdir: str | None, draw_options: dict) -> tuple[dict, st
             "explore(): the root does not require grad (detached, or computed under "
             "no_grad()), so there is no backward pass to show"
         )
-    order = reading_order(root)
+    order = autograd.reading_order(root)
     if len(order) > MAX_NODES:
         raise ValueError(
             f"explore(): the graph has {len(order)} nodes, more than {MAX_NODES} can be "
@@ -269,28 +270,6 @@ def render_page(data: dict, svg: str, title: str) -> str:
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-def reading_order(root: Any) -> list:
-    """The nodes ``root`` depends on (those that require grad), in the order a reader
-    follows the graph: inputs before the op that reads them, and an op's inputs in the
-    order it reads them (``w_meat, w_veg, w_staple, y, …``). A topological order, by an
-    iterative depth-first search (no recursion); the values table and the forward steps
-    use it."""
-    order: list = []
-    visited = {root}
-    stack: list = [(root, iter(root._prev))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited and parent.requires_grad:
-                visited.add(parent)
-                stack.append((parent, iter(parent._prev)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
 
 def _explain(node: Any, root: Any) -> str | None:
     """``explain(node, root)`` as text (Value or Tensor graphs); None where it does not

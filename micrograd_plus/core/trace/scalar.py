@@ -51,7 +51,6 @@ from ..mathspace import FLOATS
 from ..value import DOT_CONSTANTS, DOT_INTERLEAVED, Value
 from . import results
 from .standins import Unsupported
-from .vrecord import walk_graph
 
 __all__ = ["Sym", "SOURCE", "Graph", "ScalarCompiled", "value_args", "flatten", "values_in",
            "difference", "template", "rebuild", "compile_step"]
@@ -210,7 +209,8 @@ class Graph:
         # domain error of an unused one is raised all the same), in the order it made them
         # (so of two errors the replay raises the one the call met first)
         made = [n for n in rec.value.made if n._prev and n._born <= rec.value.pass_epoch]
-        self.nodes = walk_graph(roots + self.results + made)
+        self.nodes = autograd.reading_order(roots + self.results + made,
+                                            requiring_grad=False)
         if len(self.nodes) > MAX_NODES:
             raise Unsupported(f"a graph of {len(self.nodes)} nodes (more than {MAX_NODES})")
         rank = {id(n): k for k, n in enumerate(rec.value.made)}

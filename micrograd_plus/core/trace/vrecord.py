@@ -26,30 +26,7 @@ from typing import Any, Callable, Iterator
 
 from .. import autograd, value as _value_mod
 
-__all__ = ["ValueRecord", "walk_graph"]
-
-
-def walk_graph(roots: list) -> list:
-    """Every node the ``roots`` depend on, inputs before outputs (whether or not they
-    require grad): the forward order. Iterative, like ``autograd.topological_order``."""
-    order: list = []
-    seen: set = set()
-    for root in roots:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, iter(root._prev))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    stack.append((p, iter(p._prev)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+__all__ = ["ValueRecord", "logging_nodes"]
 
 
 @contextlib.contextmanager
@@ -129,7 +106,7 @@ class ValueRecord:
                     f"{node.grad!r} (only zero_grad() and backward() can be replayed)")
         self.root, self.seed, self.order = root, seed, order
         self.pass_epoch = autograd.clock.epoch
-        self.snapshot = {id(n): n.data for n in walk_graph([root])
+        self.snapshot = {id(n): n.data for n in autograd.reading_order(root, requiring_grad=False)
                          if not n._prev and n._born < self.epoch}
 
     def after_backward(self) -> None:
