@@ -534,10 +534,11 @@ def compile_step(graph: Graph, template: Any) -> ScalarCompiled:
                for p in grp["params"]}
     params = rec.value.parameters()
     for p in params:
-        _unchanged_before_backward(p, rec)
+        if id(p) not in graph.index:  # (the graph's own were checked as it was read)
+            _unchanged_before_backward(p, rec)
+    snapshot = rec.value.snapshot  # parameters' .data before the pass (or the step)
     for n in graph.nodes + params:
-        before = rec.value.snapshot.get(id(n), n.data)
-        if id(n) not in stepped and not _same(before, n.data):  # changed after backward
+        if id(n) in snapshot and id(n) not in stepped and not _same(snapshot[id(n)], n.data):
             raise Unsupported(f"a change of the .data of {autograd.describe(n)} by hand "
                               "(p.data -= lr * p.grad cannot be replayed: update with an "
                               "optimizer, such as optim.SGD(params, lr))")
